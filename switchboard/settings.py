@@ -1,0 +1,150 @@
+"""The one place configuration is read: a frozen pydantic-settings class.
+
+Build it with ``Settings()`` where a process is wired up (the CLI), never at import time.
+Field names are the environment variable names, lower-cased, so that a deployment's
+``.env`` reads the same as this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Provider = Literal["chatwoot", "whatsapp", "360dialog"]
+
+# Secrets in development default to these well-known values so that `make run` works out
+# of the box; production refuses them (see `_refuse_placeholders`).
+DEV_PREFIX = "dev-"
+_PLACEHOLDERS = {"", "change-me", "changeme", "placeholder", "secret", "xxx", "todo"}
+MIN_SECRET_LENGTH = 16
+
+SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
+StrList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split_csv(value: object) -> object:
+    """Comma-separated lists: several secrets at once make rotation possible."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def is_placeholder(value: str) -> bool:
+    """A value nobody should run production with."""
+    lowered = value.strip().lower()
+    return (
+        lowered in _PLACEHOLDERS
+        or lowered.startswith(DEV_PREFIX)
+        or "change-me" in lowered
+        or (lowered.startswith("<") and lowered.endswith(">"))
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    switchboard_env: Literal["development", "test", "production"] = "development"
+    switchboard_log_level: str = "INFO"
+    switchboard_providers: Annotated[tuple[Provider, ...], NoDecode] = (
+        "chatwoot",
+        "whatsapp",
+        "360dialog",
+    )
+
+    # Keyed hashes of provider identities (contact ids, conversation keys).
+    switchboard_pseudonym_key: SecretStr = SecretStr("dev-pseudonym-key-not-for-production")
+
+    # Chatwoot: account webhook, agent bot and API inbox secrets; old ones during rotation.
+    chatwoot_webhook_secret: SecretList = (SecretStr("dev-chatwoot-webhook-secret"),)
+    chatwoot_signature_tolerance_seconds: int = Field(default=300, gt=0)
+
+    # Meta's WhatsApp Cloud API: app secrets (X-Hub-Signature-256) and the verify token.
+    whatsapp_app_secret: SecretList = (SecretStr("dev-whatsapp-app-secret"),)
+    whatsapp_verify_token: SecretStr = SecretStr("dev-whatsapp-verify-token")
+
+    # 360dialog does not sign messaging webhooks: the operator registers a header with them.
+    dialog360_webhook_secret: SecretList = (SecretStr("dev-360dialog-webhook-secret"),)
+    dialog360_webhook_header: str = "X-Switchboard-Token"
+
+    sentry_dsn: SecretStr | None = None
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    switchboard_topic_prefix: str = "switchboard."
+    switchboard_kafka_replication_factor: int = Field(default=1, ge=1)
+    switchboard_produce_timeout_seconds: float = Field(default=3.0, gt=0)
+
+    # PostgreSQL, pool sized as the seed deployment was: 10 connections, 5 more under load.
+    database_url: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/switchboard")
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    database_pool_recycle_seconds: float = Field(default=3600.0, gt=0)
+    database_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # Ingest
+    switchboard_ingest_host: str = "0.0.0.0"  # noqa: S104 - a container's service port
+    switchboard_ingest_port: int = Field(default=8000, ge=1, le=65535)
+    switchboard_max_body_bytes: int = Field(default=3 * 1024 * 1024, gt=0)
+    rate_limit_per_minute: int = Field(default=100, ge=1)
+    switchboard_trusted_proxies: StrList = ()
+
+    # Worker
+    switchboard_worker_group: str = "switchboard-worker"
+    switchboard_worker_web_port: int = Field(default=6066, ge=1, le=65535)
+
+    # The local stack (`switchboard stack up`), used when no external Kafka/PostgreSQL is set.
+    switchboard_stack_dir: Path = Path(".stack")
+    switchboard_stack_kafka_port: int = Field(default=9092, ge=1, le=65535)
+    switchboard_stack_controller_port: int = Field(default=9093, ge=1, le=65535)
+    switchboard_stack_postgres_port: int = Field(default=5432, ge=1, le=65535)
+
+    _split = field_validator(
+        "chatwoot_webhook_secret",
+        "whatsapp_app_secret",
+        "dialog360_webhook_secret",
+        "switchboard_providers",
+        "switchboard_trusted_proxies",
+        mode="before",
+    )(_split_csv)
+
+    @property
+    def is_production(self) -> bool:
+        return self.switchboard_env == "production"
+
+    def secrets_required(self) -> dict[str, list[SecretStr]]:
+        """Every secret production needs, by environment variable name."""
+        required: dict[str, list[SecretStr]] = {
+            "SWITCHBOARD_PSEUDONYM_KEY": [self.switchboard_pseudonym_key],
+        }
+        if "chatwoot" in self.switchboard_providers:
+            required["CHATWOOT_WEBHOOK_SECRET"] = list(self.chatwoot_webhook_secret)
+        if "whatsapp" in self.switchboard_providers:
+            required["WHATSAPP_APP_SECRET"] = list(self.whatsapp_app_secret)
+            required["WHATSAPP_VERIFY_TOKEN"] = [self.whatsapp_verify_token]
+        if "360dialog" in self.switchboard_providers:
+            required["DIALOG360_WEBHOOK_SECRET"] = list(self.dialog360_webhook_secret)
+        return required
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if not self.is_production:
+            return self
+        for name, values in self.secrets_required().items():
+            if not values:
+                raise ValueError(f"{name} must be set when SWITCHBOARD_ENV=production")
+            for value in values:
+                secret = value.get_secret_value()
+                if is_placeholder(secret):
+                    raise ValueError(
+                        f"{name} holds a placeholder value; set a real secret for production"
+                    )
+                if len(secret) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"{name} is shorter than {MIN_SECRET_LENGTH} characters; "
+                        "use a long random secret in production"
+                    )
+        return self
