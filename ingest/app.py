@@ -1,0 +1,73 @@
+"""The ingest service: FastAPI app assembly and its wiring from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ingest.metrics import IngestMetrics
+from ingest.producer import EventLog, KafkaEventLog
+from ingest.ratelimit import RateLimiter, parse_networks
+from ingest.webhooks import Ingest, Secrets, router
+from schemas.keys import Pseudonymizer
+from switchboard.settings import Settings
+
+
+def _bytes(values: tuple[object, ...]) -> tuple[bytes, ...]:
+    return tuple(v.get_secret_value().encode() for v in values)  # type: ignore[attr-defined]
+
+
+def build_ingest(settings: Settings, event_log: EventLog | None = None) -> Ingest:
+    """Wire the endpoints' dependencies from Settings; tests pass their own event log."""
+    return Ingest(
+        secrets=Secrets(
+            chatwoot=_bytes(settings.chatwoot_webhook_secret),
+            chatwoot_tolerance=settings.chatwoot_signature_tolerance_seconds,
+            whatsapp=_bytes(settings.whatsapp_app_secret),
+            whatsapp_verify_token=settings.whatsapp_verify_token.get_secret_value().encode(),
+            dialog360=_bytes(settings.dialog360_webhook_secret),
+            dialog360_header=settings.dialog360_webhook_header,
+        ),
+        providers=frozenset(settings.switchboard_providers),
+        keys=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
+        log=event_log
+        or KafkaEventLog(
+            settings.kafka_bootstrap_servers,
+            settings.switchboard_topic_prefix,
+            settings.switchboard_produce_timeout_seconds,
+        ),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        metrics=IngestMetrics(),
+        max_body_bytes=settings.switchboard_max_body_bytes,
+        trusted_proxies=parse_networks(settings.switchboard_trusted_proxies),
+    )
+
+
+def create_app(ingest: Ingest) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ingest.log.start()
+        try:
+            yield
+        finally:
+            await ingest.log.stop()
+
+    app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
+    app.state.ingest = ingest
+    app.include_router(router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> JSONResponse:
+        """The process is up and serving."""
+        return JSONResponse({"status": "healthy"})
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        state: Ingest = request.app.state.ingest
+        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

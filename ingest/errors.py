@@ -1,0 +1,50 @@
+"""Every way a webhook request is refused, with its status code and metric outcome."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not a bug
+    status_code: int = 400
+    outcome: str = "malformed"
+
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadSignature(Refused):
+    status_code = 403
+    outcome = "bad_signature"
+
+
+class Malformed(Refused):
+    status_code = 400
+    outcome = "malformed"
+
+
+class Oversized(Refused):
+    status_code = 413
+    outcome = "oversized"
+
+
+class UnsupportedMediaType(Refused):
+    status_code = 415
+    outcome = "unsupported_media_type"
+
+
+class RateLimited(Refused):
+    status_code = 429
+    outcome = "rate_limited"
+
+
+class NotConfigured(Refused):
+    status_code = 404
+    outcome = "not_configured"
+
+
+class LogUnavailable(Refused):
+    """Kafka did not acknowledge in time: the sender must retry, nothing is promised."""
+
+    status_code = 503
+    outcome = "broker_unavailable"

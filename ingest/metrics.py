@@ -1,0 +1,57 @@
+"""Ingest's Prometheus metrics, on a registry of their own (no global state).
+
+Labels take values from fixed vocabularies only: provider names, outcome names, event
+types. Nothing a sender controls becomes a label value.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+PROVIDERS = ("chatwoot", "whatsapp", "360dialog")
+OUTCOMES = (
+    "accepted",
+    "ignored",
+    "unrecognised",
+    "bad_signature",
+    "malformed",
+    "oversized",
+    "unsupported_media_type",
+    "rate_limited",
+    "broker_unavailable",
+    "not_configured",
+)
+
+
+class IngestMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.webhooks = Counter(
+            "switchboard_webhook_requests_total",
+            "Webhook requests by provider and outcome.",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "switchboard_webhook_events_total",
+            "Events written to the log from webhooks, by provider and event type.",
+            ["provider", "type"],
+            registry=self.registry,
+        )
+        self.ignored_parts = Counter(
+            "switchboard_webhook_ignored_updates_total",
+            "Parts of accepted webhook bodies that were deliberately not turned into events.",
+            ["provider"],
+            registry=self.registry,
+        )
+        self.produce_seconds = Histogram(
+            "switchboard_produce_duration_seconds",
+            "Time from handing a webhook's events to Kafka until every one was acknowledged.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        # Pre-create every series so dashboards see zeros rather than gaps.
+        for provider in PROVIDERS:
+            self.ignored_parts.labels(provider)
+            for outcome in OUTCOMES:
+                self.webhooks.labels(provider, outcome)

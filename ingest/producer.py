@@ -1,0 +1,122 @@
+"""Appending events to the log: the only place ingest talks to Kafka.
+
+A webhook is answered 2xx only after Kafka acknowledged every event in it (acks=all,
+idempotent producer). If the broker does not acknowledge within the time budget, the
+caller answers 503 and the sender retries; events that did reach the log meanwhile are
+written again by the retry and deduplicated downstream by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ingest.errors import LogUnavailable
+from schemas.catalogue import topic_for
+from schemas.events import Event, encode
+
+log = structlog.get_logger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
+
+
+class EventLog(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def append(self, events: Sequence[Event]) -> None:
+        """Return once every event is durably in the log, or raise LogUnavailable."""
+        ...
+
+    def connected(self) -> bool: ...
+
+
+def headers_for(event: Event) -> list[tuple[str, bytes]]:
+    return [
+        ("type", event.type.encode()),
+        ("schema-version", str(event.schema_version).encode()),
+        ("correlation-id", event.correlation_id.encode()),
+    ]
+
+
+def _unavailable(cause: BaseException | None, count: int) -> LogUnavailable:
+    log.warning("kafka_append_failed", error=type(cause).__name__, events=count)
+    return LogUnavailable(
+        "the event log did not acknowledge in time; retry later",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+class KafkaEventLog:
+    def __init__(self, bootstrap_servers: str, topic_prefix: str, timeout_seconds: float) -> None:
+        self._bootstrap = bootstrap_servers
+        self._prefix = topic_prefix
+        self._timeout = timeout_seconds
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Connect if the broker is there; a missing broker is not fatal, requests get 503."""
+        try:
+            await self._connect()
+        except LogUnavailable:
+            log.warning("kafka_unavailable_at_start", bootstrap=self._bootstrap)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def connected(self) -> bool:
+        return self._producer is not None
+
+    async def _connect(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is not None:
+                return self._producer
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                request_timeout_ms=int(self._timeout * 1000),
+                linger_ms=1,
+            )
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await producer.start()
+            except (KafkaError, OSError, TimeoutError) as exc:
+                await producer.stop()
+                raise _unavailable(exc, 0) from exc
+            self._producer = producer
+            return producer
+
+    async def append(self, events: Sequence[Event]) -> None:
+        producer = await self._connect()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                pending = [
+                    await producer.send(
+                        topic_for(event).full_name(self._prefix),
+                        key=event.subject.encode(),
+                        value=encode(event),
+                        headers=headers_for(event),
+                    )
+                    for event in events
+                ]
+            # asyncio.wait, not gather: a timeout must not cancel aiokafka's own futures.
+            remaining = max(0.0, deadline - loop.time())
+            done, not_done = await asyncio.wait(pending, timeout=remaining)
+        except (KafkaError, TimeoutError) as exc:
+            raise _unavailable(exc, len(events)) from exc
+        failures = [f.exception() for f in done if f.exception() is not None]
+        if not_done or failures:
+            cause = failures[0] if failures else TimeoutError()
+            raise _unavailable(cause, len(events)) from cause

@@ -1,0 +1,102 @@
+"""The topic catalogue: every topic the pipeline owns, its key and its configuration.
+
+`switchboard topics apply` makes the broker match this file; nothing else creates topics
+(the broker runs with ``auto.create.topics.enable=false``). Faust's own changelog and
+repartition topics are named after the worker group and managed by Faust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from schemas.events import (
+    ConsentChanged,
+    ContactIdentityChanged,
+    ConversationStatusChanged,
+    Event,
+    MessageEdited,
+    MessageReceived,
+    MessageRevoked,
+    MessageStatusChanged,
+)
+
+HOUR_MS = 60 * 60 * 1000
+DAY_MS = 24 * HOUR_MS
+
+# How long plaintext personal data may sit on a landing topic before Kafka deletes it:
+# the documented bound on how long plaintext can outlive a deletion.
+RAW_RETENTION_MS = 24 * HOUR_MS
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: ``name`` is unprefixed; the deployment's prefix is added by ``full_name``."""
+
+    name: str
+    key: Literal["conversation", "contact"]
+    partitions: int
+    description: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    def full_name(self, prefix: str) -> str:
+        return f"{prefix}{self.name}"
+
+
+INBOUND = Topic(
+    name="inbound.v1",
+    key="conversation",
+    partitions=6,
+    description="Raw landing topic for conversation events from every provider; plaintext, "
+    "so retention is short.",
+    config={
+        "cleanup.policy": "delete",
+        "retention.ms": str(RAW_RETENTION_MS),
+        "segment.ms": str(HOUR_MS),
+        "min.insync.replicas": "1",
+    },
+)
+
+CONTACT_EVENTS = Topic(
+    name="contact-events.v1",
+    key="contact",
+    partitions=6,
+    description="Raw landing topic for consent and identity changes reported by providers; "
+    "plaintext, so retention is short.",
+    config={
+        "cleanup.policy": "delete",
+        "retention.ms": str(RAW_RETENTION_MS),
+        "segment.ms": str(HOUR_MS),
+        "min.insync.replicas": "1",
+    },
+)
+
+DEAD_LETTER = Topic(
+    name="dead-letter.v1",
+    key="conversation",
+    partitions=1,
+    description="Records a worker could not process, with the reason in headers, for "
+    "inspection and replay.",
+    config={
+        "cleanup.policy": "delete",
+        "retention.ms": str(7 * DAY_MS),
+        "segment.ms": str(DAY_MS),
+    },
+)
+
+CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, DEAD_LETTER)
+
+_ROUTES: dict[type, Topic] = {
+    MessageReceived: INBOUND,
+    MessageEdited: INBOUND,
+    MessageRevoked: INBOUND,
+    MessageStatusChanged: INBOUND,
+    ConversationStatusChanged: INBOUND,
+    ContactIdentityChanged: CONTACT_EVENTS,
+    ConsentChanged: CONTACT_EVENTS,
+}
+
+
+def topic_for(event: Event) -> Topic:
+    """Where an event lands when it enters the log."""
+    return _ROUTES[type(event)]

@@ -1,0 +1,235 @@
+"""The envelope every event on the log shares, and the typed events it carries.
+
+Close to CloudEvents in spirit: ``id`` (stable across provider retries, so duplicates
+dedupe), ``type`` (the discriminator), ``source``, ``time``, ``schema_version``,
+``subject`` (the pseudonymous partition key) and ``data``. Everything that identifies or
+was written by a person sits in ``data.personal`` and nowhere else, so that one
+sub-object can be sealed with the contact's data key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+Source = Literal["whatsapp-cloud", "360dialog", "chatwoot", "switchboard"]
+Channel = Literal["whatsapp", "chatwoot"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Personal(_Model):
+    """Personal data: the only part of an event that names, reaches or quotes a person."""
+
+    text: str | None = None
+    contact_name: str | None = None
+    phone: str | None = None
+    user_id: str | None = Field(default=None, description="WhatsApp business-scoped user id")
+    email: str | None = None
+    # The provider's own content object for this message type (media ids and links,
+    # locations, shared contacts, orders…), kept whole for data engineers.
+    content: dict[str, Any] = Field(default_factory=dict)
+
+
+class WhatsAppRoute(_Model):
+    """Where a WhatsApp conversation lives on the business side; no personal data."""
+
+    kind: Literal["whatsapp"] = "whatsapp"
+    phone_number_id: str
+    business_account_id: str | None = None
+
+
+class ChatwootRoute(_Model):
+    """The Chatwoot coordinates a reply is posted to; no personal data."""
+
+    kind: Literal["chatwoot"] = "chatwoot"
+    account_id: int
+    conversation_id: int = Field(description="display id, as the REST paths use it")
+    inbox_id: int | None = None
+
+
+Route = Annotated[WhatsAppRoute | ChatwootRoute, Field(discriminator="kind")]
+
+
+class _Envelope(_Model):
+    id: str = Field(min_length=1, description="unique; derived from the provider's own id")
+    source: Source
+    time: AwareDatetime = Field(description="when the provider says it happened")
+    schema_version: int = 1
+    subject: str = Field(min_length=1, description="the partition key; pseudonymous")
+    correlation_id: str = Field(min_length=1, description="follows the event to its outcome")
+
+
+# --- conversation events (keyed by conversation key) -----------------------------
+
+
+class MessageReceivedData(_Model):
+    channel: Channel
+    contact_id: str
+    route: Route
+    provider_message_id: str
+    message_type: str = Field(description="text, image, reaction, order, …")
+    in_reply_to: str | None = Field(default=None, description="provider id of the quoted message")
+    personal: Personal
+
+
+class MessageReceived(_Envelope):
+    """A customer wrote something."""
+
+    type: Literal["message.received"] = "message.received"
+    data: MessageReceivedData
+
+
+class MessageEditedData(_Model):
+    channel: Channel
+    contact_id: str
+    route: Route
+    provider_message_id: str
+    original_message_id: str
+    message_type: str
+    personal: Personal
+
+
+class MessageEdited(_Envelope):
+    """A customer edited an earlier message."""
+
+    type: Literal["message.edited"] = "message.edited"
+    data: MessageEditedData
+
+
+class MessageRevokedData(_Model):
+    channel: Channel
+    contact_id: str
+    route: Route
+    provider_message_id: str
+    original_message_id: str
+
+
+class MessageRevoked(_Envelope):
+    """A customer deleted an earlier message for everyone."""
+
+    type: Literal["message.revoked"] = "message.revoked"
+    data: MessageRevokedData
+
+
+DeliveryStatus = Literal["sent", "delivered", "read", "played", "failed"]
+
+
+class ProviderError(_Model):
+    code: int | str | None = None
+    title: str | None = None
+
+
+class MessageStatusChangedData(_Model):
+    channel: Channel
+    contact_id: str
+    route: Route
+    provider_message_id: str
+    status: DeliveryStatus
+    errors: tuple[ProviderError, ...] = ()
+    personal: Personal
+
+
+class MessageStatusChanged(_Envelope):
+    """A message we sent was sent, delivered, read, played or failed."""
+
+    type: Literal["message.status_changed"] = "message.status_changed"
+    data: MessageStatusChangedData
+
+
+ConversationStatus = Literal["open", "resolved", "pending", "snoozed"]
+
+
+class ConversationStatusChangedData(_Model):
+    channel: Channel
+    route: Route
+    status: ConversationStatus
+    previous_status: ConversationStatus | None = None
+    assignee_type: Literal["user", "team", "agent_bot"] | None = None
+
+
+class ConversationStatusChanged(_Envelope):
+    """A conversation was opened to humans, handed back, resolved or snoozed."""
+
+    type: Literal["conversation.status_changed"] = "conversation.status_changed"
+    data: ConversationStatusChangedData
+
+
+# --- contact events (keyed by contact id) ----------------------------------------
+
+
+class ContactIdentityChangedData(_Model):
+    channel: Channel
+    contact_id: str
+    change: Literal["user_changed_number", "user_changed_user_id", "customer_identity_changed"]
+    new_contact_id: str | None = Field(
+        default=None, description="the contact id the new identity hashes to, if it changed"
+    )
+    personal: Personal
+
+
+class ContactIdentityChanged(_Envelope):
+    """A customer changed number, user id, or re-installed (security code changed)."""
+
+    type: Literal["contact.identity_changed"] = "contact.identity_changed"
+    data: ContactIdentityChangedData
+
+
+ConsentType = Literal["marketing", "analytics", "communication"]
+
+
+class ConsentChangedData(_Model):
+    contact_id: str
+    consent_type: ConsentType
+    granted: bool
+    reason: str = Field(description="the provider's or caller's reason code, e.g. 'resume'")
+
+
+class ConsentChanged(_Envelope):
+    """A contact granted or withdrew a kind of consent."""
+
+    type: Literal["consent.changed"] = "consent.changed"
+    data: ConsentChangedData
+
+
+Event = Annotated[
+    MessageReceived
+    | MessageEdited
+    | MessageRevoked
+    | MessageStatusChanged
+    | ConversationStatusChanged
+    | ContactIdentityChanged
+    | ConsentChanged,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: tuple[type[_Envelope], ...] = (
+    MessageReceived,
+    MessageEdited,
+    MessageRevoked,
+    MessageStatusChanged,
+    ConversationStatusChanged,
+    ContactIdentityChanged,
+    ConsentChanged,
+)
+
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def encode(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def decode(value: bytes) -> Event:
+    return event_adapter.validate_json(value)
+
+
+def event_type(cls: type[_Envelope]) -> str:
+    """The ``type`` literal a model class carries."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__} has no type literal")
+    return default

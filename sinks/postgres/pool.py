@@ -1,0 +1,103 @@
+"""One asyncpg pool per process, sized and bounded as the seed deployment was.
+
+asyncpg's pool has no maximum connection age and hands out a connection that a restarted
+server already dropped; `Database.connection()` adds both: connections older than the
+recycle age are closed and replaced, and a connection that fails a ping is replaced
+instead of being handed out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import structlog
+from asyncpg.pool import PoolConnectionProxy
+
+log = structlog.get_logger(__name__)
+
+
+class _TimedConnection(asyncpg.Connection):
+    """Remembers when it was opened, for recycling."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened_at = time.monotonic()
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    dsn: str
+    size: int = 10
+    max_overflow: int = 5
+    acquire_timeout: float = 30.0
+    recycle_seconds: float = 3600.0
+    statement_timeout_seconds: float = 30.0
+
+
+class Database:
+    def __init__(self, pool: asyncpg.Pool, config: PoolConfig) -> None:
+        self.pool = pool
+        self.config = config
+
+    @classmethod
+    async def connect(cls, config: PoolConfig) -> Database:
+        timeout_ms = str(int(config.statement_timeout_seconds * 1000))
+        pool = await asyncpg.create_pool(
+            config.dsn,
+            min_size=config.size,
+            max_size=config.size + config.max_overflow,
+            # Overflow connections are closed again once the load has passed.
+            max_inactive_connection_lifetime=60.0,
+            command_timeout=config.statement_timeout_seconds + 5,
+            connection_class=_TimedConnection,
+            server_settings={
+                "statement_timeout": timeout_ms,
+                "idle_in_transaction_session_timeout": timeout_ms,
+                "application_name": "switchboard",
+            },
+        )
+        return cls(pool, config)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A connection that is young enough and alive."""
+        for _ in range(self.config.size + self.config.max_overflow + 1):
+            conn = await self.pool.acquire(timeout=self.config.acquire_timeout)
+            if await self._usable(conn):
+                try:
+                    yield conn
+                finally:
+                    await self.pool.release(conn)
+                return
+            # A closed connection is reopened by the pool on its next acquire.
+            await self.pool.release(conn)
+        raise ConnectionError("no usable PostgreSQL connection")
+
+    async def _usable(self, conn: Any) -> bool:
+        age = time.monotonic() - conn.opened_at
+        if age > self.config.recycle_seconds:
+            await conn.close()
+            return False
+        try:
+            await conn.execute("SELECT 1")
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError):
+            log.warning("postgres_connection_replaced", reason="failed ping")
+            conn.terminate()
+            return False
+        return True
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "size": self.pool.get_size(),
+            "idle": self.pool.get_idle_size(),
+            "in_use": self.pool.get_size() - self.pool.get_idle_size(),
+            "max": self.pool.get_max_size(),
+        }

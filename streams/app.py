@@ -1,0 +1,32 @@
+"""The Faust application, configured from our Settings and nothing else.
+
+faust-streaming parses its own environment variables unreliably, so every option it
+needs is passed here explicitly.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from switchboard.settings import Settings
+
+
+def broker_urls(bootstrap_servers: str) -> list[str]:
+    servers = [server.strip() for server in bootstrap_servers.split(",")]
+    return [f"kafka://{server}" for server in servers if server]
+
+
+def create_app(settings: Settings) -> faust.App:
+    return faust.App(
+        settings.switchboard_worker_group,
+        broker=broker_urls(settings.kafka_bootstrap_servers),
+        store="memory://",
+        autodiscover=False,
+        topic_replication_factor=settings.switchboard_kafka_replication_factor,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        # The web server would expose table contents; health and metrics are served apart.
+        web_enabled=False,
+        debug=False,
+    )

@@ -1,0 +1,103 @@
+"""The storage agent: inbound conversation events → PostgreSQL.
+
+Offsets are acknowledged only after the batch is committed in PostgreSQL. Transient
+database failures are retried without end (the partition waits; lag shows it); a record
+that cannot be decoded or stored goes to the dead-letter topic with the reason, so one
+bad record never stops a conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import asyncpg
+import faust
+import structlog
+from faust.types import EventT
+from pydantic import ValidationError
+
+from schemas.events import Event, decode
+from sinks.postgres.rows import Position
+from sinks.postgres.store import ConversationStore
+from streams.retry import backoff_seconds, is_transient_sqlstate
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 500
+BATCH_WITHIN_SECONDS = 0.1
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.PostgresError):
+        return is_transient_sqlstate(exc.sqlstate)
+    return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | ConnectionError)
+
+
+def position(event: EventT[bytes]) -> Position:
+    message = event.message
+    return Position(message.topic, message.partition, message.offset)
+
+
+class StorageAgent:
+    def __init__(self, store: ConversationStore, dead_letter: faust.TopicT) -> None:
+        self.store = store
+        self.dead_letter = dead_letter
+
+    async def handle(self, batch: Sequence[EventT[bytes]]) -> None:
+        decoded: list[tuple[Event, Position, EventT[bytes]]] = []
+        for record in batch:
+            try:
+                decoded.append((decode(record.value), position(record), record))
+            except ValidationError:
+                await self._dead_letter(record, "undecodable")
+        try:
+            await self._write_retrying([(e, p) for e, p, _ in decoded])
+        except asyncpg.PostgresError:
+            # Something in the batch is refused for good: find it, store the rest.
+            for event, pos, record in decoded:
+                try:
+                    await self._write_retrying([(event, pos)])
+                except asyncpg.PostgresError as exc:
+                    await self._dead_letter(record, f"rejected:{exc.sqlstate}")
+
+    async def _write_retrying(self, rows: Sequence[tuple[Event, Position]]) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.store.write(rows)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                delay = backoff_seconds(attempt)
+                log.warning(
+                    "postgres_write_retry",
+                    error=type(exc).__name__,
+                    attempt=attempt,
+                    retry_in=round(delay, 2),
+                )
+                await asyncio.sleep(delay)
+            else:
+                return
+
+    async def _dead_letter(self, record: EventT[bytes], reason: str) -> None:
+        message = record.message
+        log.error(
+            "dead_letter",
+            reason=reason,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
+        sent = await self.dead_letter.send(
+            key=message.key,
+            value=message.value,
+            headers={
+                "reason": reason.encode(),
+                "source-topic": message.topic.encode(),
+                "source-partition": str(message.partition).encode(),
+                "source-offset": str(message.offset).encode(),
+            },
+        )
+        await sent

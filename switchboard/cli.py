@@ -1,0 +1,172 @@
+"""`switchboard`: the one command for operators, developers and the local stack.
+
+Each subcommand builds Settings, wires what it needs and hands over; no logic lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from switchboard import logs
+from switchboard.settings import Settings
+
+
+class ConfigurationError(SystemExit):
+    pass
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; errors name the variable, never echo its value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"configuration error: {where + ': ' if where else ''}{message}")
+        raise ConfigurationError("\n".join(lines)) from None
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard import stack
+
+    return stack.run_cli(args.action, settings, dict(os.environ))
+
+
+def _topics(args: argparse.Namespace, settings: Settings) -> int:
+    from streams import topics
+
+    servers, prefix = settings.kafka_bootstrap_servers, settings.switchboard_topic_prefix
+    if args.action == "apply":
+        actions = asyncio.run(
+            topics.apply(servers, prefix, settings.switchboard_kafka_replication_factor)
+        )
+        for action in actions:
+            print(topics.describe_action(action))
+        print(f"{len(actions)} change(s); the catalogue is applied" if actions else "up to date")
+        return 0
+    rows = asyncio.run(topics.describe(servers, prefix))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "present" if row["present"] else "MISSING"
+        print(f"{row['name']}  key={row['key']}  partitions={row['partitions']}  {state}")
+        for key, wanted in row["wanted_config"].items():
+            actual = row["config"][key]
+            mark = "" if actual == wanted else f"   (broker: {actual})"
+            print(f"    {key}={wanted}{mark}")
+    return 0
+
+
+def _schemas(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.export import export
+
+    for path in export(Path(args.directory)):
+        print(path)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from migrations.runner import migrate
+
+    applied = asyncio.run(migrate(settings.database_url.get_secret_value()))
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    print(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from ingest.app import build_ingest, create_app
+
+    app = create_app(build_ingest(settings))
+    uvicorn.run(
+        app,
+        host=args.host or settings.switchboard_ingest_host,
+        port=args.port or settings.switchboard_ingest_port,
+        access_log=False,
+        # X-Forwarded-For is honoured by our rate limiter for trusted proxies only.
+        proxy_headers=False,
+        log_level=settings.switchboard_log_level.lower(),
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.local import run_pipeline
+
+    return run_pipeline(settings, dict(os.environ), demo=not args.no_demo, stay=not args.exit)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.demo import run_demo
+
+    return asyncio.run(run_demo(settings, args.url))
+
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command("stack", _stack, "Start, stop or inspect the local Kafka and PostgreSQL.")
+    sub.add_argument("action", choices=["up", "down", "status"])
+    sub = command("topics", _topics, "Apply the topic catalogue to the broker, or describe it.")
+    sub.add_argument("action", choices=["apply", "describe"])
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("schemas", _schemas, "Export JSON Schema for every event type.")
+    sub.add_argument("action", choices=["export"])
+    sub.add_argument("directory")
+    command("migrate", _migrate, "Apply pending database migrations, once each, in order.")
+    sub = command("ingest", _ingest, "Serve the webhook endpoints.")
+    sub.add_argument("--host")
+    sub.add_argument("--port", type=int)
+    command("worker", _worker, "Run the stream worker.")
+    sub = command("run", _run, "Run the whole pipeline locally, with a demo conversation.")
+    sub.add_argument("--no-demo", action="store_true", help="skip the demo conversation")
+    sub.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
+    sub = command("demo", _demo, "Play a demo conversation against a running ingest.")
+    sub.add_argument("--url", default="http://127.0.0.1:8000")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(exc.code, file=sys.stderr)
+        return 2
+    logs.configure(settings.switchboard_log_level, json_output=settings.is_production)
+    code: int = args.handler(args, settings)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""`switchboard run`: the whole pipeline on one machine, for a first look and for demos.
+
+Brings up the local stack (or uses the Kafka and PostgreSQL given in the environment),
+applies the topic catalogue and the migrations, starts ingest and a worker as child
+processes, plays the demo conversation, and serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from migrations.runner import migrate
+from streams import topics
+from switchboard import stack
+from switchboard.demo import run_demo
+from switchboard.settings import Settings
+
+
+def _spawn(name: str, env: Mapping[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    log_file = (logs / f"{name}.log").open("ab")
+    return subprocess.Popen(  # noqa: S603 - our own executable and fixed arguments
+        [sys.executable, "-m", "switchboard.cli", name],
+        env=dict(env),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("ingest exited during start-up; see its log")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"ingest did not answer {url}/health within {timeout:.0f} s")
+
+
+def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay: bool) -> int:
+    endpoints = stack.up(settings, env)
+    child_env = {
+        **env,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        "DATABASE_URL": endpoints.database_url,
+    }
+    settings = settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": endpoints.kafka_bootstrap_servers,
+            "database_url": type(settings.database_url)(endpoints.database_url),
+        }
+    )
+    for action in asyncio.run(
+        topics.apply(
+            settings.kafka_bootstrap_servers,
+            settings.switchboard_topic_prefix,
+            settings.switchboard_kafka_replication_factor,
+        )
+    ):
+        print(topics.describe_action(action))
+    for migration in asyncio.run(migrate(settings.database_url.get_secret_value())):
+        print(f"applied migration {migration.version:04d}_{migration.name}")
+
+    logs = settings.switchboard_stack_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{settings.switchboard_ingest_port}"
+    children = [_spawn("ingest", child_env, logs), _spawn("worker", child_env, logs)]
+    try:
+        _wait_healthy(url, children[0])
+        print(f"ingest on {url}, worker running; logs in {logs}/")
+        code = asyncio.run(run_demo(settings, url)) if demo else 0
+        if stay:
+            print("\nServing. Send your own webhook (see the README), Ctrl-C to stop.")
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
+        return code
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("ingest and worker stopped; `switchboard stack down` stops Kafka and PostgreSQL")
