@@ -6,7 +6,11 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
+
+from ingest.errors import LogUnavailable
+from schemas.events import Event
 
 
 def whatsapp_headers(app_secret: str, body: bytes) -> dict[str, str]:
@@ -62,3 +66,25 @@ def whatsapp_text_body(
         "entry": [{"id": "200000000000002", "changes": [{"value": value, "field": "messages"}]}],
     }
     return json.dumps(body).encode()
+
+
+class InMemoryEventLog:
+    """An `EventLog` for unit tests: keeps what was appended, or refuses like a dead broker."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.available = True
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def connected(self) -> bool:
+        return self.available
+
+    async def append(self, events: Sequence[Event]) -> None:
+        if not self.available:
+            raise LogUnavailable("the event log is unavailable", headers={"Retry-After": "5"})
+        self.events.extend(events)

@@ -21,6 +21,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.switchboard_worker_group,
         broker=broker_urls(settings.kafka_bootstrap_servers),
         store="memory://",
+        datadir=str(settings.switchboard_worker_data_dir),
         autodiscover=False,
         topic_replication_factor=settings.switchboard_kafka_replication_factor,
         producer_acks=-1,

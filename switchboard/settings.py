@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # Worker
     switchboard_worker_group: str = "switchboard-worker"
     switchboard_worker_web_port: int = Field(default=6066, ge=1, le=65535)
+    # Faust keeps table state here (recovered from changelog topics on start).
+    switchboard_worker_data_dir: Path = Path(".worker-data")
 
     # The local stack (`switchboard stack up`), used when no external Kafka/PostgreSQL is set.
     switchboard_stack_dir: Path = Path(".stack")

@@ -1,0 +1,45 @@
+# Two commands: `make run` (install, start everything, play a demo) and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install lint typecheck unit integration faults bench stack-down clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --extra stack
+
+run: install
+	$(BIN)/switchboard run
+
+test: install lint typecheck
+	$(BIN)/pytest -m "not faults"
+	$(BIN)/pytest -m faults
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest -m integration
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+stack-down:
+	$(BIN)/switchboard stack down
+
+clean:
+	rm -rf .tools .venv .stack .worker-data

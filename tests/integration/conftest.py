@@ -1,0 +1,148 @@
+"""The real Kafka broker and PostgreSQL, started once per session by the project's launcher.
+
+`KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` in the environment point the tests at existing
+servers instead. Each session gets its own database and topic prefix, so runs never see
+each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from pydantic import SecretStr
+
+from migrations.runner import migrate
+from streams import topics
+from switchboard import stack
+from switchboard.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_SECRET = "integration-whatsapp-secret"
+TEST_CHATWOOT_SECRET = "integration-chatwoot-secret"
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> stack.Endpoints:
+    return stack.up(Settings(), dict(os.environ))
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+async def database_url(endpoints: stack.Endpoints, run_id: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this session, dropped afterwards."""
+    admin_url = endpoints.database_url
+    name = f"switchboard_test_{run_id}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(url)
+    yield url
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def settings(endpoints: stack.Endpoints, database_url: str, run_id: str) -> Settings:
+    """Settings for this session: its own topics, consumer group and database."""
+    settings = Settings(
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        database_url=SecretStr(database_url),
+        switchboard_topic_prefix=f"test-{run_id}.",
+        switchboard_worker_group=f"test-worker-{run_id}",
+        whatsapp_app_secret=(SecretStr(TEST_SECRET),),
+        chatwoot_webhook_secret=(SecretStr(TEST_CHATWOOT_SECRET),),
+        rate_limit_per_minute=100_000,
+        switchboard_produce_timeout_seconds=3.0,
+    )
+    await topics.apply(
+        settings.kafka_bootstrap_servers,
+        settings.switchboard_topic_prefix,
+        settings.switchboard_kafka_replication_factor,
+    )
+    return settings
+
+
+def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:
+    """The environment a child process needs to run with these settings."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "SWITCHBOARD_TOPIC_PREFIX": settings.switchboard_topic_prefix,
+        "SWITCHBOARD_WORKER_GROUP": settings.switchboard_worker_group,
+        "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
+        "WHATSAPP_APP_SECRET": TEST_SECRET,
+        "CHATWOOT_WEBHOOK_SECRET": TEST_CHATWOOT_SECRET,
+        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+    }
+
+
+class Worker:
+    """A real `switchboard worker` process."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "switchboard.cli", "worker"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    tmp = tmp_path_factory.mktemp("worker")
+    running = Worker(settings_env(settings, tmp), tmp / "worker.log")
+    running.start()
+    yield running
+    running.stop()
+
+
+async def eventually(
+    probe: Callable[[], Any],
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not a cancellation scope
+    interval: float = 0.2,
+) -> Any:
+    """Poll an async probe until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(interval)

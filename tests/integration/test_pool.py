@@ -1,0 +1,65 @@
+"""The asyncpg pool: sized from Settings, recycles old connections, never hands out dead ones."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sinks.postgres.pool import Database, PoolConfig
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_killed_connection_is_replaced_not_handed_out(database_url: str) -> None:
+    """After the server drops every pooled connection, the next caller still gets a working one."""
+    database = await Database.connect(PoolConfig(database_url, size=2, max_overflow=0))
+    try:
+        async with database.connection() as conn:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'switchboard' AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"
+            )
+        await asyncio.sleep(0.2)
+        for _ in range(4):
+            async with database.connection() as conn:
+                assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await database.close()
+
+
+async def test_old_connections_are_recycled(database_url: str) -> None:
+    """A connection older than the recycle age is closed and replaced by a new backend."""
+    database = await Database.connect(
+        PoolConfig(database_url, size=1, max_overflow=0, recycle_seconds=0.5)
+    )
+    try:
+        async with database.connection() as conn:
+            first = await conn.fetchval("SELECT pg_backend_pid()")
+        await asyncio.sleep(0.7)
+        async with database.connection() as conn:
+            second = await conn.fetchval("SELECT pg_backend_pid()")
+    finally:
+        await database.close()
+    assert first != second
+
+
+async def test_statement_timeout_is_set(database_url: str) -> None:
+    """Every pooled connection carries the configured statement timeout."""
+    database = await Database.connect(PoolConfig(database_url, size=1, statement_timeout_seconds=7))
+    try:
+        async with database.connection() as conn:
+            assert await conn.fetchval("SHOW statement_timeout") == "7s"
+    finally:
+        await database.close()
+
+
+async def test_pool_size_follows_config(database_url: str) -> None:
+    """The pool opens its base size and may grow by the overflow, no further."""
+    database = await Database.connect(PoolConfig(database_url, size=3, max_overflow=2))
+    try:
+        stats = database.stats()
+    finally:
+        await database.close()
+    assert (stats["size"], stats["max"]) == (3, 5)
