@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pydantic_core import PydanticSerializationError
 
-from ingest.errors import LogUnavailable
+from ingest.errors import LogUnavailable, Malformed
 from schemas.catalogue import topic_for
 from schemas.events import Event, encode
 
@@ -43,6 +45,26 @@ def headers_for(event: Event) -> list[tuple[str, bytes]]:
         ("schema-version", str(event.schema_version).encode()),
         ("correlation-id", event.correlation_id.encode()),
     ]
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def to_records(events: Sequence[Event], prefix: str) -> list[Record]:
+    """Serialise every event before any is sent, so a body that cannot be written is refused
+    whole (400) rather than half-written."""
+    try:
+        return [
+            Record(topic_for(e).full_name(prefix), e.subject.encode(), encode(e), headers_for(e))
+            for e in events
+        ]
+    except PydanticSerializationError as exc:
+        raise Malformed("the payload holds values that cannot be represented") from exc
 
 
 def _unavailable(cause: BaseException | None, count: int) -> LogUnavailable:
@@ -97,19 +119,15 @@ class KafkaEventLog:
             return producer
 
     async def append(self, events: Sequence[Event]) -> None:
+        records = to_records(events, self._prefix)
         producer = await self._connect()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         try:
             async with asyncio.timeout_at(deadline):
                 pending = [
-                    await producer.send(
-                        topic_for(event).full_name(self._prefix),
-                        key=event.subject.encode(),
-                        value=encode(event),
-                        headers=headers_for(event),
-                    )
-                    for event in events
+                    await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers)
+                    for r in records
                 ]
             # asyncio.wait, not gather: a timeout must not cancel aiokafka's own futures.
             remaining = max(0.0, deadline - loop.time())

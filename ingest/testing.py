@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingest.errors import LogUnavailable
+from ingest.producer import to_records
 from schemas.events import Event
 
 
@@ -85,6 +86,7 @@ class InMemoryEventLog:
         return self.available
 
     async def append(self, events: Sequence[Event]) -> None:
+        to_records(events, "")  # refuse what the real log would refuse
         if not self.available:
             raise LogUnavailable("the event log is unavailable", headers={"Retry-After": "5"})
         self.events.extend(events)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, ConfigResource, ConfigResourceType, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from schemas.catalogue import CATALOGUE, Topic
@@ -44,9 +45,7 @@ async def _existing(admin: AIOKafkaAdminClient, names: Sequence[str]) -> dict[st
     return result
 
 
-async def _execute(
-    admin: AIOKafkaAdminClient, actions: Sequence[Action], replication: int
-) -> None:
+async def _execute(admin: AIOKafkaAdminClient, actions: Sequence[Action], replication: int) -> None:
     creates = [a for a in actions if isinstance(a, Create)]
     if creates:
         response = await admin.create_topics(
@@ -107,8 +106,7 @@ async def describe(
                 "present": current is not None,
                 "actual_partitions": current.partitions if current else None,
                 "config": {
-                    key: (current.config.get(key) if current else None)
-                    for key in topic.config
+                    key: (current.config.get(key) if current else None) for key in topic.config
                 },
                 "wanted_config": dict(topic.config),
                 "description": topic.description,

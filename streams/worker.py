@@ -47,9 +47,7 @@ async def connect_database(config: PoolConfig) -> Database:
 def build_worker(settings: Settings) -> faust.App:
     app = create_app(settings)
     prefix = settings.switchboard_topic_prefix
-    inbound = app.topic(
-        INBOUND.full_name(prefix), key_serializer="raw", value_serializer="raw"
-    )
+    inbound = app.topic(INBOUND.full_name(prefix), key_serializer="raw", value_serializer="raw")
     dead_letter = app.topic(
         DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw"
     )

@@ -26,13 +26,13 @@ from switchboard.settings import Settings
 
 
 def _spawn(name: str, env: Mapping[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    log_file = (logs / f"{name}.log").open("ab")
-    return subprocess.Popen(  # noqa: S603 - our own executable and fixed arguments
-        [sys.executable, "-m", "switchboard.cli", name],
-        env=dict(env),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
+    with (logs / f"{name}.log").open("ab") as log_file:
+        return subprocess.Popen(  # noqa: S603 - our own executable and fixed arguments
+            [sys.executable, "-m", "switchboard.cli", name],
+            env=dict(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

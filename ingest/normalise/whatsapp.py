@@ -195,14 +195,25 @@ class _Change:
             raise _Skip("status without id or status")
         if state not in _STATUSES:
             raise _Skip("unhandled delivery status")
-        identity, who = self._identity(
-            _str(status, "recipient_id"), _str(status, "recipient_user_id")
-        )
+        if status.get("recipient_type") == "group":
+            # The message went to a group: the conversation is the group's, the contact is
+            # the participant the status is about.
+            group = _str(status, "recipient_id")
+            identity, who = self._identity(
+                _str(status, "recipient_participant_id"),
+                _str(status, "recipient_participant_user_id"),
+            )
+            conversation = group or identity
+        else:
+            identity, who = self._identity(
+                _str(status, "recipient_id"), _str(status, "recipient_user_id")
+            )
+            conversation = identity
         errors = tuple(
             ProviderError(code=_obj(e).get("code"), title=_str(_obj(e), "title"))
             for e in _list(status.get("errors"))
         )
-        subject = self.keys.whatsapp_conversation(self.route.phone_number_id, identity)
+        subject = self.keys.whatsapp_conversation(self.route.phone_number_id, conversation)
         return MessageStatusChanged(
             **self._envelope(f"wa-status:{wamid}:{state}", subject, _time(status.get("timestamp"))),
             data=MessageStatusChangedData(

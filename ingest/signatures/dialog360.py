@@ -18,7 +18,10 @@ def verify(secrets: Sequence[bytes], header_name: str, headers: Mapping[str, str
         raise SignatureError(f"missing {header_name} header")
     if not secrets:
         raise SignatureError("no 360dialog webhook secret is configured")
-    given_bytes = given.encode()
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate: no secret can match it
+        raise SignatureError(f"malformed {header_name} header") from exc
     matched = False
     for secret in secrets:
         matched |= hmac.compare_digest(given_bytes, secret)

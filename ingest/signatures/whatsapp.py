@@ -32,5 +32,11 @@ def verify_subscription(token: bytes, mode: str | None, given_token: str | None)
     """The GET handshake Meta makes when a webhook URL is registered."""
     if mode != "subscribe":
         raise SignatureError("hub.mode must be 'subscribe'")
-    if given_token is None or not hmac.compare_digest(given_token.encode(), token):
+    if given_token is None:
+        raise SignatureError("hub.verify_token does not match")
+    try:
+        given_bytes = given_token.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate: no token can match it
+        raise SignatureError("hub.verify_token does not match") from exc
+    if not hmac.compare_digest(given_bytes, token):
         raise SignatureError("hub.verify_token does not match")

@@ -16,6 +16,7 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard import stack
 from switchboard.settings import Settings
+from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,7 @@ async def test_the_same_body_twice_is_stored_once(
 
 
 async def test_every_fixture_message_is_stored(
-    client: TestClient, database_url: str, worker: Worker, whatsapp_fixtures: dict
+    client: TestClient, database_url: str, worker: Worker, whatsapp_fixtures: Fixtures
 ) -> None:
     """All real Cloud API bodies are accepted and their messages and statuses stored."""
     for body in whatsapp_fixtures.values():

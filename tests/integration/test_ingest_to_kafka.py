@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -18,6 +19,7 @@ from schemas.catalogue import CATALOGUE, topic_for
 from schemas.events import decode
 from schemas.keys import Pseudonymizer
 from switchboard.settings import Settings
+from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.integration
@@ -29,7 +31,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-async def _consume(settings: Settings, correlation_ids: set[str], expected: int) -> list:
+async def _consume(settings: Settings, correlation_ids: set[str], expected: int) -> list[Any]:
     """Every record of this run's topics whose correlation id is one of ours."""
     consumer = AIOKafkaConsumer(
         *[t.full_name(settings.switchboard_topic_prefix) for t in CATALOGUE],
@@ -56,7 +58,7 @@ async def _consume(settings: Settings, correlation_ids: set[str], expected: int)
 
 
 async def test_every_fixture_body_produces_exactly_its_events(
-    client: TestClient, settings: Settings, whatsapp_fixtures: dict
+    client: TestClient, settings: Settings, whatsapp_fixtures: Fixtures
 ) -> None:
     """Each real Cloud API body, signed, yields exactly its events, keyed by subject."""
     keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
@@ -87,7 +89,7 @@ async def test_every_fixture_body_produces_exactly_its_events(
 
 
 async def test_phone_numbers_never_appear_in_keys_or_headers(
-    client: TestClient, settings: Settings, whatsapp_fixtures: dict
+    client: TestClient, settings: Settings, whatsapp_fixtures: Fixtures
 ) -> None:
     """Kafka keys and headers carry pseudonymous ids only."""
     body = json.dumps(whatsapp_fixtures[("message.json", "text")]).encode()

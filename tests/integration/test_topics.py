@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, ConfigResource, ConfigResourceType
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from schemas.catalogue import CATALOGUE, INBOUND
 from schemas.topic_plan import AlterConfig, Create
 from streams import topics
 from switchboard import stack
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +25,7 @@ async def _retention(servers: str, name: str) -> str:
     finally:
         await admin.close()
     entries = response.to_object()["resources"][0]["config_entries"]
-    return {e["config_names"]: e["config_value"] for e in entries}["retention.ms"]
+    return str({e["config_names"]: e["config_value"] for e in entries}["retention.ms"])
 
 
 async def test_apply_creates_then_does_nothing(endpoints: stack.Endpoints) -> None:
@@ -56,7 +58,12 @@ async def test_apply_brings_drifted_config_back(endpoints: stack.Endpoints) -> N
         )
     finally:
         await admin.close()
-    assert await _retention(servers, name) == "1000"
+    # Config changes reach the broker's metadata cache asynchronously.
+    assert await eventually(lambda: _is_retention(servers, name, "1000"))
     actions = await topics.apply(servers, prefix, 1)
     assert [type(a) for a in actions] == [AlterConfig]
-    assert await _retention(servers, name) == INBOUND.config["retention.ms"]
+    assert await eventually(lambda: _is_retention(servers, name, INBOUND.config["retention.ms"]))
+
+
+async def _is_retention(servers: str, name: str, wanted: str) -> bool:
+    return await _retention(servers, name) == wanted

@@ -54,14 +54,6 @@ def client(event_log: InMemoryEventLog) -> Iterator[TestClient]:
     yield from _client(event_log)
 
 
-def _whatsapp(client: TestClient, body: bytes, **headers: str) -> object:
-    return client.post(
-        "/webhooks/whatsapp",
-        content=body,
-        headers={**whatsapp_headers(WHATSAPP_SECRET, body), **headers},
-    )
-
-
 BODY = whatsapp_text_body(wamid="wamid.1", phone="15551234567", text="Hello", name="Ann")
 
 
@@ -121,14 +113,10 @@ def test_malformed_json_gets_400(client: TestClient, event_log: InMemoryEventLog
 def test_deeply_nested_json_gets_400_not_500(client: TestClient) -> None:
     """A recursion bomb is malformed input, not a server error."""
     body = b"[" * 100_000 + b"]" * 100_000
-    response = _client_post_large(client, body)
-    assert response.status_code in (400, 413)
-
-
-def _client_post_large(client: TestClient, body: bytes) -> object:
-    return client.post(
+    response = client.post(
         "/webhooks/whatsapp", content=body, headers=whatsapp_headers(WHATSAPP_SECRET, body)
     )
+    assert response.status_code in (400, 413)
 
 
 def test_oversized_body_gets_413_before_signature_check(client: TestClient) -> None:
@@ -285,3 +273,17 @@ def test_request_id_is_returned(client: TestClient, event_log: InMemoryEventLog)
     )
     assert response.headers["X-Request-ID"] == "req-42"
     assert [e.correlation_id for e in event_log.events] == ["req-42"]
+
+
+def test_unrepresentable_text_is_refused_whole(
+    client: TestClient, event_log: InMemoryEventLog
+) -> None:
+    """A lone surrogate parses as JSON but cannot be written: 400, and nothing is logged."""
+    body = whatsapp_text_body(wamid="wamid.s", phone="15551234567", text="x").replace(
+        b'"x"', b'"\\ud800"'
+    )
+    response = client.post(
+        "/webhooks/whatsapp", content=body, headers=whatsapp_headers(WHATSAPP_SECRET, body)
+    )
+    assert response.status_code == 400
+    assert event_log.events == []

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ingest.normalise.whatsapp import normalise
 from schemas.keys import Pseudonymizer
 from sinks.postgres.rows import Edit, InboundMessage, Position, StatusRow, to_row
+from tests.conftest import Fixtures
 
 KEYS = Pseudonymizer(b"pepper")
 AT = Position("switchboard.inbound.v1", 3, 42)
 
 
-def _events(fixtures: dict[tuple[str, str], object], file: str, case: str) -> list:
+def _events(fixtures: Fixtures, file: str, case: str) -> list[Any]:
     body = fixtures[(file, case)]
     return list(normalise(body, source="whatsapp-cloud", keys=KEYS, correlation_id="c").events)
 
 
-def test_received_message_becomes_conversation_and_message(whatsapp_fixtures: dict) -> None:
+def test_received_message_becomes_conversation_and_message(whatsapp_fixtures: Fixtures) -> None:
     """A message row carries ids, its log position, and personal data only in `personal`."""
     (event,) = _events(whatsapp_fixtures, "message.json", "text")
     row = to_row(event, AT)
@@ -32,7 +34,7 @@ def test_received_message_becomes_conversation_and_message(whatsapp_fixtures: di
     assert not any("972987654321" in str(v) or "Body Text" in str(v) for v in non_personal)
 
 
-def test_status_becomes_status_row(whatsapp_fixtures: dict) -> None:
+def test_status_becomes_status_row(whatsapp_fixtures: Fixtures) -> None:
     """A delivery status is one row keyed by event id."""
     (event,) = _events(whatsapp_fixtures, "message_status.json", "failed")
     row = to_row(event, AT)
@@ -41,7 +43,7 @@ def test_status_becomes_status_row(whatsapp_fixtures: dict) -> None:
     assert json.loads(row.values[5])[0]["code"] == 130472
 
 
-def test_revocation_erases_content(whatsapp_fixtures: dict) -> None:
+def test_revocation_erases_content(whatsapp_fixtures: Fixtures) -> None:
     """A message deleted for everyone has no content to keep."""
     (event,) = _events(whatsapp_fixtures, "deleted_message.json", "revoke")
     row = to_row(event, AT)
@@ -49,7 +51,7 @@ def test_revocation_erases_content(whatsapp_fixtures: dict) -> None:
     assert row.personal is None
 
 
-def test_contact_events_are_not_conversation_rows(whatsapp_fixtures: dict) -> None:
+def test_contact_events_are_not_conversation_rows(whatsapp_fixtures: Fixtures) -> None:
     """Consent changes are not this sink's to store."""
     (event,) = _events(whatsapp_fixtures, "user_marketing_preferences.json", "resume")
     assert to_row(event, AT) is None

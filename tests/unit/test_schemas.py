@@ -12,9 +12,10 @@ from ingest.normalise.whatsapp import normalise
 from schemas.events import EVENT_TYPES, decode, encode, event_type
 from schemas.export import export
 from schemas.keys import Pseudonymizer
+from tests.conftest import Fixtures
 
 
-def test_every_event_round_trips(whatsapp_fixtures: dict) -> None:
+def test_every_event_round_trips(whatsapp_fixtures: Fixtures) -> None:
     """Encoding and decoding gives back the same typed event."""
     keys = Pseudonymizer(b"pepper")
     for body in whatsapp_fixtures.values():
@@ -28,7 +29,7 @@ def test_unknown_type_is_refused() -> None:
         decode(b'{"type": "made.up", "id": "x"}')
 
 
-def test_personal_data_lives_only_in_personal(whatsapp_fixtures: dict) -> None:
+def test_personal_data_lives_only_in_personal(whatsapp_fixtures: Fixtures) -> None:
     """Outside data.personal, no event carries the fixtures' phone numbers, names or texts."""
     keys = Pseudonymizer(b"pepper")
     needles = ["972987654321", "16505551234", "Test Name", "Body Text", "US.1349120865530274191"]
