@@ -83,7 +83,9 @@ def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay
         code = asyncio.run(run_demo(settings, url)) if demo else 0
         if stay:
             print("\nServing. Send your own webhook (see the README), Ctrl-C to stop.")
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            # Explicitly: a shell starting us in the background leaves SIGINT ignored.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.default_int_handler)
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
         return code

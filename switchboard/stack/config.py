@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-KAFKA_VERSION = "4.1.1"  # Keep in step with deploy/kafka/pom.xml.
+KAFKA_VERSION = "4.4.0"  # Keep in step with deploy/kafka/pom.xml.
 LOOPBACK = "127.0.0.1"
 KAFKA_NODE_ID = 1
 DATABASE_NAME = "switchboard"

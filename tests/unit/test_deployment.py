@@ -16,6 +16,7 @@ import yaml
 
 from switchboard.cli import ConfigurationError, load_settings, parser
 from switchboard.settings import Settings
+from switchboard.stack.config import KAFKA_VERSION
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -257,6 +258,7 @@ def test_kafka_image_matches_the_local_stack_version(compose: dict[str, Any]) ->
     image, _, tag = kafka["image"].partition(":")
     assert image == "apache/kafka"
     assert tag == version
+    assert version == KAFKA_VERSION, "switchboard/stack/config.py caches jars by this version"
     environment = _environment(kafka)
     assert environment["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
