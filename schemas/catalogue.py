@@ -14,11 +14,14 @@ from schemas.events import (
     ConsentChanged,
     ContactIdentityChanged,
     ConversationStatusChanged,
+    DataRequested,
     Event,
+    HandoffRequested,
     MessageEdited,
     MessageReceived,
     MessageRevoked,
     MessageStatusChanged,
+    ReplyRequested,
 )
 
 HOUR_MS = 60 * 60 * 1000
@@ -71,6 +74,20 @@ CONTACT_EVENTS = Topic(
     },
 )
 
+ACTIONS = Topic(
+    name="actions.v1",
+    key="conversation",
+    partitions=6,
+    description="What the conversation flow decided (replies, hand-offs), for the outbound "
+    "sinks; carries reply text and recipients, so retention is as short as the landing topics'.",
+    config={
+        "cleanup.policy": "delete",
+        "retention.ms": str(RAW_RETENTION_MS),
+        "segment.ms": str(HOUR_MS),
+        "min.insync.replicas": "1",
+    },
+)
+
 DEAD_LETTER = Topic(
     name="dead-letter.v1",
     key="conversation",
@@ -84,7 +101,7 @@ DEAD_LETTER = Topic(
     },
 )
 
-CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, DEAD_LETTER)
+CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, ACTIONS, DEAD_LETTER)
 
 _ROUTES: dict[type, Topic] = {
     MessageReceived: INBOUND,
@@ -94,6 +111,9 @@ _ROUTES: dict[type, Topic] = {
     ConversationStatusChanged: INBOUND,
     ContactIdentityChanged: CONTACT_EVENTS,
     ConsentChanged: CONTACT_EVENTS,
+    DataRequested: CONTACT_EVENTS,
+    ReplyRequested: ACTIONS,
+    HandoffRequested: ACTIONS,
 }
 
 

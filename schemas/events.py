@@ -195,6 +195,88 @@ class ConsentChanged(_Envelope):
     data: ConsentChangedData
 
 
+# --- actions (keyed by conversation key): what the flow decided ----------------------
+
+Intent = Literal[
+    "greeting",
+    "question",
+    "order_status",
+    "complaint",
+    "human_request",
+    "opt_out",
+    "data_request",
+    "other",
+]
+HandoffReason = Literal[
+    "complaint",
+    "human_request",
+    "low_confidence",
+    "empty_answer",
+    "overlong_answer",
+    "model_error",
+    "flow_timeout",
+    "flow_error",
+    "delivery_refused",
+    "consent_withdrawn",
+]
+
+
+class ReplyRequestedData(_Model):
+    channel: Channel
+    source: Source = Field(description="the provider the conversation came through")
+    contact_id: str
+    route: Route
+    in_reply_to: str = Field(description="the event id of the customer message answered")
+    intent: Intent
+    personal: Personal = Field(
+        description="text: the reply; phone / user_id: the WhatsApp recipient, if any"
+    )
+
+
+class ReplyRequested(_Envelope):
+    """The bot answers a customer message."""
+
+    type: Literal["reply.requested"] = "reply.requested"
+    data: ReplyRequestedData
+
+
+class HandoffRequestedData(_Model):
+    channel: Channel
+    source: Source
+    contact_id: str
+    route: Route
+    in_reply_to: str
+    reason: HandoffReason
+    intent: Intent | None = None
+    personal: Personal = Field(
+        description="text: what the customer is told (may be empty); phone / user_id: recipient"
+    )
+
+
+class HandoffRequested(_Envelope):
+    """The conversation goes to a human; the bot stays silent until it is handed back."""
+
+    type: Literal["handoff.requested"] = "handoff.requested"
+    data: HandoffRequestedData
+
+
+DataRequestKind = Literal["erasure", "export"]
+
+
+class DataRequestedData(_Model):
+    contact_id: str
+    kind: DataRequestKind
+    conversation_key: str
+    in_reply_to: str
+
+
+class DataRequested(_Envelope):
+    """A customer asked, in the conversation, to have their data deleted or exported."""
+
+    type: Literal["data.requested"] = "data.requested"
+    data: DataRequestedData
+
+
 Event = Annotated[
     MessageReceived
     | MessageEdited
@@ -202,7 +284,10 @@ Event = Annotated[
     | MessageStatusChanged
     | ConversationStatusChanged
     | ContactIdentityChanged
-    | ConsentChanged,
+    | ConsentChanged
+    | ReplyRequested
+    | HandoffRequested
+    | DataRequested,
     Field(discriminator="type"),
 ]
 
@@ -214,6 +299,9 @@ EVENT_TYPES: tuple[type[_Envelope], ...] = (
     ConversationStatusChanged,
     ContactIdentityChanged,
     ConsentChanged,
+    ReplyRequested,
+    HandoffRequested,
+    DataRequested,
 )
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -92,6 +92,25 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=100, ge=1)
     switchboard_trusted_proxies: StrList = ()
 
+    # Outbound: where replies and hand-offs go.
+    chatwoot_base_url: str = "http://127.0.0.1:3000"
+    chatwoot_api_token: SecretStr = SecretStr("dev-chatwoot-agent-bot-token")
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v23.0"
+    whatsapp_access_token: SecretStr = SecretStr("dev-whatsapp-access-token")
+    dialog360_api_base_url: str = "https://waba-v2.360dialog.io"
+    dialog360_api_key: SecretStr = SecretStr("dev-360dialog-api-key")
+    switchboard_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    switchboard_delivery_retries: int = Field(default=5, ge=0)
+
+    # The conversation flow. An empty model means the offline responder: answers straight
+    # from the best knowledge-base passage, no model involved.
+    switchboard_llm_model: str = ""
+    switchboard_llm_base_url: str = ""
+    switchboard_llm_api_key: SecretStr | None = None
+    switchboard_flow_timeout_seconds: float = Field(default=60.0, gt=0)
+    switchboard_model_retries: int = Field(default=3, ge=0)
+    switchboard_kb_min_score: float = Field(default=0.05, ge=0)
+
     # Worker
     switchboard_worker_group: str = "switchboard-worker"
     switchboard_worker_web_port: int = Field(default=6066, ge=1, le=65535)
