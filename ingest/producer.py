@@ -20,7 +20,7 @@ from pydantic_core import PydanticSerializationError
 
 from ingest.errors import LogUnavailable, Malformed
 from schemas.catalogue import topic_for
-from schemas.events import Event, encode
+from schemas.events import Event, encode, kafka_headers
 
 log = structlog.get_logger(__name__)
 
@@ -39,14 +39,6 @@ class EventLog(Protocol):
     def connected(self) -> bool: ...
 
 
-def headers_for(event: Event) -> list[tuple[str, bytes]]:
-    return [
-        ("type", event.type.encode()),
-        ("schema-version", str(event.schema_version).encode()),
-        ("correlation-id", event.correlation_id.encode()),
-    ]
-
-
 @dataclass(frozen=True)
 class Record:
     topic: str
@@ -60,7 +52,7 @@ def to_records(events: Sequence[Event], prefix: str) -> list[Record]:
     whole (400) rather than half-written."""
     try:
         return [
-            Record(topic_for(e).full_name(prefix), e.subject.encode(), encode(e), headers_for(e))
+            Record(topic_for(e).full_name(prefix), e.subject.encode(), encode(e), kafka_headers(e))
             for e in events
         ]
     except PydanticSerializationError as exc:

@@ -307,6 +307,15 @@ EVENT_TYPES: tuple[type[_Envelope], ...] = (
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+def kafka_headers(event: Event) -> list[tuple[str, bytes]]:
+    """Headers every record carries, so consumers can route without parsing the value."""
+    return [
+        ("type", event.type.encode()),
+        ("schema-version", str(event.schema_version).encode()),
+        ("correlation-id", event.correlation_id.encode()),
+    ]
+
+
 def encode(event: Event) -> bytes:
     return event.model_dump_json().encode()
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 # SQLSTATE classes that describe the server or the connection, not the data:
 # connection exception, transaction rollback (deadlock, serialization), insufficient
@@ -20,3 +26,30 @@ def backoff_seconds(
     """Exponential backoff with full jitter; ``attempt`` counts from 1."""
     ceiling = min(cap, base * (2 ** (attempt - 1)))
     return (jitter or random).uniform(ceiling / 2, ceiling)
+
+
+async def until_done(
+    operation: Callable[[], Awaitable[None]],
+    what: str,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Run ``operation`` until it succeeds, pausing longer after each failure.
+
+    For work on one record whose offset must not be committed before it is done: giving up
+    would drop the record, so the partition waits instead, and lag and logs show why.
+    Only the exception's type is logged: its message may quote personal data.
+    """
+    attempt = 0
+    while True:
+        try:
+            await operation()
+        except Exception as exc:
+            attempt += 1
+            delay = backoff_seconds(attempt, base=0.5, cap=30.0)
+            # Not log.exception: a traceback carries the message, which may quote personal data.
+            log.error(  # noqa: TRY400
+                "record_retry", what=what, error=type(exc).__name__, attempt=attempt
+            )
+            await sleep(delay)
+        else:
+            return

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Sequence
 
 import asyncpg
-import faust
 import structlog
 from faust.types import EventT
 from pydantic import ValidationError
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from schemas.events import Event, decode
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
+from streams.dead_letter import DeadLetters
 from streams.retry import backoff_seconds, is_transient_sqlstate
 
 log = structlog.get_logger(__name__)
@@ -40,9 +40,9 @@ def position(event: EventT[bytes]) -> Position:
 
 
 class StorageAgent:
-    def __init__(self, store: ConversationStore, dead_letter: faust.TopicT) -> None:
+    def __init__(self, store: ConversationStore, dead_letters: DeadLetters) -> None:
         self.store = store
-        self.dead_letter = dead_letter
+        self.dead_letters = dead_letters
 
     async def handle(self, batch: Sequence[EventT[bytes]]) -> None:
         decoded: list[tuple[Event, Position, EventT[bytes]]] = []
@@ -50,7 +50,7 @@ class StorageAgent:
             try:
                 decoded.append((decode(record.value), position(record), record))
             except ValidationError:
-                await self._dead_letter(record, "undecodable")
+                await self.dead_letters.send(record, "undecodable")
         try:
             await self._write_retrying([(e, p) for e, p, _ in decoded])
         except asyncpg.PostgresError:
@@ -59,7 +59,7 @@ class StorageAgent:
                 try:
                     await self._write_retrying([(event, pos)])
                 except asyncpg.PostgresError as exc:
-                    await self._dead_letter(record, f"rejected:{exc.sqlstate}")
+                    await self.dead_letters.send(record, f"rejected:{exc.sqlstate}")
 
     async def _write_retrying(self, rows: Sequence[tuple[Event, Position]]) -> None:
         attempt = 0
@@ -80,24 +80,3 @@ class StorageAgent:
                 await asyncio.sleep(delay)
             else:
                 return
-
-    async def _dead_letter(self, record: EventT[bytes], reason: str) -> None:
-        message = record.message
-        log.error(
-            "dead_letter",
-            reason=reason,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-        )
-        sent = await self.dead_letter.send(
-            key=message.key,
-            value=message.value,
-            headers={
-                "reason": reason.encode(),
-                "source-topic": message.topic.encode(),
-                "source-partition": str(message.partition).encode(),
-                "source-offset": str(message.offset).encode(),
-            },
-        )
-        await sent

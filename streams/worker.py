@@ -1,18 +1,41 @@
-"""The worker process: the Faust app with its agents, wired from Settings."""
+"""The worker process: the Faust app with its agents, wired from Settings.
+
+Three agents share one consumer group and one PostgreSQL pool:
+
+- ``store``: inbound events and actions → PostgreSQL (batched, idempotent);
+- ``converse``: inbound events → conversation state → the flow → actions, one event at a
+  time per partition (the state table's changelog follows the event's partition);
+- ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
+  delivery log before the offset is committed.
+
+Every agent acknowledges an offset only after its work for that record is done.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import faust
 import structlog
-from faust.types import StreamT
+from faust.types import EventT, StreamT
+from pydantic import ValidationError
 
-from schemas.catalogue import DEAD_LETTER, INBOUND
+from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
+from schemas.events import decode
+from sinks.outbound.sender import OutboundSender, outbound_client
+from sinks.postgres.deliveries import PostgresDeliveryLog
+from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
-from streams.retry import backoff_seconds
+from streams.conversation.agent import Conversations, GraphFlow
+from streams.dead_letter import DeadLetters
+from streams.delivery import Deliveries
+from streams.emit import TopicLog
+from streams.flow.model import build_chat_model
+from streams.flow.runner import Flow
+from streams.retry import backoff_seconds, until_done
 from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
 from switchboard.settings import Settings
 
@@ -44,31 +67,104 @@ async def connect_database(config: PoolConfig) -> Database:
             await asyncio.sleep(backoff_seconds(attempt))
 
 
+class SharedDatabase:
+    """One pool per process, opened by whichever agent needs it first."""
+
+    def __init__(self, config: PoolConfig) -> None:
+        self._config = config
+        self._database: Database | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Database:
+        async with self._lock:
+            if self._database is None:
+                self._database = await connect_database(self._config)
+            return self._database
+
+    async def close(self) -> None:
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
+
+
+async def _decoded(
+    stream: StreamT[bytes], dead_letters: DeadLetters
+) -> AsyncIterator[tuple[EventT[bytes], object]]:
+    """Events one by one, acknowledged by the caller; undecodable ones are dead-lettered."""
+    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+    async for record in manual.events():
+        try:
+            yield record, decode(record.value)
+        except ValidationError:
+            await dead_letters.send(record, "undecodable")
+        await manual.ack(record)
+
+
 def build_worker(settings: Settings) -> faust.App:
     app = create_app(settings)
     prefix = settings.switchboard_topic_prefix
     inbound = app.topic(INBOUND.full_name(prefix), key_serializer="raw", value_serializer="raw")
-    dead_letter = app.topic(
-        DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw"
+    actions = app.topic(ACTIONS.full_name(prefix), key_serializer="raw", value_serializer="raw")
+    stored = app.topic(
+        INBOUND.full_name(prefix),
+        ACTIONS.full_name(prefix),
+        key_serializer="raw",
+        value_serializer="raw",
     )
-    config = pool_config(settings)
+    dead_letters = DeadLetters(
+        app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw")
+    )
+    action_log = TopicLog(app, prefix)
+    # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
+    state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
+    database = SharedDatabase(pool_config(settings))
 
-    @app.agent(inbound, name="store-conversation-events")
+    @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
-        database = await connect_database(config)
-        agent = StorageAgent(ConversationStore(database), dead_letter)
-        try:
-            # noack_take: offsets are acknowledged by us, after the batch is stored,
-            # never by the stream on the way out of a failed batch.
-            batches = stream.noack_take(  # type: ignore[attr-defined]  # missing from StreamT
-                BATCH_SIZE, within=BATCH_WITHIN_SECONDS
+        agent = StorageAgent(ConversationStore(await database.get()), dead_letters)
+        # noack_take: offsets are acknowledged by us, after the batch is stored, never by
+        # the stream on the way out of a failed batch.
+        batches = stream.noack_take(  # type: ignore[attr-defined]  # missing from StreamT
+            BATCH_SIZE, within=BATCH_WITHIN_SECONDS
+        )
+        async for batch in batches:
+            await agent.handle(batch)
+            for record in batch:
+                await stream.ack(record)
+
+    @app.agent(inbound, name="converse")
+    async def converse(stream: StreamT[bytes]) -> None:
+        db = await database.get()
+        flow = Flow(
+            PostgresRetriever(db),
+            build_chat_model(settings),
+            timeout_seconds=settings.switchboard_flow_timeout_seconds,
+            model_retries=settings.switchboard_model_retries,
+            min_score=settings.switchboard_kb_min_score,
+        )
+        conversations = Conversations(state_table, GraphFlow(flow), action_log)
+        async for _, event in _decoded(stream, dead_letters):
+            await until_done(
+                lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023
+                "converse",
             )
-            async for batch in batches:
-                await agent.handle(batch)
-                for record in batch:
-                    await stream.ack(record)
-        finally:
-            await database.close()
+
+    @app.agent(actions, name="deliver")
+    async def deliver(stream: StreamT[bytes]) -> None:
+        db = await database.get()
+        async with outbound_client(settings) as client:
+            sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
+            deliveries = Deliveries(sender, action_log, dead_letters)
+            async for record, event in _decoded(stream, dead_letters):
+                await until_done(
+                    lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
+                    "deliver",
+                )
+
+    async def close_database(app: faust.App, **_: object) -> None:
+        await database.close()
+
+    app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]
 
     return app
 

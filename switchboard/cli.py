@@ -86,6 +86,31 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _kb(args: argparse.Namespace, settings: Settings) -> int:
+    from sinks.postgres.knowledge import load_directory
+    from sinks.postgres.pool import Database, PoolConfig
+
+    async def load() -> str:
+        database = await Database.connect(
+            PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
+        )
+        try:
+            result = await load_directory(database, Path(args.directory), prune=args.prune)
+        finally:
+            await database.close()
+        return (
+            f"{result.loaded} document(s) loaded ({result.passages} passages), "
+            f"{result.unchanged} unchanged, {result.removed} removed"
+        )
+
+    try:
+        print(asyncio.run(load()))
+    except NotADirectoryError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -144,6 +169,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=["export"])
     sub.add_argument("directory")
     command("migrate", _migrate, "Apply pending database migrations, once each, in order.")
+    sub = command("kb", _kb, "Load Markdown files into the knowledge base the flow answers from.")
+    sub.add_argument("action", choices=["load"])
+    sub.add_argument("directory", nargs="?", default="kb", help="Markdown files (default: kb)")
+    sub.add_argument("--prune", action="store_true", help="remove documents no longer there")
     sub = command("ingest", _ingest, "Serve the webhook endpoints.")
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)

@@ -10,10 +10,12 @@ from typing import Any
 from schemas.events import (
     ConversationStatusChanged,
     Event,
+    HandoffRequested,
     MessageEdited,
     MessageReceived,
     MessageRevoked,
     MessageStatusChanged,
+    ReplyRequested,
 )
 
 
@@ -51,7 +53,12 @@ class Edit:
     at: datetime
 
 
-Row = InboundMessage | StatusRow | ConversationStatusRow | Edit
+@dataclass(frozen=True)
+class ActionRow:
+    values: tuple[Any, ...]
+
+
+Row = InboundMessage | StatusRow | ConversationStatusRow | Edit | ActionRow
 
 
 def to_row(event: Event, position: Position) -> Row | None:
@@ -115,4 +122,28 @@ def to_row(event: Event, position: Position) -> Row | None:
         return Edit(event.source, event.data.original_message_id, personal, event.time)
     if isinstance(event, MessageRevoked):
         return Edit(event.source, event.data.original_message_id, None, event.time)
+    if isinstance(event, ReplyRequested | HandoffRequested):
+        return _action(event, position)
     return None
+
+
+def _action(event: ReplyRequested | HandoffRequested, position: Position) -> ActionRow:
+    data = event.data
+    reason = event.data.reason if isinstance(event, HandoffRequested) else None
+    return ActionRow(
+        (
+            event.id,
+            event.subject,
+            data.contact_id,
+            event.type,
+            data.in_reply_to,
+            data.intent,
+            reason,
+            data.personal.model_dump_json(exclude_defaults=True),
+            event.time,
+            event.correlation_id,
+            position.topic,
+            position.partition,
+            position.offset,
+        )
+    )

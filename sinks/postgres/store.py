@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from schemas.events import Event
 from sinks.postgres.pool import Database
 from sinks.postgres.rows import (
+    ActionRow,
     ConversationStatusRow,
     Edit,
     InboundMessage,
@@ -85,6 +86,15 @@ WHERE source = $1 AND provider_message_id = $2
 """
 
 
+_INSERT_ACTION = """
+INSERT INTO actions (
+    action_id, conversation_key, contact_id, type, in_reply_to, intent, reason, personal,
+    requested_at, correlation_id, kafka_topic, kafka_partition, kafka_offset
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)
+ON CONFLICT (action_id) DO NOTHING
+"""
+
+
 def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
@@ -116,4 +126,6 @@ class ConversationStore:
                     )
                 elif isinstance(row, Edit):
                     await conn.execute(_REVOKE_MESSAGE, row.source, row.provider_message_id, row.at)
+                elif isinstance(row, ActionRow):
+                    await conn.execute(_INSERT_ACTION, *row.values)
         return len(rows)

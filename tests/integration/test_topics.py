@@ -25,7 +25,7 @@ async def _retention(servers: str, name: str) -> str:
     finally:
         await admin.close()
     entries = response.to_object()["resources"][0]["config_entries"]
-    return str({e["config_names"]: e["config_value"] for e in entries}["retention.ms"])
+    return str({e["config_names"]: e["config_value"] for e in entries}.get("retention.ms"))
 
 
 async def test_apply_creates_then_does_nothing(endpoints: stack.Endpoints) -> None:

@@ -1,0 +1,77 @@
+"""The delivery agent: actions → the provider APIs, each step recorded before the offset.
+
+A provider that is down (timeouts, 429, 5xx) is retried without end, with growing pauses:
+the partition waits and lag shows it, but no reply is dropped. A provider that refuses an
+action for good (another 4xx) gets the action dead-lettered, and a reply that could not be
+sent turns into a hand-off, so the customer still reaches a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+import structlog
+from faust.types import EventT
+
+from schemas.events import Event, HandoffRequested, ReplyRequested
+from sinks.outbound.deliveries import DeliveryResult
+from streams.conversation.actions import handoff_after_refusal
+from streams.conversation.agent import ActionLog
+from streams.dead_letter import DeadLetters
+from streams.retry import backoff_seconds
+
+log = structlog.get_logger(__name__)
+
+
+class Sender(Protocol):
+    async def send(self, action: ReplyRequested | HandoffRequested) -> DeliveryResult: ...
+
+
+class Deliveries:
+    def __init__(
+        self,
+        sender: Sender,
+        actions: ActionLog,
+        dead_letters: DeadLetters,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sender = sender
+        self.actions = actions
+        self.dead_letters = dead_letters
+        self.sleep = sleep
+        self.clock = clock
+
+    async def handle(self, event: Event, record: EventT[bytes]) -> None:
+        if not isinstance(event, ReplyRequested | HandoffRequested):
+            return
+        rounds = 0
+        while True:
+            result = await self.sender.send(event)
+            if result.outcome == "delivered":
+                return
+            if result.outcome == "refused":
+                await self._refused(event, record, result.reason or "refused")
+                return
+            rounds += 1
+            pause = backoff_seconds(rounds, base=2.0, cap=120.0)
+            log.warning(
+                "delivery_postponed",
+                action_id=event.id,
+                reason=result.reason,
+                round=rounds,
+                retry_in=round(pause, 1),
+            )
+            await self.sleep(pause)
+
+    async def _refused(
+        self, event: ReplyRequested | HandoffRequested, record: EventT[bytes], reason: str
+    ) -> None:
+        await self.dead_letters.send(record, f"delivery_refused:{reason}")
+        if isinstance(event, ReplyRequested):
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            await self.actions.emit([handoff_after_refusal(event, now)])

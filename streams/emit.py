@@ -1,0 +1,34 @@
+"""Writing events from inside the worker: the catalogue's topics through Faust's producer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import faust
+
+from schemas.catalogue import CATALOGUE, topic_for
+from schemas.events import Event, encode, kafka_headers
+
+
+class TopicLog:
+    """`ActionLog` over Faust: returns once Kafka acknowledged every event (acks=all)."""
+
+    def __init__(self, app: faust.App, prefix: str) -> None:
+        self.topics = {
+            topic.name: app.topic(
+                topic.full_name(prefix), key_serializer="raw", value_serializer="raw"
+            )
+            for topic in CATALOGUE
+        }
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        pending = [
+            await self.topics[topic_for(event).name].send(
+                key=event.subject.encode(),
+                value=encode(event),
+                headers=kafka_headers(event),
+            )
+            for event in events
+        ]
+        await asyncio.gather(*pending)

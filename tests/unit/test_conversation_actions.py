@@ -1,0 +1,83 @@
+"""Flow outcomes become actions with ids that make re-runs harmless."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from schemas.catalogue import topic_for
+from schemas.events import (
+    ConsentChanged,
+    DataRequested,
+    HandoffRequested,
+    MessageReceived,
+    MessageReceivedData,
+    Personal,
+    ReplyRequested,
+    WhatsAppRoute,
+)
+from streams.conversation.actions import actions_for
+from streams.flow.graph import FlowOutcome as Outcome
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+MESSAGE = MessageReceived(
+    id="wa:wamid.1",
+    source="whatsapp-cloud",
+    time=NOW,
+    subject="cv_abc",
+    correlation_id="req-1",
+    data=MessageReceivedData(
+        channel="whatsapp",
+        contact_id="ct_abc",
+        route=WhatsAppRoute(phone_number_id="100"),
+        provider_message_id="wamid.1",
+        message_type="text",
+        personal=Personal(text="STOP", phone="15550001111", contact_name="Ann"),
+    ),
+)
+
+
+def test_a_reply_is_addressed_to_the_customer() -> None:
+    """The reply carries the text and the recipient, keyed by the conversation."""
+    (reply,) = actions_for(MESSAGE, Outcome("reply", "Hi!", intent="greeting"), NOW)
+    assert isinstance(reply, ReplyRequested)
+    assert (reply.id, reply.subject, reply.correlation_id) == (
+        "reply:wa:wamid.1",
+        "cv_abc",
+        "req-1",
+    )
+    assert reply.data.personal.text == "Hi!"
+    assert reply.data.personal.phone == "15550001111"
+    assert reply.data.personal.contact_name is None
+    assert reply.data.source == "whatsapp-cloud"
+
+
+def test_ids_are_the_same_on_every_run() -> None:
+    """Running the flow again on the same message produces the same action ids."""
+    first = actions_for(MESSAGE, Outcome("handoff", "", reason="complaint", intent=None), NOW)
+    second = actions_for(MESSAGE, Outcome("handoff", "", reason="complaint", intent=None), NOW)
+    assert [a.id for a in first] == [a.id for a in second] == ["handoff:wa:wamid.1"]
+    assert isinstance(first[0], HandoffRequested)
+
+
+def test_opt_out_also_withdraws_consent_on_the_contact() -> None:
+    """STOP is acknowledged and withdraws marketing consent, keyed by contact."""
+    outcome = Outcome(
+        "reply", "You won't get offers.", intent="opt_out", consent_withdrawn="marketing"
+    )
+    reply, consent = actions_for(MESSAGE, outcome, NOW)
+    assert isinstance(consent, ConsentChanged)
+    assert (consent.subject, consent.data.granted, consent.data.consent_type) == (
+        "ct_abc",
+        False,
+        "marketing",
+    )
+    assert topic_for(consent).key == "contact"
+    assert topic_for(reply).key == "conversation"
+
+
+def test_a_data_request_is_emitted_for_the_privacy_pipeline() -> None:
+    """'Delete my data' is acknowledged and becomes an erasure request on the contact."""
+    outcome = Outcome("reply", "We'll delete it.", intent="data_request", data_request="erasure")
+    _, request = actions_for(MESSAGE, outcome, NOW)
+    assert isinstance(request, DataRequested)
+    assert (request.data.kind, request.data.conversation_key) == ("erasure", "cv_abc")

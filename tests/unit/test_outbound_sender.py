@@ -1,0 +1,344 @@
+"""The sender against the provider stand-ins: retries, refusals, and steps sent at most once."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog
+from sinks.outbound.requests import Targets
+from sinks.outbound.sender import OutboundSender, outbound_client
+from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.unit.outbound_actions import (
+    BSUID,
+    CHATWOOT_TOKEN,
+    DIALOG360_KEY,
+    PHONE,
+    WHATSAPP_TOKEN,
+    handoff,
+    reply,
+)
+
+
+class Sleeps:
+    """An injectable sleep that only remembers how long it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.durations: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.durations.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def standins() -> Iterator[StandInURLs]:
+    with run_standins(tokens=Tokens(CHATWOOT_TOKEN, WHATSAPP_TOKEN, DIALOG360_KEY)) as urls:
+        yield urls
+
+
+@pytest.fixture(autouse=True)
+def _fresh_standins(standins: StandInURLs) -> None:
+    for url in (standins.chatwoot, standins.graph, standins.dialog360):
+        reset(url)
+
+
+def targets(urls: StandInURLs, **overrides: str) -> Targets:
+    values = {
+        "chatwoot_base_url": urls.chatwoot,
+        "chatwoot_api_token": CHATWOOT_TOKEN,
+        "whatsapp_api_base_url": urls.whatsapp_api_base_url,
+        "whatsapp_access_token": WHATSAPP_TOKEN,
+        "dialog360_api_base_url": urls.dialog360,
+        "dialog360_api_key": DIALOG360_KEY,
+        **overrides,
+    }
+    return Targets(**values)
+
+
+@asynccontextmanager
+async def sender(
+    to: Targets,
+    deliveries: InMemoryDeliveryLog,
+    sleeps: Sleeps,
+    *,
+    retries: int = 5,
+    client_timeout: float = 5.0,
+) -> AsyncIterator[OutboundSender]:
+    async with httpx.AsyncClient(timeout=client_timeout) as client:
+        yield OutboundSender(client, to, deliveries, retries=retries, sleep=sleeps)
+
+
+def reset(url: str) -> None:
+    httpx.post(f"{url}/_standin/reset").raise_for_status()
+
+
+def inject(url: str, **fault: Any) -> None:
+    httpx.post(f"{url}/_standin/faults", json=fault).raise_for_status()
+
+
+def received(url: str) -> list[dict[str, Any]]:
+    requests: list[dict[str, Any]] = httpx.get(f"{url}/_standin/requests").json()["requests"]
+    return requests
+
+
+async def test_server_errors_are_retried_until_delivered(standins: StandInURLs) -> None:
+    """Three 500s then a 200: four attempts, one accepted message, one recorded delivery."""
+    inject(standins.chatwoot, status=500, times=3)
+    deliveries, sleeps = InMemoryDeliveryLog(), Sleeps()
+    async with sender(targets(standins), deliveries, sleeps) as outbound:
+        result = await outbound.send(reply("chatwoot", action_id="a-500"))
+    assert result == DeliveryResult.delivered()
+    attempts = received(standins.chatwoot)
+    assert [a["status"] for a in attempts] == [500, 500, 500, 200]
+    assert len(sleeps.durations) == 3
+    [delivery] = deliveries.deliveries.values()
+    assert delivery == Delivery("a-500", "reply", 200, delivery.provider_id)
+    assert delivery.provider_id is not None
+    assert delivery.provider_id.isdigit()
+
+
+async def test_retry_after_from_a_429_is_respected(standins: StandInURLs) -> None:
+    """A 429 with Retry-After: 2 makes the sender wait exactly 2 seconds before the retry."""
+    inject(standins.graph, status=429, retry_after=2, times=1)
+    sleeps = Sleeps()
+    async with sender(targets(standins), InMemoryDeliveryLog(), sleeps) as outbound:
+        result = await outbound.send(reply("whatsapp-cloud"))
+    assert result.ok
+    assert sleeps.durations == [2.0]
+    assert [a["status"] for a in received(standins.graph)] == [429, 200]
+
+
+async def test_retry_after_as_http_date_on_503_is_respected(standins: StandInURLs) -> None:
+    """A 503 whose Retry-After is a date already passed retries at once."""
+    inject(standins.dialog360, status=503, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+    sleeps = Sleeps()
+    async with sender(targets(standins), InMemoryDeliveryLog(), sleeps) as outbound:
+        result = await outbound.send(reply("360dialog"))
+    assert result.ok
+    assert sleeps.durations == [0.0]
+
+
+async def test_client_error_is_refused_without_retry(standins: StandInURLs) -> None:
+    """A 400 is refused at once: one request, no wait, nothing recorded."""
+    inject(standins.graph, status=400)
+    deliveries, sleeps = InMemoryDeliveryLog(), Sleeps()
+    async with sender(targets(standins), deliveries, sleeps) as outbound:
+        result = await outbound.send(reply("whatsapp-cloud"))
+    assert result == DeliveryResult.refused("http_400", "reply")
+    assert len(received(standins.graph)) == 1
+    assert sleeps.durations == []
+    assert deliveries.deliveries == {}
+
+
+async def test_wrong_token_is_refused(standins: StandInURLs) -> None:
+    """Chatwoot's own 401 for a bad api_access_token is a refusal, not a retry."""
+    async with sender(
+        targets(standins, chatwoot_api_token="not-the-token"), InMemoryDeliveryLog(), Sleeps()
+    ) as outbound:
+        result = await outbound.send(reply("chatwoot"))
+    assert result == DeliveryResult.refused("http_401", "reply")
+    [attempt] = received(standins.chatwoot)
+    assert attempt["status"] == 401
+
+
+async def test_timeout_is_retried(standins: StandInURLs) -> None:
+    """An answer slower than the client timeout is retried, and the retry is delivered."""
+    inject(standins.graph, delay_seconds=5, times=1)
+    sleeps = Sleeps()
+    async with sender(
+        targets(standins), InMemoryDeliveryLog(), sleeps, client_timeout=0.3
+    ) as outbound:
+        result = await outbound.send(reply("whatsapp-cloud"))
+    assert result.ok
+    assert len(sleeps.durations) == 1
+    attempts = received(standins.graph)
+    assert [a["fault"] for a in attempts] == ["delay", None]
+    assert attempts[1]["status"] == 200
+
+
+async def test_connection_errors_give_up_after_the_retries(standins: StandInURLs) -> None:
+    """With nobody listening, the sender tries 1 + retries times, then gives up."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    sleeps = Sleeps()
+    to = targets(standins, chatwoot_base_url=f"http://127.0.0.1:{closed_port}")
+    async with sender(to, InMemoryDeliveryLog(), sleeps, retries=2) as outbound:
+        result = await outbound.send(reply("chatwoot"))
+    assert result == DeliveryResult.gave_up("connection_error", "reply")
+    assert len(sleeps.durations) == 2
+
+
+async def test_persistent_server_errors_give_up(standins: StandInURLs) -> None:
+    """A provider that keeps answering 503 is tried 1 + retries times, then given up on."""
+    inject(standins.chatwoot, status=503, times=10)
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps(), retries=2) as outbound:
+        result = await outbound.send(reply("chatwoot"))
+    assert result == DeliveryResult.gave_up("http_503", "reply")
+    assert len(received(standins.chatwoot)) == 3
+    assert deliveries.deliveries == {}
+
+
+async def test_second_send_of_a_delivered_action_sends_nothing(standins: StandInURLs) -> None:
+    """Sending an action again after it was delivered makes no HTTP request at all."""
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        first = await outbound.send(reply("whatsapp-cloud", action_id="again"))
+        second = await outbound.send(reply("whatsapp-cloud", action_id="again"))
+    assert first.ok
+    assert second.ok
+    assert len(received(standins.graph)) == 1
+
+
+async def test_handoff_sends_its_steps_in_order(standins: StandInURLs) -> None:
+    """A Chatwoot hand-off posts the notice, the private note, then opens the conversation."""
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        result = await outbound.send(handoff("chatwoot", action_id="h-order"))
+    assert result.ok
+    attempts = received(standins.chatwoot)
+    assert [(a["path"].rsplit("/", 1)[1], a["json"].get("private")) for a in attempts] == [
+        ("messages", False),
+        ("messages", True),
+        ("toggle_status", None),
+    ]
+    assert {step for _, step in deliveries.deliveries} == {"notice", "note", "toggle_status"}
+    assert deliveries.deliveries[("h-order", "toggle_status")].provider_id is None
+
+
+async def test_handoff_skips_steps_already_recorded(standins: StandInURLs) -> None:
+    """Steps the delivery log holds are not sent again; only the rest of the hand-off is."""
+    deliveries = InMemoryDeliveryLog()
+    await deliveries.record("h-skip", "notice", 200, "11")
+    await deliveries.record("h-skip", "note", 200, "12")
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        result = await outbound.send(handoff("chatwoot", action_id="h-skip"))
+    assert result.ok
+    [attempt] = received(standins.chatwoot)
+    assert attempt["path"] == "/api/v1/accounts/3/conversations/42/toggle_status"
+
+
+async def test_handoff_resumes_after_the_step_that_failed(standins: StandInURLs) -> None:
+    """A refused note stops the hand-off; sending it again skips the notice already delivered."""
+    inject(standins.chatwoot, status=422, after=1)  # the notice passes, the note is refused
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        first = await outbound.send(handoff("chatwoot", action_id="h-resume"))
+        reset(standins.chatwoot)
+        second = await outbound.send(handoff("chatwoot", action_id="h-resume"))
+    assert first == DeliveryResult.refused("http_422", "note")
+    assert second.ok
+    assert [a["path"].rsplit("/", 1)[1] for a in received(standins.chatwoot)] == [
+        "messages",
+        "toggle_status",
+    ]
+    assert [a["json"].get("private") for a in received(standins.chatwoot)] == [True, None]
+
+
+async def test_undeliverable_action_is_refused_without_a_request(standins: StandInURLs) -> None:
+    """A reply with no text is refused before anything is sent."""
+    async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps()) as outbound:
+        result = await outbound.send(reply("chatwoot", ""))
+    assert result == DeliveryResult.refused("empty_reply")
+    assert received(standins.chatwoot) == []
+
+
+async def test_bsuid_recipient_reaches_the_graph_api(standins: StandInURLs) -> None:
+    """A reply to a customer known only by BSUID is accepted and its wamid recorded."""
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        result = await outbound.send(
+            reply("whatsapp-cloud", phone=None, user_id=BSUID, action_id="bsuid")
+        )
+    assert result.ok
+    [attempt] = received(standins.graph)
+    assert attempt["json"]["recipient"] == BSUID
+    assert attempt["headers"]["authorization"] == f"Bearer {WHATSAPP_TOKEN}"
+    provider_id = deliveries.deliveries[("bsuid", "reply")].provider_id
+    assert provider_id is not None
+    assert provider_id.startswith("wamid.")
+
+
+async def test_sender_is_wired_from_settings(standins: StandInURLs) -> None:
+    """Settings give the sender its URLs, credentials, timeout and retry count."""
+    settings = Settings(
+        **standins.settings(),  # type: ignore[arg-type]
+        chatwoot_api_token=SecretStr(CHATWOOT_TOKEN),
+        dialog360_api_key=SecretStr(DIALOG360_KEY),
+        switchboard_delivery_retries=1,
+    )
+    inject(standins.dialog360, status=500, times=2)
+    async with outbound_client(settings) as client:
+        outbound = OutboundSender.from_settings(
+            settings, client, InMemoryDeliveryLog(), sleep=Sleeps()
+        )
+        result = await outbound.send(reply("360dialog"))
+    assert result == DeliveryResult.gave_up("http_500", "reply")
+    assert len(received(standins.dialog360)) == 2
+    assert received(standins.dialog360)[0]["headers"]["d360-api-key"] == DIALOG360_KEY
+
+
+async def test_log_lines_carry_ids_and_codes_never_personal_data(standins: StandInURLs) -> None:
+    """Log lines name the action, step, status code and attempt, and never text or phone."""
+    inject(standins.graph, status=500, times=1)
+    async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps()) as outbound:
+        with capture_logs() as entries:
+            await outbound.send(reply("whatsapp-cloud", "my secret words", action_id="logged"))
+    assert [e["event"] for e in entries] == ["outbound_step_retrying", "outbound_step_delivered"]
+    for entry in entries:
+        assert (entry["action_id"], entry["step"]) == ("logged", "reply")
+        assert {"status_code", "attempt"} <= entry.keys()
+        assert "my secret words" not in str(entry)
+        assert PHONE not in str(entry)
+
+
+# --- the stand-ins themselves: what the tests above rely on ------------------------------
+
+
+def test_graph_standin_answers_with_graph_errors(standins: StandInURLs) -> None:
+    """The Graph stand-in refuses a bad token with 401 and a bad body with 400, as Graph does."""
+    url = f"{standins.whatsapp_api_base_url}/123/messages"
+    good = {"Authorization": f"Bearer {WHATSAPP_TOKEN}"}
+    bad_token = httpx.post(url, json={}, headers={"Authorization": "Bearer nope"})
+    no_product = httpx.post(url, json={"to": PHONE, "type": "text"}, headers=good)
+    assert bad_token.status_code == 401
+    assert bad_token.json()["error"]["code"] == 190
+    assert no_product.status_code == 400
+    assert set(no_product.json()["error"]) == {"message", "type", "code", "fbtrace_id"}
+
+
+def test_chatwoot_standin_opens_conversations(standins: StandInURLs) -> None:
+    """toggle_status answers with Chatwoot's meta/payload shape and the new status."""
+    response = httpx.post(
+        f"{standins.chatwoot}/api/v1/accounts/1/conversations/9/toggle_status",
+        json={"status": "open"},
+        headers={"api_access_token": CHATWOOT_TOKEN},
+    )
+    assert response.json() == {
+        "meta": {},
+        "payload": {"success": True, "conversation_id": 9, "current_status": "open"},
+    }
+
+
+def test_dialog360_standin_requires_its_api_key(standins: StandInURLs) -> None:
+    """360dialog's stand-in answers 401 without the right D360-API-KEY."""
+    response = httpx.post(f"{standins.dialog360}/messages", json={}, headers={"D360-API-KEY": "x"})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "fault", [{"times": 2}, {"status": 99}, {"status": 500, "times": 0}, {"colour": "red"}, 3]
+)
+def test_standin_refuses_malformed_faults(standins: StandInURLs, fault: Any) -> None:
+    """A fault with no status and no delay, or with bad values, is refused with 422."""
+    response = httpx.post(f"{standins.chatwoot}/_standin/faults", json=fault)
+    assert response.status_code == 422
