@@ -125,7 +125,8 @@ def _status_changed(
     if data.status == "resolved":
         # A resolved conversation starts afresh with the bot; old turns are not context.
         return state.to_bot().model_copy(update={"turns": ()})
-    if data.status == "pending" and data.assignee_type in (None, "agent_bot"):
+    handed_back = data.status == "pending" and data.previous_status not in (None, "pending")
+    if handed_back or (data.status == "pending" and data.assignee_type in (None, "agent_bot")):
         return state.to_bot()
     if data.status == "open" or data.assignee_type in ("user", "team"):
         return state if state.owner == "human" else state.to_human(now)

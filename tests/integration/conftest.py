@@ -18,13 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from migrations.runner import migrate
+from sinks.postgres.knowledge import load_directory
+from sinks.postgres.pool import Database, PoolConfig
 from streams import topics
 from switchboard import stack
 from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, run_standins
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "integration-whatsapp-secret"
@@ -51,6 +55,11 @@ async def database_url(endpoints: stack.Endpoints, run_id: str) -> AsyncIterator
     await admin.close()
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     await migrate(url)
+    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
+    try:
+        await load_directory(database, ROOT / "kb")
+    finally:
+        await database.close()
     yield url
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -58,7 +67,28 @@ async def database_url(endpoints: stack.Endpoints, run_id: str) -> AsyncIterator
 
 
 @pytest.fixture(scope="session")
-async def settings(endpoints: stack.Endpoints, database_url: str, run_id: str) -> Settings:
+def standins() -> Iterator[StandInURLs]:
+    """Chatwoot, Graph API and 360dialog stand-ins for the whole session."""
+    with run_standins() as urls:
+        yield urls
+
+
+@pytest.fixture
+def standin_requests(standins: StandInURLs) -> Callable[[str], list[dict[str, Any]]]:
+    """What a stand-in ("chatwoot", "graph", "dialog360") has received so far."""
+
+    def fetch(which: str) -> list[dict[str, Any]]:
+        response = httpx.get(f"{getattr(standins, which)}/_standin/requests", timeout=5)
+        requests: list[dict[str, Any]] = response.json()["requests"]
+        return requests
+
+    return fetch
+
+
+@pytest.fixture(scope="session")
+async def settings(
+    endpoints: stack.Endpoints, database_url: str, run_id: str, standins: StandInURLs
+) -> Settings:
     """Settings for this session: its own topics, consumer group and database."""
     settings = Settings(
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -69,6 +99,9 @@ async def settings(endpoints: stack.Endpoints, database_url: str, run_id: str) -
         chatwoot_webhook_secret=(SecretStr(TEST_CHATWOOT_SECRET),),
         rate_limit_per_minute=100_000,
         switchboard_produce_timeout_seconds=3.0,
+        chatwoot_base_url=standins.chatwoot,
+        whatsapp_api_base_url=standins.whatsapp_api_base_url,
+        dialog360_api_base_url=standins.dialog360,
     )
     await topics.apply(
         settings.kafka_bootstrap_servers,
@@ -90,6 +123,11 @@ def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:
         "WHATSAPP_APP_SECRET": TEST_SECRET,
         "CHATWOOT_WEBHOOK_SECRET": TEST_CHATWOOT_SECRET,
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        "CHATWOOT_BASE_URL": settings.chatwoot_base_url,
+        "WHATSAPP_API_BASE_URL": settings.whatsapp_api_base_url,
+        "DIALOG360_API_BASE_URL": settings.dialog360_api_base_url,
+        # Short enough that tests of a failing Chatwoot finish quickly.
+        "SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS": "2",
     }
 
 

@@ -52,7 +52,9 @@ def message(n: int, text: str = "hello?", chatwoot: bool = True) -> MessageRecei
     )
 
 
-def status(n: int, value: str, assignee: str | None = None) -> ConversationStatusChanged:
+def status(
+    n: int, value: str, assignee: str | None = None, previous: str | None = None
+) -> ConversationStatusChanged:
     return ConversationStatusChanged(
         id=f"s{n}",
         source="chatwoot",
@@ -64,6 +66,7 @@ def status(n: int, value: str, assignee: str | None = None) -> ConversationStatu
             route=CHATWOOT,
             status=value,
             assignee_type=assignee,
+            previous_status=previous,
         ),
     )
 
@@ -121,6 +124,13 @@ def test_handing_back_to_pending_wakes_the_bot() -> None:
     state, _ = decide(state, status(2, "pending"), T0 + 1)
     _, step = decide(state, message(3), T0 + 2)
     assert isinstance(step, Converse)
+
+
+def test_setting_pending_hands_back_even_with_an_agent_assigned() -> None:
+    """An agent moving the conversation back to pending hands it to the bot."""
+    state, _ = decide(ConversationState(), status(1, "open", assignee="user"), T0)
+    state, _ = decide(state, status(2, "pending", assignee="user", previous="open"), T0 + 1)
+    assert state.owner == "bot"
 
 
 def test_resolving_starts_afresh() -> None:
