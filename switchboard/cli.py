@@ -142,10 +142,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return run_pipeline(settings, dict(os.environ), demo=not args.no_demo, stay=not args.exit)
 
 
-def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.demo import run_demo
+def _standins(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.standins import Ports, Tokens, serve
 
-    return asyncio.run(run_demo(settings, args.url))
+    serve(args.host, Ports(*args.ports), Tokens.from_settings(settings))
+    return 0
 
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -180,8 +181,13 @@ def parser() -> argparse.ArgumentParser:
     sub = command("run", _run, "Run the whole pipeline locally, with a demo conversation.")
     sub.add_argument("--no-demo", action="store_true", help="skip the demo conversation")
     sub.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
-    sub = command("demo", _demo, "Play a demo conversation against a running ingest.")
-    sub.add_argument("--url", default="http://127.0.0.1:8000")
+    sub = command(
+        "standins", _standins, "Serve local stand-ins of Chatwoot, the Graph API and 360dialog."
+    )
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument(
+        "--ports", type=int, nargs=3, default=(3000, 3001, 3002), metavar=("CW", "GRAPH", "D360")
+    )
     return root
 
 

@@ -1,7 +1,7 @@
 """A short demo conversation, played through the real pipeline.
 
-It signs webhooks the way Meta and Chatwoot do, posts them to ingest, and then reads back
-what the worker stored in PostgreSQL.
+It signs webhooks the way Meta and Chatwoot do, posts them to ingest, and shows what the
+bot sent back, as the Graph API and Chatwoot stand-ins received it.
 """
 
 from __future__ import annotations
@@ -10,21 +10,37 @@ import asyncio
 import json
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
-import asyncpg
 import httpx
 
 from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_body
 from switchboard.settings import Settings
+from switchboard.standins import StandInURLs
 
-CUSTOMER_LINES = (
-    "Hi! I ordered a lamp last week, order 1042.",
-    "Can you tell me when it will arrive?",
-    "Thanks, and can I still change the delivery address?",
+ADA_PHONE = "15550002222"
+WHATSAPP_LINES = (
+    "Hi!",
+    "How long does delivery take?",
+    "Can I return a lamp I don't like?",
+    "I'd like to talk to a person, please.",
 )
+CHATWOOT_LINES = ("Which payment methods do you accept?", "STOP")
 
 
-def chatwoot_message_body(content: str, message_id: int, conversation_id: int = 7) -> bytes:
+@dataclass(frozen=True)
+class Line:
+    channel: str
+    text: str
+    body: bytes
+    headers: dict[str, str]
+    path: str
+    # Where the bot's answer to this line shows up: stand-in name and request path.
+    answer_at: tuple[str, str]
+
+
+def chatwoot_message_body(content: str, message_id: int, conversation_id: int) -> bytes:
     """An agent-bot ``message_created`` webhook for an incoming customer message."""
     body = {
         "event": "message_created",
@@ -42,51 +58,96 @@ def chatwoot_message_body(content: str, message_id: int, conversation_id: int = 
     return json.dumps(body).encode()
 
 
-async def _post(client: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str]) -> str:
-    response = await client.post(path, content=body, headers=headers)
-    return f"{response.status_code} {response.json()}"
-
-
-async def run_demo(settings: Settings, url: str, wait_seconds: float = 30.0) -> int:
+def script(settings: Settings) -> list[Line]:
     run = uuid.uuid4().hex[:8]
     whatsapp_secret = settings.whatsapp_app_secret[0].get_secret_value()
     chatwoot_secret = settings.chatwoot_webhook_secret[0].get_secret_value()
-    event_ids = []
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        for number, line in enumerate(CUSTOMER_LINES):
-            wamid = f"wamid.demo-{run}-{number}"
-            body = whatsapp_text_body(wamid=wamid, phone="15550002222", text=line, name="Ada")
-            headers = whatsapp_headers(whatsapp_secret, body)
-            outcome = await _post(client, "/webhooks/whatsapp", body, headers)
-            print(f"WhatsApp  → {line!r}: {outcome}")
-            event_ids.append(f"wa:{wamid}")
-        message_id = int(time.time() * 1000) % 2_000_000_000
-        body = chatwoot_message_body("Hello from the website chat!", message_id)
-        headers = chatwoot_headers(chatwoot_secret, body)
-        outcome = await _post(client, "/webhooks/chatwoot", body, headers)
-        print(f"Chatwoot  → 'Hello from the website chat!': {outcome}")
-        event_ids.append(f"chatwoot:1:message:{message_id}")
-    return await _show_stored(settings, event_ids, wait_seconds)
-
-
-async def _show_stored(settings: Settings, event_ids: list[str], wait_seconds: float) -> int:
-    connection = await asyncpg.connect(settings.database_url.get_secret_value())
-    try:
-        deadline = time.monotonic() + wait_seconds
-        rows: list[asyncpg.Record] = []
-        while time.monotonic() < deadline:
-            rows = await connection.fetch(
-                "SELECT event_id, conversation_key, message_type, personal->>'text' AS text,"
-                " stored_at - sent_at AS lag FROM messages WHERE event_id = ANY($1)"
-                " ORDER BY sent_at, event_id",
-                event_ids,
+    phone_number_id = "100000000000001"
+    lines = []
+    for n, text in enumerate(WHATSAPP_LINES):
+        body = whatsapp_text_body(
+            wamid=f"wamid.demo-{run}-{n}", phone=ADA_PHONE, text=text, name="Ada"
+        )
+        lines.append(
+            Line(
+                "WhatsApp",
+                text,
+                body,
+                whatsapp_headers(whatsapp_secret, body),
+                "/webhooks/whatsapp",
+                ("graph", f"/{phone_number_id}/messages"),
             )
-            if len(rows) == len(event_ids):
-                break
-            await asyncio.sleep(0.25)
-    finally:
-        await connection.close()
-    print(f"\nStored in PostgreSQL ({len(rows)}/{len(event_ids)} messages):")
-    for row in rows:
-        print(f"  {row['conversation_key'][:14]}…  {row['message_type']:<5} {row['text']!r}")
-    return 0 if len(rows) == len(event_ids) else 1
+        )
+    conversation = int(time.time()) % 1_000_000
+    for n, text in enumerate(CHATWOOT_LINES):
+        body = chatwoot_message_body(text, conversation * 10 + n, conversation)
+        lines.append(
+            Line(
+                "Chatwoot",
+                text,
+                body,
+                chatwoot_headers(chatwoot_secret, body),
+                "/webhooks/chatwoot",
+                ("chatwoot", f"/api/v1/accounts/1/conversations/{conversation}/"),
+            )
+        )
+    return lines
+
+
+def _answer_text(request: dict[str, Any]) -> str | None:
+    payload = request.get("json") or {}
+    if "content" in payload:
+        prefix = "(private note) " if payload.get("private") else ""
+        return f"{prefix}{payload['content']}"
+    if "text" in payload:
+        return str(payload["text"]["body"])
+    if payload.get("status"):
+        return f"(conversation set to {payload['status']})"
+    return None
+
+
+async def _posts(http: httpx.AsyncClient, standins: StandInURLs, line: Line) -> list[Any]:
+    which, path = line.answer_at
+    response = await http.get(f"{getattr(standins, which)}/_standin/requests")
+    return [
+        r
+        for r in response.json()["requests"]
+        if r["method"] == "POST" and path in r["path"] and r["status"] == 200
+    ]
+
+
+async def _answers(
+    http: httpx.AsyncClient, standins: StandInURLs, line: Line, seen: int, wait: float
+) -> tuple[list[str], int]:
+    """New requests at the stand-in for this line's conversation, after ``seen`` of them."""
+    deadline = time.monotonic() + wait
+    # Polling a remote server: there is no local event to wait on.
+    while time.monotonic() < deadline and len(await _posts(http, standins, line)) <= seen:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)  # a hand-off is several requests; let them all land
+    found = (await _posts(http, standins, line))[seen:]
+    return [text for r in found if (text := _answer_text(r))], seen + len(found)
+
+
+async def run_demo(
+    settings: Settings, url: str, standins: StandInURLs, wait_seconds: float = 20.0
+) -> int:
+    """Play the script; return 0 when every customer line got an answer."""
+    unanswered = 0
+    seen: dict[tuple[str, str], int] = {}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=10) as ingest,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        for line in script(settings):
+            response = await ingest.post(line.path, content=line.body, headers=line.headers)
+            print(f"\n{line.channel} customer: {line.text}   [{response.status_code}]")
+            answers, seen[line.answer_at] = await _answers(
+                http, standins, line, seen.get(line.answer_at, 0), wait_seconds
+            )
+            for answer in answers:
+                print(f"  bot: {answer}")
+            if not answers:
+                unanswered += 1
+                print("  (no answer)")
+    return 1 if unanswered else 0

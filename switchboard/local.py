@@ -19,10 +19,15 @@ from pathlib import Path
 import httpx
 
 from migrations.runner import migrate
+from sinks.postgres.knowledge import load_directory
+from sinks.postgres.pool import Database, PoolConfig
 from streams import topics
 from switchboard import stack
 from switchboard.demo import run_demo
 from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, Tokens, run_standins
+
+KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "kb"
 
 
 def _spawn(name: str, env: Mapping[str, str], logs: Path) -> subprocess.Popen[bytes]:
@@ -49,6 +54,17 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 3
     raise RuntimeError(f"ingest did not answer {url}/health within {timeout:.0f} s")
 
 
+async def _load_knowledge_base(settings: Settings) -> str:
+    database = await Database.connect(
+        PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
+    )
+    try:
+        result = await load_directory(database, KNOWLEDGE_BASE)
+    finally:
+        await database.close()
+    return f"knowledge base: {result.loaded} loaded, {result.unchanged} unchanged"
+
+
 def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay: bool) -> int:
     endpoints = stack.up(settings, env)
     child_env = {
@@ -72,15 +88,33 @@ def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay
         print(topics.describe_action(action))
     for migration in asyncio.run(migrate(settings.database_url.get_secret_value())):
         print(f"applied migration {migration.version:04d}_{migration.name}")
+    print(asyncio.run(_load_knowledge_base(settings)))
 
     logs = settings.switchboard_stack_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{settings.switchboard_ingest_port}"
+    with run_standins(tokens=Tokens.from_settings(settings)) as standins:
+        # Replies go to local stand-ins of Chatwoot, the Graph API and 360dialog.
+        child_env.update({key.upper(): value for key, value in standins.settings().items()})
+        return _serve(settings, child_env, logs, url, standins, demo=demo, stay=stay)
+
+
+def _serve(
+    settings: Settings,
+    child_env: dict[str, str],
+    logs: Path,
+    url: str,
+    standins: StandInURLs,
+    *,
+    demo: bool,
+    stay: bool,
+) -> int:
     children = [_spawn("ingest", child_env, logs), _spawn("worker", child_env, logs)]
     try:
         _wait_healthy(url, children[0])
         print(f"ingest on {url}, worker running; logs in {logs}/")
-        code = asyncio.run(run_demo(settings, url)) if demo else 0
+        print(f"Chatwoot stand-in {standins.chatwoot}, Graph API stand-in {standins.graph}")
+        code = asyncio.run(run_demo(settings, url, standins)) if demo else 0
         if stay:
             print("\nServing. Send your own webhook (see the README), Ctrl-C to stop.")
             # Explicitly: a shell starting us in the background leaves SIGINT ignored.

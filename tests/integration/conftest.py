@@ -122,7 +122,7 @@ def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:
         "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
         "WHATSAPP_APP_SECRET": TEST_SECRET,
         "CHATWOOT_WEBHOOK_SECRET": TEST_CHATWOOT_SECRET,
-        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        "SWITCHBOARD_LOG_LEVEL": "INFO",
         "CHATWOOT_BASE_URL": settings.chatwoot_base_url,
         "WHATSAPP_API_BASE_URL": settings.whatsapp_api_base_url,
         "DIALOG360_API_BASE_URL": settings.dialog360_api_base_url,
