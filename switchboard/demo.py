@@ -19,7 +19,6 @@ from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_bod
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
 
-ADA_PHONE = "15550002222"
 WHATSAPP_LINES = (
     "Hi!",
     "How long does delivery take?",
@@ -60,14 +59,14 @@ def chatwoot_message_body(content: str, message_id: int, conversation_id: int) -
 
 def script(settings: Settings) -> list[Line]:
     run = uuid.uuid4().hex[:8]
+    # A new customer each run: an earlier run's hand-off keeps its conversation with a human.
+    phone = f"1555{uuid.uuid4().int % 10**7:07d}"
     whatsapp_secret = settings.whatsapp_app_secret[0].get_secret_value()
     chatwoot_secret = settings.chatwoot_webhook_secret[0].get_secret_value()
     phone_number_id = "100000000000001"
     lines = []
     for n, text in enumerate(WHATSAPP_LINES):
-        body = whatsapp_text_body(
-            wamid=f"wamid.demo-{run}-{n}", phone=ADA_PHONE, text=text, name="Ada"
-        )
+        body = whatsapp_text_body(wamid=f"wamid.demo-{run}-{n}", phone=phone, text=text, name="Ada")
         lines.append(
             Line(
                 "WhatsApp",
