@@ -32,6 +32,16 @@ DAY_MS = 24 * HOUR_MS
 RAW_RETENTION_MS = 24 * HOUR_MS
 
 
+# Topics that carry unsealed personal data: deleted within the bound above, in hour-long
+# segments so that deletion happens close to the bound.
+_PLAINTEXT = {
+    "cleanup.policy": "delete",
+    "retention.ms": str(RAW_RETENTION_MS),
+    "segment.ms": str(HOUR_MS),
+    "min.insync.replicas": "1",
+}
+
+
 @dataclass(frozen=True)
 class Topic:
     """One topic: ``name`` is unprefixed; the deployment's prefix is added by ``full_name``."""
@@ -52,12 +62,7 @@ INBOUND = Topic(
     partitions=6,
     description="Raw landing topic for conversation events from every provider; plaintext, "
     "so retention is short.",
-    config={
-        "cleanup.policy": "delete",
-        "retention.ms": str(RAW_RETENTION_MS),
-        "segment.ms": str(HOUR_MS),
-        "min.insync.replicas": "1",
-    },
+    config=dict(_PLAINTEXT),
 )
 
 CONTACT_EVENTS = Topic(
@@ -66,12 +71,7 @@ CONTACT_EVENTS = Topic(
     partitions=6,
     description="Raw landing topic for consent and identity changes reported by providers; "
     "plaintext, so retention is short.",
-    config={
-        "cleanup.policy": "delete",
-        "retention.ms": str(RAW_RETENTION_MS),
-        "segment.ms": str(HOUR_MS),
-        "min.insync.replicas": "1",
-    },
+    config=dict(_PLAINTEXT),
 )
 
 ACTIONS = Topic(
@@ -80,12 +80,7 @@ ACTIONS = Topic(
     partitions=6,
     description="What the conversation flow decided (replies, hand-offs), for the outbound "
     "sinks; carries reply text and recipients, so retention is as short as the landing topics'.",
-    config={
-        "cleanup.policy": "delete",
-        "retention.ms": str(RAW_RETENTION_MS),
-        "segment.ms": str(HOUR_MS),
-        "min.insync.replicas": "1",
-    },
+    config=dict(_PLAINTEXT),
 )
 
 DEAD_LETTER = Topic(

@@ -24,6 +24,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
+from ingest.normalise.lenient import Skip as _Skip
+from ingest.normalise.lenient import items as _list
+from ingest.normalise.lenient import obj as _obj
+from ingest.normalise.lenient import text as _str
 from ingest.normalise.result import UNRECOGNISED, Normalised
 from schemas.events import (
     ChatwootRoute,
@@ -68,23 +72,6 @@ _MAX_TIME_LENGTH = 64
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-class _Skip(Exception):  # noqa: N818 - control flow, not an error
-    """The body cannot become an event; the reason is safe to log."""
-
-
-def _obj(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(mapping: Mapping[str, Any], key: str) -> str | None:
-    value = mapping.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _id(value: object) -> int | None:

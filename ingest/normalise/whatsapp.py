@@ -13,6 +13,10 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+from ingest.normalise.lenient import Skip as _Skip
+from ingest.normalise.lenient import items as _list
+from ingest.normalise.lenient import obj as _obj
+from ingest.normalise.lenient import text as _str
 from ingest.normalise.result import UNRECOGNISED, Normalised
 from schemas.events import (
     ConsentChanged,
@@ -42,23 +46,6 @@ _IDENTITY_CHANGES = frozenset(
 )
 _MARKETING_GRANTED = {"resume": True, "signup": True, "stop": False}
 _ENVELOPE_KEYS = frozenset({"id", "timestamp", "type", "from", "from_user_id"})
-
-
-class _Skip(Exception):  # noqa: N818 - control flow, not an error
-    """One update in the body cannot become an event; the reason is safe to log."""
-
-
-def _obj(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(mapping: Mapping[str, Any], key: str) -> str | None:
-    value = mapping.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _time(raw: object) -> datetime:

@@ -111,6 +111,20 @@ async def settings(
     return settings
 
 
+async def isolated(settings: Settings, name: str) -> Settings:
+    """The session's settings with topics and a consumer group of their own, for a test
+    that runs its own worker (with other options, or to kill it)."""
+    run = uuid.uuid4().hex[:8]
+    own = settings.model_copy(
+        update={
+            "switchboard_topic_prefix": f"{name}-{run}.",
+            "switchboard_worker_group": f"{name}-worker-{run}",
+        }
+    )
+    await topics.apply(own.kafka_bootstrap_servers, own.switchboard_topic_prefix, 1)
+    return own
+
+
 def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:
     """The environment a child process needs to run with these settings."""
     return {

@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig
-from streams import topics
 from streams.flow.graph import FlowInput
 from streams.flow.runner import Flow
 from switchboard.settings import Settings
-from tests.integration.conftest import Worker, eventually, settings_env
+from tests.integration.conftest import Worker, eventually, isolated, settings_env
 from tests.integration.test_conversation import Requests, customer_says, replies
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -42,22 +41,15 @@ CONVERSATIONS = 20
 
 
 @pytest.fixture
-async def isolated(settings: Settings, tmp_path: Path) -> tuple[Settings, Worker]:
+async def crash_setup(settings: Settings, tmp_path: Path) -> tuple[Settings, Worker]:
     """Own topics and consumer group, so only this test's worker owns the partitions."""
-    run = uuid.uuid4().hex[:8]
-    own = settings.model_copy(
-        update={
-            "switchboard_topic_prefix": f"crash-{run}.",
-            "switchboard_worker_group": f"crash-worker-{run}",
-        }
-    )
-    await topics.apply(own.kafka_bootstrap_servers, own.switchboard_topic_prefix, 1)
+    own = await isolated(settings, "crash")
     return own, Worker(settings_env(own, tmp_path), tmp_path / "worker.log")
 
 
 @pytest.fixture
-def crash_client(isolated: tuple[Settings, Worker]) -> Iterator[TestClient]:
-    own, worker = isolated
+def crash_client(crash_setup: tuple[Settings, Worker]) -> Iterator[TestClient]:
+    own, worker = crash_setup
     with TestClient(create_app(build_ingest(own))) as client:
         yield client
     worker.stop()
@@ -81,14 +73,14 @@ async def _expected_replies(database_url: str) -> dict[str, str]:
 
 
 async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
-    isolated: tuple[Settings, Worker],
+    crash_setup: tuple[Settings, Worker],
     crash_client: TestClient,
     database_url: str,
     standin_requests: Requests,
 ) -> None:
     """200 messages over 20 conversations, worker SIGKILLed mid-burst and restarted: each
     message gets one reply, in order within its conversation, none twice."""
-    _, worker = isolated
+    _, worker = crash_setup
     expected = await _expected_replies(database_url)
     base = uuid.uuid4().int % 1_000_000_000
     conversations = [base + n for n in range(CONVERSATIONS)]

@@ -22,9 +22,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ingest.app import build_ingest, create_app
-from streams import topics
 from switchboard.settings import Settings
-from tests.integration.conftest import Worker, settings_env
+from tests.integration.conftest import Worker, isolated, settings_env
 from tests.integration.test_conversation import Requests, _wait_for, customer_says
 
 pytestmark = pytest.mark.integration
@@ -84,15 +83,7 @@ def model_server() -> Iterator[tuple[ModelServer, str]]:
 
 @pytest.fixture(scope="module")
 async def model_settings(settings: Settings, model_server: tuple[ModelServer, str]) -> Settings:
-    run = uuid.uuid4().hex[:8]
-    own = settings.model_copy(
-        update={
-            "switchboard_topic_prefix": f"model-{run}.",
-            "switchboard_worker_group": f"model-worker-{run}",
-        }
-    )
-    await topics.apply(own.kafka_bootstrap_servers, own.switchboard_topic_prefix, 1)
-    return own
+    return await isolated(settings, "model")
 
 
 @pytest.fixture(scope="module")
