@@ -25,7 +25,8 @@ class StepRecord:
     """What the log holds about one step of an action.
 
     ``attempted_at`` is when the step was last marked ``attempting``: the provider cannot have
-    created a message for it much before then (None for steps recorded without an attempt).
+    created a message for it much before then. It matters only while the step is attempting
+    (None for a step recorded without an attempt, and in the in-memory log once delivered).
     ``status_code`` is None for a step found at the provider rather than answered by it.
     """
 

@@ -10,6 +10,16 @@ Where each request is built:
 
 ``build_requests`` picks by ``data.source``. Every request names its ``step``; the sender
 records delivered steps so that a redelivered action skips them.
+
+A step the sender marked as attempted but not as delivered (the process died in between)
+may or may not have reached the provider. Each request says how to settle that:
+
+* Chatwoot messages (reply, notice, note) carry a marker, ``{action_id}:{step}``, in
+  ``content_attributes.switchboard_action``; their ``lookup`` lists the conversation's
+  messages, and a message with that marker means the step got through;
+* ``toggle_status`` is ``idempotent``: opening an open conversation again changes nothing;
+* WhatsApp messages have neither: the Cloud API cannot list what was sent, so such a step is
+  sent again (at least once).
 """
 
 from __future__ import annotations
@@ -36,6 +46,13 @@ NOTICE = "notice"
 NOTE = "note"
 TOGGLE_STATUS = "toggle_status"
 
+# The key in a Chatwoot message's content_attributes that names the action and step it
+# carries out; keep it stable, messages already sent carry it. Current Chatwoot stores the
+# content_attributes a create request sends (Messages::MessageBuilder#message_params) and
+# returns them in the message list; older releases kept only known keys (in_reply_to,
+# items), so there the marker is dropped, never found, and a step in doubt is sent again.
+MARKER_ATTRIBUTE = "switchboard_action"
+
 # What the agents read in the private note: the reason in plain words, nothing personal.
 HANDOFF_REASON_TEXT: Mapping[HandoffReason, str] = {
     "complaint": "the customer has a complaint",
@@ -60,15 +77,32 @@ class NotDeliverableError(Exception):
 
 
 @dataclass(frozen=True)
+class MessageLookup:
+    """How to find at the provider the message a step created: ``GET url`` with ``headers``
+    lists the conversation's messages (Chatwoot: the latest 20, older pages with
+    ``?before=<id>``), and the one whose ``content_attributes`` carry ``marker`` is it."""
+
+    url: str
+    headers: Mapping[str, str] = field(repr=False)
+    marker: str
+
+
+@dataclass(frozen=True)
 class OutboundRequest:
     """One HTTP request of an action. Headers hold credentials and the body holds the
-    customer's text, so neither appears in ``repr``."""
+    customer's text, so neither appears in ``repr``.
+
+    ``lookup`` says how to find out whether an earlier attempt got through; ``idempotent``
+    says that sending it twice is harmless. With neither, a step whose earlier attempt is in
+    doubt is sent again."""
 
     method: str
     url: str
     headers: Mapping[str, str] = field(repr=False)
     json: dict[str, Any] = field(repr=False)
     step: str
+    lookup: MessageLookup | None = None
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +115,9 @@ class Targets:
     whatsapp_access_token: str = field(repr=False)
     dialog360_api_base_url: str
     dialog360_api_key: str = field(repr=False)
+    # A Chatwoot user's token for listing messages: agent-bot tokens may only create them.
+    # None: list with the bot token (which upstream Chatwoot refuses; the stand-in does not).
+    chatwoot_admin_token: str | None = field(default=None, repr=False)
 
 
 def build_requests(action: Action, targets: Targets) -> list[OutboundRequest]:
@@ -91,8 +128,11 @@ def build_requests(action: Action, targets: Targets) -> list[OutboundRequest]:
         if not isinstance(data.route, ChatwootRoute):
             raise NotDeliverableError("route_mismatch")
         if isinstance(action, ReplyRequested):
-            return [chatwoot_reply(targets, data.route, _reply_text(data.personal))]
-        return chatwoot_handoff(targets, data.route, data.personal.text, action.data.reason)
+            reply_text = _reply_text(data.personal)
+            return [chatwoot_reply(targets, data.route, reply_text, action_id=action.id)]
+        return chatwoot_handoff(
+            targets, data.route, data.personal.text, action.data.reason, action_id=action.id
+        )
     if data.source in ("whatsapp-cloud", "360dialog"):
         if not isinstance(data.route, WhatsAppRoute):
             raise NotDeliverableError("route_mismatch")
@@ -116,26 +156,39 @@ def build_requests(action: Action, targets: Targets) -> list[OutboundRequest]:
 
 
 def chatwoot_reply(
-    targets: Targets, route: ChatwootRoute, text: str, step: str = REPLY
+    targets: Targets, route: ChatwootRoute, text: str, *, action_id: str, step: str = REPLY
 ) -> OutboundRequest:
     """A public outgoing message in the conversation."""
     return _chatwoot_message(
-        targets, route, {"content": text, "message_type": "outgoing", "private": False}, step
+        targets,
+        route,
+        {"content": text, "message_type": "outgoing", "private": False},
+        action_id=action_id,
+        step=step,
     )
 
 
 def chatwoot_handoff(
-    targets: Targets, route: ChatwootRoute, notice: str | None, reason: HandoffReason
+    targets: Targets,
+    route: ChatwootRoute,
+    notice: str | None,
+    reason: HandoffReason,
+    *,
+    action_id: str,
 ) -> list[OutboundRequest]:
     """Tell the customer (if there is something to tell), brief the agents, open the
     conversation to them."""
     steps = []
     if (text := _notice(notice)) is not None:
-        steps.append(chatwoot_reply(targets, route, text, NOTICE))
+        steps.append(chatwoot_reply(targets, route, text, action_id=action_id, step=NOTICE))
     note = f"Handed over by the bot: {HANDOFF_REASON_TEXT[reason]}"
     steps.append(
         _chatwoot_message(
-            targets, route, {"content": note, "message_type": "outgoing", "private": True}, NOTE
+            targets,
+            route,
+            {"content": note, "message_type": "outgoing", "private": True},
+            action_id=action_id,
+            step=NOTE,
         )
     )
     steps.append(
@@ -145,16 +198,26 @@ def chatwoot_handoff(
             _chatwoot_headers(targets),
             {"status": "open"},
             TOGGLE_STATUS,
+            idempotent=True,
         )
     )
     return steps
 
 
+def step_marker(action_id: str, step: str) -> str:
+    """What a Chatwoot message carries in ``content_attributes.switchboard_action``."""
+    return f"{action_id}:{step}"
+
+
 def _chatwoot_message(
-    targets: Targets, route: ChatwootRoute, body: dict[str, Any], step: str
+    targets: Targets, route: ChatwootRoute, body: dict[str, Any], *, action_id: str, step: str
 ) -> OutboundRequest:
     url = f"{_conversation_url(targets, route)}/messages"
-    return OutboundRequest("POST", url, _chatwoot_headers(targets), body, step)
+    marker = step_marker(action_id, step)
+    body = {**body, "content_attributes": {MARKER_ATTRIBUTE: marker}}
+    token = targets.chatwoot_admin_token or targets.chatwoot_api_token
+    lookup = MessageLookup(url, {"api_access_token": token}, marker)
+    return OutboundRequest("POST", url, _chatwoot_headers(targets), body, step, lookup=lookup)
 
 
 def _conversation_url(targets: Targets, route: ChatwootRoute) -> str:
@@ -225,6 +288,50 @@ def provider_message_id(body: object) -> str | None:
     if isinstance(message_id, bool) or not isinstance(message_id, int | str):
         return None
     return str(message_id) or None
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of Chatwoot's message list, as far as finding a marker needs it.
+
+    ``found`` says whether a message on the page carries the marker, ``found_id`` is its id;
+    ``oldest_id`` and ``oldest_created_at`` (unix seconds) describe the page's oldest
+    message, for asking for the page before it; ``size`` is how many messages it held.
+    """
+
+    found: bool
+    size: int
+    found_id: str | None = None
+    oldest_id: int | None = None
+    oldest_created_at: int | None = None
+
+
+def read_message_page(body: object, marker: str) -> MessagePage | None:
+    """Read Chatwoot's ``{"meta": {...}, "payload": [message, ...]}``; None when the answer
+    is not that shape."""
+    if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
+        return None
+    found, found_id = False, None
+    ids: list[int] = []
+    times: list[int] = []
+    for message in body["payload"]:
+        if not isinstance(message, dict):
+            return None
+        message_id, created_at = message.get("id"), message.get("created_at")
+        if isinstance(message_id, int) and not isinstance(message_id, bool):
+            ids.append(message_id)
+        if isinstance(created_at, int) and not isinstance(created_at, bool):
+            times.append(created_at)
+        attributes = message.get("content_attributes")
+        if isinstance(attributes, dict) and attributes.get(MARKER_ATTRIBUTE) == marker:
+            found, found_id = True, provider_message_id(message)
+    return MessagePage(
+        found=found,
+        size=len(body["payload"]),
+        found_id=found_id,
+        oldest_id=min(ids, default=None),
+        oldest_created_at=min(times, default=None),
+    )
 
 
 def _reply_text(personal: Personal) -> str:

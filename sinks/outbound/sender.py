@@ -1,15 +1,32 @@
-"""Send one action's requests to its provider: in order, with retries, at most once per step.
+"""Send one action's requests to its provider: in order, with retries, once per step.
 
 For every step, in this order:
 
-1. skip it if the delivery log already holds it (sent before a restart or a redelivery);
-2. send it, retrying timeouts, connection errors, 408/425/429 and 5xx with backoff or the
-   provider's ``Retry-After``, up to ``retries`` more times;
-3. record it in the delivery log, and only then start the next step.
+1. skip it if the delivery log holds it as delivered (sent before a restart or a
+   redelivery);
+2. if the log holds it as ``attempting``, an earlier process was sending it and died before
+   it could record the outcome: settle that first (see below);
+3. mark it ``attempting`` in the log, then send it, retrying timeouts, connection errors,
+   408/425/429 and 5xx with backoff or the provider's ``Retry-After``, up to ``retries``
+   more times;
+4. record it as delivered, and only then start the next step.
 
-The caller commits the action's Kafka offset only after ``send`` returns. A crash between
-2 and 3 sends that one step again on redelivery: delivery is at least once per step, and
-exactly once for every step that was recorded.
+The caller commits the action's Kafka offset only after ``send`` returns.
+
+Settling a step in doubt (2., and before retrying an attempt that got no answer, or a 502 or
+504 from a proxy, since the provider may have acted on it anyway):
+
+* Chatwoot messages carry their ``{action_id}:{step}`` marker in ``content_attributes``; the
+  sender lists the conversation's messages, newest first, back to a few minutes before the
+  step's last attempt. Found: the step is recorded as delivered with that message's id, and
+  not sent. Not found: it is sent. Listing needs a Chatwoot user token
+  (``CHATWOOT_ADMIN_TOKEN``), since upstream Chatwoot lets agent-bot tokens only create
+  messages; if the listing is refused (401/403/404) or unreadable, the step is sent again:
+  at least once. A listing that fails for a while (timeouts, 5xx) is retried like a send,
+  and gives up like one, leaving the step in doubt for the next round.
+* ``toggle_status`` is idempotent: it is simply sent again.
+* WhatsApp (Cloud API, 360dialog) cannot list sent messages: the step is sent again (at
+  least once) and ``outbound_step_ambiguous_resent`` is logged.
 """
 
 from __future__ import annotations
@@ -17,21 +34,25 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import httpx
 import structlog
 from structlog.typing import FilteringBoundLogger
 
-from sinks.outbound.deliveries import DeliveryLog, DeliveryResult
+from sinks.outbound.deliveries import DeliveryLog, DeliveryResult, StepRecord
 from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify, wait_seconds
 from sinks.outbound.requests import (
     Action,
+    MessageLookup,
     NotDeliverableError,
     OutboundRequest,
     Targets,
     build_requests,
     provider_message_id,
+    read_message_page,
 )
 from switchboard.settings import Settings
 
@@ -39,6 +60,18 @@ log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+# How far before a step's last attempt its message may carry Chatwoot's timestamp: the two
+# clocks differ, and Chatwoot's created_at is whole seconds.
+LOOKUP_MARGIN = timedelta(minutes=5)
+# Pages of 20 messages listed at most before the step is taken as not found.
+LOOKUP_MAX_PAGES = 10
+# Chatwoot's page size (MessageFinder): a shorter page is the conversation's first.
+CHATWOOT_PAGE_SIZE = 20
+# Answers from a proxy that lost the provider's answer: the provider may have acted.
+_AMBIGUOUS_STATUSES = frozenset({502, 504})
+# A listing refused for good: no permission (bot token), or nothing to list. Send again.
+_LOOKUP_REFUSED = frozenset({401, 403, 404})
 
 
 def _utcnow() -> datetime:
@@ -53,6 +86,11 @@ def targets_from_settings(settings: Settings) -> Targets:
         whatsapp_access_token=settings.whatsapp_access_token.get_secret_value(),
         dialog360_api_base_url=settings.dialog360_api_base_url,
         dialog360_api_key=settings.dialog360_api_key.get_secret_value(),
+        chatwoot_admin_token=(
+            settings.chatwoot_admin_token.get_secret_value()
+            if settings.chatwoot_admin_token is not None
+            else None
+        ),
     )
 
 
@@ -63,6 +101,17 @@ def outbound_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"User-Agent": "switchboard"},
     )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The provider holds the step's message; ``provider_id`` is its id there."""
+
+    provider_id: str | None
+
+
+# The provider does not hold it, or cannot tell us (the step must be sent either way).
+_Absent = Literal["not_found", "unavailable"]
 
 
 class OutboundSender:
@@ -110,38 +159,87 @@ class OutboundSender:
         except NotDeliverableError as exc:
             bound.error("outbound_not_deliverable", reason=exc.reason)
             return DeliveryResult.refused(exc.reason)
-        done = await self.deliveries.done_steps(action.id) if requests else set()
+        records = await self.deliveries.steps(action.id) if requests else {}
         for request in requests:
-            if request.step in done:
-                bound.info("outbound_step_already_delivered", step=request.step)
+            step_log = bound.bind(step=request.step)
+            record = records.get(request.step)
+            if record is not None and record.delivered:
+                step_log.info("outbound_step_already_delivered")
                 continue
-            failure = await self._deliver(action.id, request, bound.bind(step=request.step))
+            in_doubt = record is not None and self._in_doubt(request, record, step_log)
+            since = record.attempted_at if record is not None else None
+            failure = await self._deliver(action.id, request, step_log, in_doubt, since)
             if failure is not None:
                 return failure
         return DeliveryResult.delivered()
 
+    def _in_doubt(
+        self, request: OutboundRequest, record: StepRecord, bound: FilteringBoundLogger
+    ) -> bool:
+        """A step left ``attempting``: True when the provider must be asked before sending."""
+        if request.lookup is not None:
+            bound.info("outbound_step_in_doubt", attempted_at=_iso(record.attempted_at))
+            return True
+        if request.idempotent:
+            bound.info("outbound_step_idempotent_resent", attempted_at=_iso(record.attempted_at))
+        else:
+            bound.warning("outbound_step_ambiguous_resent", attempted_at=_iso(record.attempted_at))
+        return False
+
     async def _deliver(
-        self, action_id: str, request: OutboundRequest, bound: FilteringBoundLogger
+        self,
+        action_id: str,
+        request: OutboundRequest,
+        bound: FilteringBoundLogger,
+        in_doubt: bool,
+        since: datetime | None,
     ) -> DeliveryResult | None:
-        """Send one step until it is accepted (then record it), refused, or out of attempts."""
+        """Send one step until it is accepted (then record it), refused, or out of attempts.
+
+        While ``in_doubt`` (an earlier attempt may have got through), each attempt first asks
+        the provider for the step's message, going back to ``since``. Steps the provider
+        cannot be asked about are never in doubt: they are sent again."""
+        lookup = request.lookup
+        in_doubt = in_doubt and lookup is not None
         for attempt in range(1, self.max_attempts + 1):
-            answer = await self._call(request)
             failed: Retry | Refused
-            if isinstance(answer, httpx.Response):
-                status_code: int | None = answer.status_code
-                decision = classify(
-                    answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
-                )
-                if isinstance(decision, Delivered):
-                    provider_id = provider_message_id(_json_or_none(answer))
-                    await self.deliveries.record(
-                        action_id, request.step, answer.status_code, provider_id
-                    )
-                    bound.info("outbound_step_delivered", status_code=status_code, attempt=attempt)
+            status_code: int | None = None
+            if in_doubt and lookup is not None:
+                looked = await self._look_up(lookup, since, bound)
+                if isinstance(looked, _Found):
+                    await self.deliveries.record(action_id, request.step, None, looked.provider_id)
+                    bound.info("outbound_step_found_at_provider", attempt=attempt)
                     return None
-                failed = decision
-            else:
-                status_code, failed = None, classify(answer, now=self.clock())
+                if isinstance(looked, Retry):
+                    failed = looked
+                else:
+                    in_doubt = False
+                    if looked == "unavailable":
+                        bound.warning("outbound_step_ambiguous_resent", attempt=attempt)
+            if not in_doubt:
+                since = self.clock()
+                await self.deliveries.attempting(action_id, request.step)
+                answer = await self._call(request)
+                if isinstance(answer, httpx.Response):
+                    status_code = answer.status_code
+                    decision = classify(
+                        answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
+                    )
+                    if isinstance(decision, Delivered):
+                        provider_id = provider_message_id(_json_or_none(answer))
+                        await self.deliveries.record(
+                            action_id, request.step, answer.status_code, provider_id
+                        )
+                        bound.info(
+                            "outbound_step_delivered", status_code=status_code, attempt=attempt
+                        )
+                        return None
+                    failed = decision
+                    in_doubt = lookup is not None and status_code in _AMBIGUOUS_STATUSES
+                else:
+                    reason, maybe_sent = answer
+                    failed = classify(reason, now=self.clock())
+                    in_doubt = lookup is not None and maybe_sent
             context = {"status_code": status_code, "attempt": attempt, "reason": failed.reason}
             if isinstance(failed, Refused):
                 bound.error("outbound_step_refused", **context)
@@ -154,15 +252,65 @@ class OutboundSender:
             await self.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns")
 
-    async def _call(self, request: OutboundRequest) -> httpx.Response | NoAnswer:
+    async def _look_up(
+        self, lookup: MessageLookup, since: datetime | None, bound: FilteringBoundLogger
+    ) -> _Found | _Absent | Retry:
+        """Page back through the conversation's messages for the one carrying the marker.
+
+        Stops at a page older than ``since`` (less the clock margin), at the first page of the
+        conversation, or after ``LOOKUP_MAX_PAGES``. A ``Retry`` means: ask again later."""
+        oldest = None if since is None else (since - LOOKUP_MARGIN).timestamp()
+        before: int | None = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            params = {} if before is None else {"before": before}
+            try:
+                answer = await self.client.get(
+                    lookup.url, headers=dict(lookup.headers), params=params
+                )
+            except httpx.TimeoutException:
+                return Retry("lookup_timeout")
+            except httpx.TransportError:
+                return Retry("lookup_connection_error")
+            if not answer.is_success:
+                decision = classify(
+                    answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
+                )
+                if isinstance(decision, Retry) and answer.status_code not in _LOOKUP_REFUSED:
+                    return Retry(f"lookup_{decision.reason}", decision.after_seconds)
+                bound.warning("outbound_lookup_refused", status_code=answer.status_code)
+                return "unavailable"
+            page = read_message_page(_json_or_none(answer), lookup.marker)
+            if page is None:
+                bound.warning("outbound_lookup_unreadable", status_code=answer.status_code)
+                return "unavailable"
+            if page.found:
+                return _Found(page.found_id)
+            if (
+                page.size < CHATWOOT_PAGE_SIZE
+                or page.oldest_id is None
+                or (oldest is not None and (page.oldest_created_at or 0) < oldest)
+            ):
+                bound.info("outbound_step_not_found_at_provider")
+                return "not_found"
+            before = page.oldest_id
+        bound.warning("outbound_lookup_incomplete", pages=LOOKUP_MAX_PAGES)
+        return "unavailable"
+
+    async def _call(self, request: OutboundRequest) -> httpx.Response | tuple[NoAnswer, bool]:
+        """The provider's answer; or why none came, and whether the request may have
+        reached the provider all the same (anything but failing to connect)."""
         try:
             return await self.client.request(
                 request.method, request.url, headers=dict(request.headers), json=request.json
             )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            return "timeout", False
         except httpx.TimeoutException:
-            return "timeout"
+            return "timeout", True
+        except httpx.ConnectError:
+            return "connection_error", False
         except httpx.TransportError:
-            return "connection_error"
+            return "connection_error", True
 
 
 def _json_or_none(response: httpx.Response) -> object:
@@ -170,3 +318,7 @@ def _json_or_none(response: httpx.Response) -> object:
         return response.json()
     except ValueError:
         return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

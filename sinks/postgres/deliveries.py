@@ -1,20 +1,39 @@
-"""The delivery log in PostgreSQL: which steps of an outbound action a provider accepted.
+"""The delivery log in PostgreSQL: which steps of an outbound action are being attempted, and
+which a provider accepted.
 
-Each record is its own statement (autocommit): once ``record`` returns, the step survives a
-crash, and the sender may start the next one.
+Each write is its own statement (autocommit): once ``attempting`` returns, the mark survives
+a crash and the request may go out; once ``record`` returns, the step is delivered for good
+and the sender may start the next one.
 """
 
 from __future__ import annotations
 
+from sinks.outbound.deliveries import StepRecord
 from sinks.postgres.pool import Database
 
-_DONE_STEPS = "SELECT step FROM deliveries WHERE action_id = $1"
+_STEPS = """
+SELECT step, state, attempted_at, status_code, provider_message_id
+FROM deliveries WHERE action_id = $1
+"""
+
+# A delivered step stays delivered; an attempting one gets the time of its latest attempt.
+_ATTEMPTING = """
+INSERT INTO deliveries (action_id, step, state, attempted_at)
+VALUES ($1, $2, 'attempting', now())
+ON CONFLICT (action_id, step) DO UPDATE SET attempted_at = now()
+WHERE deliveries.state = 'attempting'
+"""
 
 # The first delivery of a step is the one that counts; a second record changes nothing.
 _RECORD = """
-INSERT INTO deliveries (action_id, step, status_code, provider_message_id)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (action_id, step) DO NOTHING
+INSERT INTO deliveries (action_id, step, state, status_code, provider_message_id)
+VALUES ($1, $2, 'delivered', $3, $4)
+ON CONFLICT (action_id, step) DO UPDATE
+SET state = 'delivered',
+    status_code = EXCLUDED.status_code,
+    provider_message_id = EXCLUDED.provider_message_id,
+    delivered_at = now()
+WHERE deliveries.state = 'attempting'
 """
 
 
@@ -24,13 +43,26 @@ class PostgresDeliveryLog:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def done_steps(self, action_id: str) -> set[str]:
+    async def steps(self, action_id: str) -> dict[str, StepRecord]:
         async with self.database.connection() as conn:
-            rows = await conn.fetch(_DONE_STEPS, action_id)
-        return {row["step"] for row in rows}
+            rows = await conn.fetch(_STEPS, action_id)
+        return {
+            row["step"]: StepRecord(
+                step=row["step"],
+                state=row["state"],
+                attempted_at=row["attempted_at"],
+                status_code=row["status_code"],
+                provider_id=row["provider_message_id"],
+            )
+            for row in rows
+        }
+
+    async def attempting(self, action_id: str, step: str) -> None:
+        async with self.database.connection() as conn:
+            await conn.execute(_ATTEMPTING, action_id, step)
 
     async def record(
-        self, action_id: str, step: str, status_code: int, provider_id: str | None
+        self, action_id: str, step: str, status_code: int | None, provider_id: str | None
     ) -> None:
         async with self.database.connection() as conn:
             await conn.execute(_RECORD, action_id, step, status_code, provider_id)

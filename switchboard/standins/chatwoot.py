@@ -1,7 +1,14 @@
-"""A Chatwoot stand-in: the Agent Bot endpoints Switchboard calls, with Chatwoot's answers.
+"""A Chatwoot stand-in: the endpoints Switchboard calls, with Chatwoot's answers.
 
 ``POST /api/v1/accounts/{a}/conversations/{c}/messages`` and ``…/toggle_status``, both
-behind the ``api_access_token`` header (docs/providers.md §1c).
+behind the ``api_access_token`` header (docs/providers.md §1c), and
+``GET …/conversations/{c}/messages``, which lists the messages created through this
+stand-in in that conversation the way Chatwoot's MessageFinder does: the latest 20, oldest
+first; ``?before=<id>`` the 20 before that id; ``?after=<id>`` up to 100 after it.
+
+Upstream Chatwoot refuses the listing to agent-bot tokens (only ``messages#create`` is open
+to them). Given an ``admin_token``, the stand-in does the same: the listing takes only that
+token and answers the bot token with 401. Without one, the bot token lists too.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ CONVERSATION = "/api/v1/accounts/{account_id:int}/conversations/{conversation_id
 STATUSES = ("open", "resolved", "pending", "snoozed")
 MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
 MAX_CONTENT = 150_000  # Message validates content length at 150 000 characters
+PAGE_SIZE = 20  # MessageFinder: latest 20, or 20 before an id
+AFTER_LIMIT = 100  # MessageFinder: at most 100 after an id
 
 
 def _error_body(status: int) -> dict[str, Any]:
@@ -35,12 +44,17 @@ def _invalid(message: str) -> Response:
     return JSONResponse({"message": message, "attributes": []}, status_code=422)
 
 
-def chatwoot_app(token: str) -> Starlette:
+def chatwoot_app(token: str, admin_token: str | None = None) -> Starlette:
     state = StandInState(_error_body)
     statuses: dict[tuple[int, int], str] = {}
+    messages: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    state.on_reset.append(messages.clear)
 
     def authorised(request: Request) -> bool:
         return request.headers.get("api_access_token") == token
+
+    def conversation_of(request: Request) -> tuple[int, int]:
+        return request.path_params["account_id"], request.path_params["conversation_id"]
 
     async def create_message(request: Request, payload: Any) -> Response:
         if not authorised(request):
@@ -55,23 +69,53 @@ def chatwoot_app(token: str) -> Starlette:
             return _invalid(f"Content is too long (maximum is {MAX_CONTENT} characters)")
         if message_type not in MESSAGE_TYPES:
             return _invalid(f"'{message_type}' is not a valid message_type")
-        path = request.path_params
-        return JSONResponse(
-            {
-                "id": state.next_id(),
-                "content": content,
-                "inbox_id": 1,
-                "conversation_id": path["conversation_id"],
-                "message_type": MESSAGE_TYPES[message_type],
-                "content_type": payload.get("content_type", "text"),
-                "status": "sent",
-                "content_attributes": payload.get("content_attributes", {}),
-                "created_at": int(time.time()),
-                "private": bool(payload.get("private", False)),
-                "source_id": None,
-                "sender": {"id": 1, "name": "Switchboard", "type": "agent_bot"},
-            }
-        )
+        attributes = payload.get("content_attributes", {})
+        if not isinstance(attributes, dict):
+            attributes = {}
+        message = {
+            "id": state.next_id(),
+            "content": content,
+            "inbox_id": 1,
+            "conversation_id": request.path_params["conversation_id"],
+            "message_type": MESSAGE_TYPES[message_type],
+            "content_type": payload.get("content_type", "text"),
+            "status": "sent",
+            "content_attributes": attributes,
+            "created_at": int(time.time()),
+            "private": bool(payload.get("private", False)),
+            "source_id": None,
+            "sender": {"id": 1, "name": "Switchboard", "type": "agent_bot"},
+        }
+        messages.setdefault(conversation_of(request), []).append(message)
+        return JSONResponse(message)
+
+    async def list_messages(request: Request, _: Any) -> Response:
+        given = request.headers.get("api_access_token")
+        if admin_token is not None and given == token:
+            error = {"error": "Access to this endpoint is not authorized for bots"}
+            return JSONResponse(error, status_code=401)
+        if given != (admin_token if admin_token is not None else token):
+            return JSONResponse(_error_body(401), status_code=401)
+        try:
+            before = _id_param(request, "before")
+            after = _id_param(request, "after")
+        except ValueError:
+            return JSONResponse({"error": "Invalid id"}, status_code=400)
+        found = messages.get(conversation_of(request), [])  # in creation order, ids ascending
+        if after is not None and before is not None:
+            page = [m for m in found if after <= m["id"] < before][:1000]
+        elif before is not None:
+            page = [m for m in found if m["id"] < before][-PAGE_SIZE:]
+        elif after is not None:
+            page = [m for m in found if m["id"] > after][:AFTER_LIMIT]
+        else:
+            page = found[-PAGE_SIZE:]
+        meta: dict[str, Any] = {
+            "labels": [],
+            "additional_attributes": {},
+            "agent_last_seen_at": None,
+        }
+        return JSONResponse({"meta": meta, "payload": page})
 
     async def toggle_status(request: Request, payload: Any) -> Response:
         if not authorised(request):
@@ -97,9 +141,15 @@ def chatwoot_app(token: str) -> Starlette:
 
     routes = [
         Route(f"{CONVERSATION}/messages", state.endpoint(create_message), methods=["POST"]),
+        Route(f"{CONVERSATION}/messages", state.endpoint(list_messages), methods=["GET"]),
         Route(f"{CONVERSATION}/toggle_status", state.endpoint(toggle_status), methods=["POST"]),
         *state.routes(),
     ]
     app = Starlette(routes=routes)
     app.state.standin = state
     return app
+
+
+def _id_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    return None if value in (None, "") else int(value)

@@ -12,7 +12,11 @@ Control endpoints (on each stand-in):
   ``{"status": 429, "retry_after": 1}`` (seconds or an HTTP-date),
   ``{"delay_seconds": 12}`` (answer late, for client timeouts), optional ``"body"``, and
   ``"after": n`` to let n requests through untouched first.
-* ``POST /_standin/reset``: forget requests and faults.
+* ``POST /_standin/reset``: forget requests and faults, and whatever the stand-in stored
+  (Chatwoot's messages).
+
+Every provider request is recorded, whatever its method: the Chatwoot stand-in's message
+listing is a ``GET`` on the same path as message creation, so tell them apart by ``method``.
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ class StandInState:
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
     counter: int = 0
+    # What else to forget on reset: a stand-in's own stored data.
+    on_reset: list[Callable[[], None]] = field(default_factory=list)
 
     def next_id(self) -> int:
         self.counter += 1
@@ -111,6 +117,8 @@ class StandInState:
     def reset(self) -> None:
         self.requests.clear()
         self.faults.clear()
+        for forget in self.on_reset:
+            forget()
 
     def endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a provider endpoint: record the request, apply the next fault, else answer."""

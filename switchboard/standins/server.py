@@ -34,13 +34,17 @@ class Tokens:
     chatwoot: str = "dev-chatwoot-agent-bot-token"
     whatsapp: str = "dev-whatsapp-access-token"
     dialog360: str = "dev-360dialog-api-key"
+    # A Chatwoot user token: when set, only it may list messages, as in Chatwoot.
+    chatwoot_admin: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:
+        admin = settings.chatwoot_admin_token
         return cls(
             chatwoot=settings.chatwoot_api_token.get_secret_value(),
             whatsapp=settings.whatsapp_access_token.get_secret_value(),
             dialog360=settings.dialog360_api_key.get_secret_value(),
+            chatwoot_admin=admin.get_secret_value() if admin is not None else None,
         )
 
 
@@ -75,7 +79,7 @@ class StandInURLs:
 
 def build_apps(tokens: Tokens) -> dict[str, Starlette]:
     return {
-        "chatwoot": chatwoot_app(tokens.chatwoot),
+        "chatwoot": chatwoot_app(tokens.chatwoot, tokens.chatwoot_admin),
         "graph": graph_app(tokens.whatsapp),
         "dialog360": dialog360_app(tokens.dialog360),
     }

@@ -10,10 +10,13 @@ import pytest
 from schemas.events import HandoffReason, Personal, WhatsAppRoute
 from sinks.outbound.requests import (
     HANDOFF_REASON_TEXT,
+    MessageLookup,
+    MessagePage,
     NotDeliverableError,
     OutboundRequest,
     build_requests,
     provider_message_id,
+    read_message_page,
 )
 from tests.unit.outbound_actions import (
     BSUID,
@@ -28,9 +31,19 @@ from tests.unit.outbound_actions import (
 
 CONVERSATION = "https://chat.example.com/api/v1/accounts/3/conversations/42"
 CHATWOOT_HEADERS = {"api_access_token": CHATWOOT_TOKEN, "Content-Type": "application/json"}
+REPLY_ID = "reply:wa:wamid.1"  # the default action ids of tests.unit.outbound_actions
+HANDOFF_ID = "handoff:wa:wamid.2"
 GRAPH_URL = "https://graph.facebook.com/v23.0/100000000000001/messages"
 GRAPH_HEADERS = {"Authorization": f"Bearer {WHATSAPP_TOKEN}", "Content-Type": "application/json"}
 DIALOG360_HEADERS = {"D360-API-KEY": DIALOG360_KEY, "Content-Type": "application/json"}
+
+
+def _marked(marker: str) -> dict[str, dict[str, str]]:
+    return {"content_attributes": {"switchboard_action": marker}}
+
+
+def _lookup(marker: str) -> MessageLookup:
+    return MessageLookup(f"{CONVERSATION}/messages", {"api_access_token": CHATWOOT_TOKEN}, marker)
 
 
 def _cloud_body(text: str, **address: str) -> dict[str, object]:
@@ -44,14 +57,21 @@ def _cloud_body(text: str, **address: str) -> dict[str, object]:
 
 
 def test_chatwoot_reply_is_a_public_outgoing_message() -> None:
-    """A Chatwoot reply posts the text to the conversation's messages, by display id."""
+    """A Chatwoot reply posts the text to the conversation's messages, by display id, marked
+    with its action and step, and says how to find it there again."""
     assert build_requests(reply("chatwoot", "Hello!"), TARGETS) == [
         OutboundRequest(
             "POST",
             f"{CONVERSATION}/messages",
             CHATWOOT_HEADERS,
-            {"content": "Hello!", "message_type": "outgoing", "private": False},
+            {
+                "content": "Hello!",
+                "message_type": "outgoing",
+                "private": False,
+                **_marked(f"{REPLY_ID}:reply"),
+            },
             "reply",
+            lookup=_lookup(f"{REPLY_ID}:reply"),
         )
     ]
 
@@ -75,8 +95,10 @@ def test_chatwoot_handoff_tells_the_customer_briefs_the_agents_and_opens() -> No
                 "content": "A colleague will take over.",
                 "message_type": "outgoing",
                 "private": False,
+                **_marked(f"{HANDOFF_ID}:notice"),
             },
             "notice",
+            lookup=_lookup(f"{HANDOFF_ID}:notice"),
         ),
         OutboundRequest(
             "POST",
@@ -86,8 +108,10 @@ def test_chatwoot_handoff_tells_the_customer_briefs_the_agents_and_opens() -> No
                 "content": "Handed over by the bot: the customer has a complaint",
                 "message_type": "outgoing",
                 "private": True,
+                **_marked(f"{HANDOFF_ID}:note"),
             },
             "note",
+            lookup=_lookup(f"{HANDOFF_ID}:note"),
         ),
         OutboundRequest(
             "POST",
@@ -95,8 +119,31 @@ def test_chatwoot_handoff_tells_the_customer_briefs_the_agents_and_opens() -> No
             CHATWOOT_HEADERS,
             {"status": "open"},
             "toggle_status",
+            idempotent=True,
         ),
     ]
+
+
+def test_chatwoot_lookup_uses_the_admin_token_when_there_is_one() -> None:
+    """Listing messages takes a user token when configured (bot tokens may not list); the
+    message itself is still posted with the bot token."""
+    targets = replace(TARGETS, chatwoot_admin_token="admin-token-for-tests")
+    [request] = build_requests(reply("chatwoot"), targets)
+    assert request.headers["api_access_token"] == CHATWOOT_TOKEN
+    assert request.lookup is not None
+    assert request.lookup.headers == {"api_access_token": "admin-token-for-tests"}
+    assert "admin-token-for-tests" not in repr(request)
+
+
+def test_markers_tell_actions_and_steps_apart() -> None:
+    """Each Chatwoot message of each action carries its own marker."""
+    markers = [
+        r.json["content_attributes"]["switchboard_action"]
+        for action in (reply("chatwoot", action_id="a1"), handoff("chatwoot", action_id="a2"))
+        for r in build_requests(action, TARGETS)
+        if r.lookup is not None
+    ]
+    assert markers == ["a1:reply", "a2:notice", "a2:note"]
 
 
 @pytest.mark.parametrize("text", [None, "", "   \n"])
@@ -133,6 +180,13 @@ def test_cloud_api_reply_goes_to_the_phone_number_id() -> None:
     assert build_requests(reply("whatsapp-cloud", "Hi!"), TARGETS) == [
         OutboundRequest("POST", GRAPH_URL, GRAPH_HEADERS, _cloud_body("Hi!", to=PHONE), "reply")
     ]
+
+
+@pytest.mark.parametrize("source", ["whatsapp-cloud", "360dialog"])
+def test_whatsapp_messages_cannot_be_looked_up(source: str) -> None:
+    """The Cloud API has no list of sent messages: no lookup, and not idempotent either."""
+    [request] = build_requests(reply(source), TARGETS)  # type: ignore[arg-type]
+    assert (request.lookup, request.idempotent) == (None, False)
 
 
 def test_recipient_known_only_by_bsuid_is_addressed_by_recipient() -> None:
@@ -263,3 +317,45 @@ def test_repr_hides_credentials_and_text() -> None:
 def test_provider_message_id_is_read_from_each_answer(body: object, expected: str | None) -> None:
     """Chatwoot's message ``id`` and the Graph API's ``messages[0].id`` are kept; else None."""
     assert provider_message_id(body) == expected
+
+
+def _listed(message_id: int, created_at: int, **attributes: str) -> dict[str, object]:
+    return {
+        "id": message_id,
+        "content": "text",
+        "message_type": 1,
+        "private": False,
+        "content_attributes": attributes,
+        "created_at": created_at,
+    }
+
+
+def test_message_page_finds_the_marker() -> None:
+    """The message whose content_attributes carry the marker is found, with its id."""
+    body = {
+        "meta": {},
+        "payload": [
+            _listed(7, 1_700_000_000),
+            _listed(9, 1_700_000_005, switchboard_action="a1:reply"),
+            _listed(8, 1_700_000_003, switchboard_action="a1:note"),
+        ],
+    }
+    assert read_message_page(body, "a1:reply") == MessagePage(
+        found=True, size=3, found_id="9", oldest_id=7, oldest_created_at=1_700_000_000
+    )
+    assert read_message_page(body, "a2:reply") == MessagePage(
+        found=False, size=3, found_id=None, oldest_id=7, oldest_created_at=1_700_000_000
+    )
+
+
+@pytest.mark.parametrize(
+    "body", [None, [], {"payload": None}, {"payload": {"id": 1}}, {"payload": ["x"]}]
+)
+def test_message_page_of_another_shape_is_unreadable(body: object) -> None:
+    """An answer that is not Chatwoot's meta/payload list reads as None."""
+    assert read_message_page(body, "a1:reply") is None
+
+
+def test_empty_message_page() -> None:
+    """An empty list finds nothing and has no oldest message."""
+    assert read_message_page({"meta": {}, "payload": []}, "m") == MessagePage(found=False, size=0)

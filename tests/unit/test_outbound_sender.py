@@ -1,22 +1,27 @@
-"""The sender against the provider stand-ins: retries, refusals, and steps sent at most once."""
+"""The sender against the provider stand-ins: retries, refusals, steps sent at most once, and
+steps left in doubt by a crash settled with the provider before they are sent again."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
-from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog
-from sinks.outbound.requests import Targets
-from sinks.outbound.sender import OutboundSender, outbound_client
+from schemas.events import HandoffRequested, ReplyRequested
+from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog, StepRecord
+from sinks.outbound.requests import Targets, build_requests
+from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender, outbound_client
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
+from switchboard.standins.chatwoot import chatwoot_app
 from tests.unit.outbound_actions import (
     BSUID,
     CHATWOOT_TOKEN,
@@ -87,6 +92,44 @@ def inject(url: str, **fault: Any) -> None:
 def received(url: str) -> list[dict[str, Any]]:
     requests: list[dict[str, Any]] = httpx.get(f"{url}/_standin/requests").json()["requests"]
     return requests
+
+
+def posts(url: str) -> list[dict[str, Any]]:
+    """What the stand-in received, without the message listings (GETs)."""
+    return [r for r in received(url) if r["method"] == "POST"]
+
+
+def calls(url: str) -> list[tuple[str, str]]:
+    """(method, last path segment) of each request the stand-in received."""
+    return [(r["method"], r["path"].rsplit("/", 1)[1]) for r in received(url)]
+
+
+def listed(urls: StandInURLs, conversation: int = 42) -> list[dict[str, Any]]:
+    """Every message the Chatwoot stand-in holds in account 3's conversation, oldest first."""
+    url = f"{urls.chatwoot}/api/v1/accounts/3/conversations/{conversation}/messages"
+    headers = {"api_access_token": CHATWOOT_TOKEN}
+    found: list[dict[str, Any]] = []
+    before: dict[str, int] = {}
+    while page := httpx.get(url, headers=headers, params=before).json()["payload"]:
+        found = page + found
+        before = {"before": page[0]["id"]}
+    return found
+
+
+def markers(urls: StandInURLs) -> list[str | None]:
+    return [m["content_attributes"].get("switchboard_action") for m in listed(urls)]
+
+
+def crashed_after_sending(
+    to: Targets, action: ReplyRequested | HandoffRequested, step: str
+) -> dict[str, Any]:
+    """What a process that died between Chatwoot's answer and recording it left at Chatwoot:
+    the step's message, posted exactly as the sender posts it."""
+    [request] = [r for r in build_requests(action, to) if r.step == step]
+    response = httpx.post(request.url, headers=dict(request.headers), json=request.json)
+    response.raise_for_status()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 async def test_server_errors_are_retried_until_delivered(standins: StandInURLs) -> None:
@@ -228,7 +271,8 @@ async def test_handoff_skips_steps_already_recorded(standins: StandInURLs) -> No
 
 
 async def test_handoff_resumes_after_the_step_that_failed(standins: StandInURLs) -> None:
-    """A refused note stops the hand-off; sending it again skips the notice already delivered."""
+    """A refused note stops the hand-off; sending it again skips the notice already delivered.
+    The note was attempted, so Chatwoot is asked about it first (a GET), then it is sent."""
     inject(standins.chatwoot, status=422, after=1)  # the notice passes, the note is refused
     deliveries = InMemoryDeliveryLog()
     async with sender(targets(standins), deliveries, Sleeps()) as outbound:
@@ -237,11 +281,12 @@ async def test_handoff_resumes_after_the_step_that_failed(standins: StandInURLs)
         second = await outbound.send(handoff("chatwoot", action_id="h-resume"))
     assert first == DeliveryResult.refused("http_422", "note")
     assert second.ok
-    assert [a["path"].rsplit("/", 1)[1] for a in received(standins.chatwoot)] == [
-        "messages",
-        "toggle_status",
+    assert [(a["method"], a["path"].rsplit("/", 1)[1]) for a in received(standins.chatwoot)] == [
+        ("GET", "messages"),
+        ("POST", "messages"),
+        ("POST", "toggle_status"),
     ]
-    assert [a["json"].get("private") for a in received(standins.chatwoot)] == [True, None]
+    assert [a["json"].get("private") for a in posts(standins.chatwoot)] == [True, None]
 
 
 async def test_undeliverable_action_is_refused_without_a_request(standins: StandInURLs) -> None:
@@ -301,6 +346,220 @@ async def test_log_lines_carry_ids_and_codes_never_personal_data(standins: Stand
         assert PHONE not in str(entry)
 
 
+# --- steps left "attempting" by a crash -------------------------------------------------
+
+
+async def test_step_in_doubt_that_chatwoot_holds_is_not_sent_again(
+    standins: StandInURLs,
+) -> None:
+    """A reply marked attempting whose message Chatwoot already holds (the process died before
+    recording it) is found by its marker, recorded with that message's id, and not resent."""
+    to, action = targets(standins), reply("chatwoot", action_id="doubt-found")
+    deliveries = InMemoryDeliveryLog()
+    await deliveries.attempting(action.id, "reply")
+    created = crashed_after_sending(to, action, "reply")
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        with capture_logs() as entries:
+            result = await outbound.send(action)
+    assert result.ok
+    assert calls(standins.chatwoot)[1:] == [("GET", "messages")]
+    assert markers(standins) == ["doubt-found:reply"]
+    assert deliveries.deliveries == {
+        ("doubt-found", "reply"): Delivery("doubt-found", "reply", None, str(created["id"]))
+    }
+    assert deliveries.attempts == {}
+    assert [e["event"] for e in entries] == [
+        "outbound_step_in_doubt",
+        "outbound_step_found_at_provider",
+    ]
+
+
+async def test_step_in_doubt_that_chatwoot_lacks_is_sent_once(standins: StandInURLs) -> None:
+    """A reply marked attempting that never reached Chatwoot is looked for, then sent once."""
+    to, action = targets(standins), reply("chatwoot", action_id="doubt-missing")
+    deliveries = InMemoryDeliveryLog()
+    await deliveries.attempting(action.id, "reply")
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        first = await outbound.send(action)
+        second = await outbound.send(action)  # a redelivery after that: nothing more
+    assert first.ok
+    assert second.ok
+    assert calls(standins.chatwoot) == [("GET", "messages"), ("POST", "messages")]
+    assert markers(standins) == ["doubt-missing:reply"]
+    delivery = deliveries.deliveries[("doubt-missing", "reply")]
+    assert delivery.status_code == 200
+    assert delivery.provider_id == str(listed(standins)[0]["id"])
+
+
+async def test_lookup_pages_back_to_the_attempt(standins: StandInURLs) -> None:
+    """A marked message older than Chatwoot's latest page of 20 is still found, a page back."""
+    to, action = targets(standins), handoff("chatwoot", action_id="doubt-paged")
+    deliveries = InMemoryDeliveryLog()
+    await deliveries.record(action.id, "notice", 200, "1")
+    await deliveries.attempting(action.id, "note")
+    crashed_after_sending(to, action, "note")
+    for n in range(25):  # the conversation went on meanwhile (other actions' replies)
+        crashed_after_sending(to, reply("chatwoot", action_id=f"later-{n}"), "reply")
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        result = await outbound.send(action)
+    assert result.ok
+    lookups = [r for r in received(standins.chatwoot) if r["method"] == "GET"]
+    assert len(lookups) == 2
+    assert calls(standins.chatwoot)[-1] == ("POST", "toggle_status")
+    assert markers(standins).count("doubt-paged:note") == 1
+    assert deliveries.deliveries[("doubt-paged", "note")].status_code is None
+
+
+async def test_lookup_stops_at_messages_older_than_the_attempt(standins: StandInURLs) -> None:
+    """Paging back ends at a page older than the last attempt (less the clock margin): what
+    is older cannot be the step's message."""
+    to, action = targets(standins), reply("chatwoot", action_id="doubt-recent")
+    for n in range(45):
+        crashed_after_sending(to, reply("chatwoot", action_id=f"earlier-{n}"), "reply")
+    moment = datetime.now(UTC) + LOOKUP_MARGIN + timedelta(seconds=5)
+    deliveries = InMemoryDeliveryLog(clock=lambda: moment)
+    await deliveries.attempting(action.id, "reply")
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        result = await outbound.send(action)
+    assert result.ok
+    methods = [r["method"] for r in received(standins.chatwoot)][45:]
+    assert methods == ["GET", "POST"]  # one page, all older than the attempt: not found
+
+
+async def test_toggle_status_in_doubt_is_sent_again(standins: StandInURLs) -> None:
+    """Opening a conversation twice is harmless: toggle_status in doubt is resent, unasked."""
+    deliveries = InMemoryDeliveryLog()
+    action = handoff("chatwoot", action_id="doubt-toggle")
+    await deliveries.record(action.id, "notice", 200, "1")
+    await deliveries.record(action.id, "note", 200, "2")
+    await deliveries.attempting(action.id, "toggle_status")
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        result = await outbound.send(action)
+    assert result.ok
+    assert calls(standins.chatwoot) == [("POST", "toggle_status")]
+    assert deliveries.deliveries[("doubt-toggle", "toggle_status")].status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("source", "url"), [("whatsapp-cloud", "graph"), ("360dialog", "dialog360")]
+)
+async def test_whatsapp_step_in_doubt_is_sent_again_and_logged(
+    standins: StandInURLs, source: str, url: str
+) -> None:
+    """The Cloud API cannot list what was sent: a step in doubt is resent (at least once),
+    and the log says so with the action id."""
+    deliveries = InMemoryDeliveryLog()
+    action = reply(source, action_id="doubt-wa")  # type: ignore[arg-type]
+    await deliveries.attempting(action.id, "reply")
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        with capture_logs() as entries:
+            result = await outbound.send(action)
+    assert result.ok
+    assert [r["method"] for r in received(getattr(standins, url))] == ["POST"]
+    [ambiguous] = [e for e in entries if e["event"] == "outbound_step_ambiguous_resent"]
+    assert (ambiguous["action_id"], ambiguous["step"]) == ("doubt-wa", "reply")
+    assert ambiguous["log_level"] == "warning"
+
+
+async def test_refused_lookup_falls_back_to_sending(standins: StandInURLs) -> None:
+    """A listing Chatwoot refuses (401, as for a bot token) means sending again: at least
+    once, logged."""
+    to = targets(standins, chatwoot_admin_token="not-a-user-token")
+    action = reply("chatwoot", action_id="doubt-refused")
+    deliveries = InMemoryDeliveryLog()
+    await deliveries.attempting(action.id, "reply")
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        with capture_logs() as entries:
+            result = await outbound.send(action)
+    assert result.ok
+    assert [(r["method"], r["status"]) for r in received(standins.chatwoot)] == [
+        ("GET", 401),
+        ("POST", 200),
+    ]
+    events = [e["event"] for e in entries]
+    assert "outbound_lookup_refused" in events
+    assert "outbound_step_ambiguous_resent" in events
+
+
+async def test_failing_lookup_is_retried_and_never_guessed(standins: StandInURLs) -> None:
+    """A listing that keeps failing with 503 is retried like a send, then given up on without
+    sending: the step stays in doubt for the next round."""
+    inject(standins.chatwoot, status=503, times=3)
+    action = reply("chatwoot", action_id="doubt-down")
+    deliveries, sleeps = InMemoryDeliveryLog(), Sleeps()
+    await deliveries.attempting(action.id, "reply")
+    async with sender(targets(standins), deliveries, sleeps, retries=2) as outbound:
+        first = await outbound.send(action)
+        second = await outbound.send(action)  # Chatwoot is back
+    assert first == DeliveryResult.gave_up("lookup_http_503", "reply")
+    assert len(sleeps.durations) == 2
+    assert [(r["method"], r["status"]) for r in received(standins.chatwoot)] == [
+        ("GET", 503),
+        ("GET", 503),
+        ("GET", 503),
+        ("GET", 200),
+        ("POST", 200),
+    ]
+    assert second.ok
+    assert markers(standins) == ["doubt-down:reply"]
+
+
+async def test_answer_lost_by_a_gateway_is_looked_up_before_retrying(
+    standins: StandInURLs,
+) -> None:
+    """A 504 may come after Chatwoot created the message: the retry asks first, finds it, and
+    does not post it again."""
+    to, action = targets(standins), reply("chatwoot", action_id="gateway")
+    created = crashed_after_sending(to, action, "reply")  # what Chatwoot did behind the proxy
+    already = len(received(standins.chatwoot))
+    inject(standins.chatwoot, status=504)
+    deliveries = InMemoryDeliveryLog()
+    async with sender(to, deliveries, Sleeps()) as outbound:
+        result = await outbound.send(action)
+    assert result.ok
+    assert [(r["method"], r["status"]) for r in received(standins.chatwoot)][already:] == [
+        ("POST", 504),
+        ("GET", 200),
+    ]
+    assert markers(standins) == ["gateway:reply"]
+    assert deliveries.deliveries[("gateway", "reply")].provider_id == str(created["id"])
+
+
+async def test_timed_out_chatwoot_message_is_looked_up_before_retrying(
+    standins: StandInURLs,
+) -> None:
+    """After a timeout the sender asks Chatwoot before posting again; here the slow request
+    was abandoned before Chatwoot acted, so the retry posts it, once."""
+    inject(standins.chatwoot, delay_seconds=5, times=1)
+    deliveries = InMemoryDeliveryLog()
+    async with sender(targets(standins), deliveries, Sleeps(), client_timeout=0.3) as outbound:
+        result = await outbound.send(reply("chatwoot", action_id="slow"))
+    assert result.ok
+    assert [(r["method"], r["fault"]) for r in received(standins.chatwoot)] == [
+        ("POST", "delay"),
+        ("GET", None),
+        ("POST", None),
+    ]
+    assert markers(standins) == ["slow:reply"]
+
+
+async def test_in_memory_log_keeps_the_first_delivery() -> None:
+    """A delivered step is not marked attempting again, and a second record changes nothing."""
+    moment = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    deliveries = InMemoryDeliveryLog(clock=lambda: moment)
+    await deliveries.attempting("a", "reply")
+    assert await deliveries.steps("a") == {
+        "reply": StepRecord("reply", "attempting", attempted_at=moment)
+    }
+    await deliveries.record("a", "reply", 200, "1")
+    await deliveries.attempting("a", "reply")
+    await deliveries.record("a", "reply", 201, "2")
+    assert await deliveries.steps("a") == {
+        "reply": StepRecord("reply", "delivered", None, 200, "1")
+    }
+    assert await deliveries.steps("b") == {}
+
+
 # --- the stand-ins themselves: what the tests above rely on ------------------------------
 
 
@@ -342,3 +601,42 @@ def test_standin_refuses_malformed_faults(standins: StandInURLs, fault: Any) -> 
     """A fault with no status and no delay, or with bad values, is refused with 422."""
     response = httpx.post(f"{standins.chatwoot}/_standin/faults", json=fault)
     assert response.status_code == 422
+
+
+def test_chatwoot_standin_lists_a_conversations_messages(standins: StandInURLs) -> None:
+    """The listing answers like Chatwoot's: meta and payload, latest 20 oldest first, older
+    pages with ?before=<id>, message_type as an integer, content_attributes kept."""
+    url = f"{standins.chatwoot}/api/v1/accounts/3/conversations/77/messages"
+    headers = {"api_access_token": CHATWOOT_TOKEN}
+    for n in range(23):
+        body = {"content": f"m{n}", "private": n == 0, "content_attributes": {"n": str(n)}}
+        httpx.post(url, json=body, headers=headers).raise_for_status()
+    httpx.post(url.replace("/77/", "/78/"), json={"content": "elsewhere"}, headers=headers)
+    latest = httpx.get(url, headers=headers).json()
+    assert set(latest) == {"meta", "payload"}
+    assert [m["content"] for m in latest["payload"]] == [f"m{n}" for n in range(3, 23)]
+    first = latest["payload"][0]
+    assert first["message_type"] == 1
+    assert first["content_attributes"] == {"n": "3"}
+    assert {"id", "content", "private", "created_at", "conversation_id"} <= first.keys()
+    older = httpx.get(url, headers=headers, params={"before": first["id"]}).json()["payload"]
+    assert [(m["content"], m["private"]) for m in older] == [
+        ("m0", True),
+        ("m1", False),
+        ("m2", False),
+    ]
+    assert httpx.get(url, headers={"api_access_token": "nope"}).status_code == 401
+    gets = [r for r in received(standins.chatwoot) if r["method"] == "GET"]
+    assert [(r["status"], r["json"]) for r in gets] == [(200, None), (200, None), (401, None)]
+
+
+def test_chatwoot_standin_with_an_admin_token_refuses_bots_the_listing() -> None:
+    """Given a user token, the stand-in lists only for it, as Chatwoot refuses bot tokens."""
+    client = TestClient(chatwoot_app("bot-token", "user-token"))
+    url = "/api/v1/accounts/1/conversations/5/messages"
+    created = client.post(url, json={"content": "hi"}, headers={"api_access_token": "bot-token"})
+    assert created.status_code == 200
+    as_bot = client.get(url, headers={"api_access_token": "bot-token"})
+    as_user = client.get(url, headers={"api_access_token": "user-token"})
+    assert as_bot.status_code == 401
+    assert [m["id"] for m in as_user.json()["payload"]] == [created.json()["id"]]
