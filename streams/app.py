@@ -27,6 +27,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # A killed worker's partitions move to the others after the session timeout, so keep
+        # it short; heartbeats come from a background thread, not from record processing,
+        # which is bounded by the much longer max poll interval instead.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         # The web server would expose table contents; health and metrics are served apart.
         web_enabled=False,
         debug=False,
