@@ -36,7 +36,7 @@ from streams.emit import TopicLog
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.retry import backoff_seconds, until_done
-from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
+from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -122,15 +122,12 @@ def build_worker(settings: Settings) -> faust.App:
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
         agent = StorageAgent(ConversationStore(await database.get()), dead_letters)
-        # noack_take: offsets are acknowledged by us, after the batch is stored, never by
-        # the stream on the way out of a failed batch.
-        batches = stream.noack_take(  # type: ignore[attr-defined]  # missing from StreamT
-            BATCH_SIZE, within=BATCH_WITHIN_SECONDS
-        )
-        async for batch in batches:
-            await agent.handle(batch)
-            for record in batch:
-                await stream.ack(record)
+        # Record by record, acknowledged by us after it is stored. (Faust's take() batching
+        # stalled this agent, and every agent sharing its consumer, after a rebalance.)
+        manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+        async for record in manual.events():
+            await agent.handle([record])
+            await manual.ack(record)
 
     @app.agent(inbound, name="converse")
     async def converse(stream: StreamT[bytes]) -> None:
