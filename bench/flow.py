@@ -1,0 +1,1210 @@
+"""The conversation worker, measured side by side with its ceiling in one run.
+
+* worker: the real `switchboard worker` in a subprocess with the offline responder (no
+  model), on a fresh topic prefix and consumer group. N pre-encoded Chatwoot
+  `message.received` events (questions the knowledge base answers, over 200
+  conversations) go straight to the inbound topic; the rate is N over the time from the
+  first one produced to the N-th action on the actions topic.
+* ceiling: a plain aiokafka loop in this process over the same inbound records, with its
+  own consumer group: consume, decode, build the same reply action with a fixed outcome,
+  encode, produce (acks=all), commit. Once with the batch's acks awaited together, once
+  with each ack awaited before the next record, as the worker does.
+* end to end: the real `switchboard ingest` in a subprocess; signed Chatwoot
+  `message_created` webhooks at a steady rate, each in its own conversation, timed from
+  the moment each POST is due to the reply reaching the Chatwoot stand-in.
+
+The stand-ins run in this process (`run_standins`); the worker and ingest are its children
+and are stopped on exit, failure or interrupt. The run's topics are deleted at the end.
+
+    .venv/bin/python bench/flow.py [--quick] [--profile]
+"""
+
+# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder heads sys.path and bench/ingest.py would shadow the
+# `ingest` package: the project root takes its place.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import gc
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any, TypeVar
+
+import aiohttp
+import uvloop
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from ingest.normalise.chatwoot import normalise
+from ingest.producer import Record, to_records
+from ingest.testing import chatwoot_headers
+from schemas.catalogue import ACTIONS, INBOUND, Topic
+from schemas.events import (
+    HandoffRequested,
+    MessageReceived,
+    ReplyRequested,
+    decode,
+    encode,
+    kafka_headers,
+)
+from schemas.keys import Pseudonymizer
+from sinks.postgres.knowledge import PostgresRetriever
+from sinks.postgres.pool import Database, PoolConfig
+from streams import topics
+from streams.conversation.actions import actions_for
+from streams.flow.graph import FlowInput, FlowOutcome
+from streams.flow.runner import Flow
+from switchboard import stack
+from switchboard.cli import load_settings
+from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.unit import chatwoot_payloads
+
+T = TypeVar("T")
+
+SECRET = "bench-chatwoot-webhook-secret"
+WEBHOOK = "/webhooks/chatwoot"
+HOST = "127.0.0.1"
+RESULTS = ROOT / "bench" / "results"
+# Questions the sample knowledge base answers, each from its own passage (as in
+# tests/integration/test_crash_recovery.py): every one gets a reply, never a hand-off.
+QUESTIONS = (
+    "How long does delivery take?",
+    "How can I track my order?",
+    "Can I return a lamp?",
+    "Which payment methods do you accept?",
+    "When are you open?",
+    "How do I clean my lamp?",
+    "Is there a warranty?",
+    "How do I get a refund?",
+    "How much is shipping?",
+    "Where is my parcel?",
+)
+CONVERSATIONS = 200  # the throughput burst is spread over this many conversations
+RATIO_TARGET = 0.5
+P99_TARGET_MS = 1000.0
+POLL_SECONDS = 0.02  # how often the Chatwoot stand-in's record is read while timing
+START_SECONDS = 180.0  # worker start-up: group join, table recovery, the first reply
+DRAIN_SECONDS = 300.0  # the longest a phase may take to finish
+DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CPU_NAMES = ("worker", "ingest", "kafka", "postgres", "bench", "other")
+# The ceiling writes here, not to actions.v1, which the worker would deliver.
+CEILING_TOPIC = replace(ACTIONS, name="ceiling-actions.v1")
+CEILING_RUNS = 3
+WORKER = "worker"
+CEILING = "ceiling, batch acks"
+
+
+@dataclass(frozen=True)
+class Plan:
+    messages: int  # N, for the worker and the ceiling
+    rate: int  # end to end: webhooks per second
+    seconds: float  # end to end: for how long
+
+
+FULL = Plan(messages=2000, rate=20, seconds=20.0)
+QUICK = Plan(messages=200, rate=20, seconds=10.0)
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name this run creates starts with `bench-flow-<run>`, so it can be removed."""
+
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def stem(self) -> str:
+        return f"bench-flow-{self.run}"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.stem}."
+
+    @property
+    def worker_group(self) -> str:
+        return f"{self.stem}-worker"
+
+    def ceiling_group(self, mode: str) -> str:
+        return f"{self.stem}-ceiling-{mode}"
+
+    def topic(self, topic: Topic) -> str:
+        return topic.full_name(self.prefix)
+
+
+# --- child processes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            raise BenchError(f"{self.name} exited with status {self.process.returncode}")
+
+    def tail(self, lines: int = 20) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:]) or "(empty log)"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM should this process die without cleaning up."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, stack: ExitStack) -> Child:
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches this process only; it stops them
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - spawned before our threads run
+        )
+    stack.callback(stop, process)
+    return Child(name, process, log)
+
+
+def child_env(settings: Settings, names: Names, urls: StandInURLs, data: Path) -> dict[str, str]:
+    return os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "SWITCHBOARD_TOPIC_PREFIX": names.prefix,
+        "SWITCHBOARD_WORKER_GROUP": names.worker_group,
+        "SWITCHBOARD_WORKER_DATA_DIR": str(data),
+        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        "SWITCHBOARD_LLM_MODEL": "",  # the offline responder, whatever the shell says
+        "CHATWOOT_WEBHOOK_SECRET": SECRET,
+        "RATE_LIMIT_PER_MINUTE": str(10**9),
+        **{key.upper(): value for key, value in urls.settings().items()},
+    }
+
+
+@dataclass(frozen=True)
+class Children:
+    worker: Child
+    ingest: Child
+    ingest_url: str
+
+    def check(self) -> None:
+        self.worker.check()
+        self.ingest.check()
+
+
+def start_children(env: dict[str, str], logs: Path, stack: ExitStack) -> Children:
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    worker = spawn("worker", [str(bin_dir / "switchboard"), "worker"], env, logs, stack)
+    argv = [str(bin_dir / "switchboard"), "ingest", "--host", HOST, "--port", str(port)]
+    ingest = spawn("ingest", argv, env, logs, stack)
+    return Children(worker, ingest, f"http://{HOST}:{port}")
+
+
+# --- what is sent --------------------------------------------------------------------------
+
+
+class Customers:
+    """Chatwoot customers writing: message and conversation ids never used before."""
+
+    def __init__(self) -> None:
+        base = 10**9 + uuid.uuid4().int % 10**9
+        self._messages = itertools.count(base)
+        self._conversations = itertools.count(base)
+
+    def conversations(self, count: int) -> list[int]:
+        return list(itertools.islice(self._conversations, count))
+
+    def body(self, conversation: int, text: str) -> bytes:
+        body = chatwoot_payloads.incoming_message()
+        body["id"] = next(self._messages)
+        body["content"] = text
+        body["conversation"]["id"] = conversation
+        return json.dumps(body).encode()
+
+
+@dataclass(frozen=True)
+class Burst:
+    """Encoded inbound records, the event id each one's action answers, and where it goes."""
+
+    records: list[Record]
+    ids: list[str]
+    conversations: Counter[int]
+
+
+def burst(customers: Customers, count: int, keys: Pseudonymizer, prefix: str) -> Burst:
+    conversations = customers.conversations(min(count, CONVERSATIONS))
+    records: list[Record] = []
+    ids: list[str] = []
+    spread: Counter[int] = Counter()
+    for n in range(count):
+        conversation = conversations[n % len(conversations)]
+        question = QUESTIONS[(n + n // len(conversations)) % len(QUESTIONS)]
+        body = json.loads(customers.body(conversation, question))
+        events = normalise(body, keys=keys, correlation_id=uuid.uuid4().hex, delivery_id=None)
+        (event,) = events.events
+        records.extend(to_records([event], prefix))
+        ids.append(event.id)
+        spread[conversation] += 1
+    return Burst(records, ids, spread)
+
+
+Signed = tuple[int, bytes, dict[str, str]]  # conversation, body, headers
+
+
+def signed_webhooks(customers: Customers, count: int) -> list[Signed]:
+    """One message each in a conversation of its own; signed now (300 s tolerance)."""
+    signed: list[Signed] = []
+    for n, conversation in enumerate(customers.conversations(count)):
+        body = customers.body(conversation, QUESTIONS[n % len(QUESTIONS)])
+        signed.append((conversation, body, chatwoot_headers(SECRET, body)))
+    return signed
+
+
+def settle() -> None:
+    """Keep pre-built payloads out of this process's garbage collector during timing."""
+    gc.collect()
+    gc.freeze()
+
+
+# --- CPU -----------------------------------------------------------------------------------
+
+
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int | None, *, with_children: bool = False) -> float:
+    """User plus system CPU time of a process, and with children of all its children (live,
+    or ended and waited for, as PostgreSQL's backends are); NaN if unknown."""
+    if pid is None:
+        return math.nan
+    try:
+        fields = _stat_fields(pid)
+    except (OSError, IndexError):
+        return math.nan
+    total = int(fields[11]) + int(fields[12])
+    if with_children:  # PostgreSQL: the postmaster and one backend per connection
+        total += int(fields[13]) + int(fields[14])
+        for entry in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                child = _stat_fields(int(entry.name))
+                if int(child[1]) == pid:
+                    total += int(child[11]) + int(child[12])
+    return total / CLOCK_TICKS
+
+
+def busy_seconds() -> float:
+    """CPU time the whole machine spent busy (user, nice, system, interrupts), all cores."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    user, nice, system, _, _, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS
+
+
+@dataclass(frozen=True)
+class Meter:
+    """The processes whose CPU each phase records, by name."""
+
+    pids: dict[str, int | None]
+
+    def _sample(self) -> dict[str, float]:
+        return {
+            name: cpu_seconds(pid, with_children=name == "postgres")
+            for name, pid in self.pids.items()
+        }
+
+    async def around(self, work: Awaitable[T]) -> tuple[T, dict[str, float]]:
+        """The work's result, and each process's CPU as a share of one core meanwhile."""
+        before, busy, started = self._sample(), busy_seconds(), time.perf_counter()
+        result = await work
+        wall = time.perf_counter() - started
+        after = self._sample()
+        shares = {name: (after[name] - before[name]) / wall for name in self.pids}
+        ours = sum(share for share in shares.values() if not math.isnan(share))
+        shares["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
+        return result, shares
+
+
+def meter(settings: Settings, children: Children) -> Meter:
+    running = {c.name: c.pid for c in stack.status(settings).components}
+    return Meter(
+        {
+            "worker": children.worker.process.pid,
+            "ingest": children.ingest.process.pid,
+            "kafka": running.get("kafka"),
+            "postgres": running.get("postgres"),
+            "bench": os.getpid(),
+        }
+    )
+
+
+def cpu_cell(shares: dict[str, float]) -> str:
+    values = (shares.get(name, math.nan) for name in CPU_NAMES)
+    return "/".join("-" if math.isnan(v) else f"{v * 100:.0f}" for v in values)
+
+
+# --- watching the results --------------------------------------------------------------------
+
+
+async def within(done: Callable[[], bool], seconds: float, check: Callable[[], None]) -> bool:
+    """Whether `done` came true within `seconds`; meanwhile the children must stay alive."""
+    deadline = time.perf_counter() + seconds
+    while not done():
+        check()
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
+async def until(
+    done: Callable[[], bool], seconds: float, what: str, check: Callable[[], None]
+) -> None:
+    if not await within(done, seconds, check):
+        raise BenchError(f"{what}: not done within {seconds:g} s")
+
+
+class ActionWatch:
+    """Every action the worker writes, with when this process fetched it (a perf_counter)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=10,
+        )
+        self.arrived: dict[str, float] = {}  # answered event id -> first fetched
+        self.kinds: Counter[str] = Counter()
+        self.repeated = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.consumer.assign([TopicPartition(self.topic, p) for p in range(ACTIONS.partitions)])
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.consumer.stop()
+
+    async def _run(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for record in itertools.chain.from_iterable(batches.values()):
+                action = decode(record.value)
+                if not isinstance(action, ReplyRequested | HandoffRequested):
+                    continue
+                self.kinds[action.type] += 1
+                if action.data.in_reply_to in self.arrived:
+                    self.repeated += 1
+                else:
+                    self.arrived[action.data.in_reply_to] = now
+
+    def has(self, ids: Sequence[str]) -> bool:
+        return all(i in self.arrived for i in ids)
+
+
+_REPLY_PATH = re.compile(r"/api/v1/accounts/\d+/conversations/(\d+)/messages")
+
+
+def reply_to(entry: dict[str, Any]) -> int | None:
+    """The conversation a recorded request replied in, if it is an accepted public reply."""
+    found = _REPLY_PATH.fullmatch(entry["path"])
+    body = entry["json"]
+    if entry["method"] != "POST" or found is None or entry["status"] != 200:
+        return None
+    if not isinstance(body, dict) or body.get("private"):
+        return None
+    return int(found.group(1))
+
+
+class Replies:
+    """The replies the Chatwoot stand-in received, read from its record by polling."""
+
+    def __init__(self, session: aiohttp.ClientSession, chatwoot: str) -> None:
+        self.session = session
+        self.url = chatwoot
+        self.seen = 0  # entries of the record already read
+        self.arrived: dict[int, float] = {}  # conversation -> first reply seen (perf_counter)
+        self.counts: Counter[int] = Counter()
+        self.polls: list[float] = []  # how long each read took, seconds
+
+    async def poll(self) -> None:
+        started = time.perf_counter()
+        async with self.session.get(f"{self.url}/_standin/requests") as response:
+            record = (await response.json())["requests"]
+        now = time.perf_counter()
+        self.polls.append(now - started)
+        for entry in record[self.seen :]:
+            if entry["status"] is None:  # still being answered: read it next time
+                break
+            self.seen += 1
+            conversation = reply_to(entry)
+            if conversation is not None:
+                self.counts[conversation] += 1
+                self.arrived.setdefault(conversation, now)
+
+    async def follow(self, interval: float) -> None:
+        while True:
+            started = time.perf_counter()
+            await self.poll()
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+
+    async def reset(self) -> None:
+        async with self.session.post(f"{self.url}/_standin/reset") as response:
+            response.raise_for_status()
+        self.seen = 0
+        self.arrived.clear()
+        self.counts.clear()
+
+    def total(self, conversations: Counter[int]) -> int:
+        return sum(self.counts[c] for c in conversations)
+
+
+# --- the phases ------------------------------------------------------------------------------
+
+
+@dataclass
+class Throughput:
+    target: str
+    count: int
+    seconds: float
+    cpu: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    twice: int = 0  # actions or replies written more than once
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds > 0 else math.nan
+
+
+@dataclass
+class EndToEnd:
+    rate: int
+    due: dict[int, float] = field(default_factory=dict)  # conversation -> POST due
+    answered: dict[int, float] = field(default_factory=dict)  # ingest's 200 "accepted"
+    replied: dict[int, float] = field(default_factory=dict)  # reply seen at the stand-in
+    replies: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    lag: list[float] = field(default_factory=list)  # dispatch behind schedule
+    polls: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def latencies(self, until: dict[int, float]) -> list[float]:
+        return [until[c] - due for c, due in self.due.items() if c in until]
+
+
+@dataclass(frozen=True)
+class Rig:
+    """What every phase needs."""
+
+    settings: Settings
+    names: Names
+    plan: Plan
+    children: Children
+    meter: Meter
+    watch: ActionWatch
+    replies: Replies
+    producer: AIOKafkaProducer
+    customers: Customers
+    keys: Pseudonymizer
+    outcome: FlowOutcome
+    profile: Path | None  # py-spy's samples of the worker during its phase go here
+
+
+async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
+    sent = [
+        await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records
+    ]
+    await asyncio.gather(*sent)
+
+
+async def deliveries(rig: Rig, expected: Counter[int], seconds: float) -> float:
+    """When (perf_counter) the stand-in had every expected reply, read every 0.25 s."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        await rig.replies.poll()
+        if rig.replies.total(expected) >= expected.total():
+            return time.perf_counter()
+        rig.children.check()
+        if time.perf_counter() > deadline:
+            raise BenchError(f"replies at the Chatwoot stand-in: not all within {seconds:g} s")
+        await asyncio.sleep(0.25)
+
+
+async def warm_up(rig: Rig) -> None:
+    """One message through the worker, action and delivery, before anything is timed."""
+    one = burst(rig.customers, 1, rig.keys, rig.names.prefix)
+    await produce(rig.producer, one.records)
+    check = rig.children.check
+    await until(lambda: rig.watch.has(one.ids), START_SECONDS, "the worker's first action", check)
+    await deliveries(rig, one.conversations, START_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def profiled(pid: int, output: Path | None) -> AsyncIterator[None]:
+    """py-spy sampling `pid` meanwhile, when an output file is given: only while it holds
+    the GIL (so the samples show where its CPU goes), without pausing it."""
+    if output is None:
+        yield
+        return
+    spy = shutil.which("py-spy", path=Path(sys.executable).parent) or shutil.which("py-spy")
+    if spy is None:
+        raise BenchError("--profile needs py-spy: `uv pip install --python .venv py-spy`")
+    argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--nolineno", "--gil"]
+    argv += ["--nonblocking", "--rate", "100", "--output", str(output)]
+    spying = await asyncio.create_subprocess_exec(
+        *argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    await asyncio.sleep(1.0)  # attached
+    try:
+        yield
+    finally:
+        spying.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+        try:
+            await asyncio.wait_for(spying.wait(), 30)
+        except TimeoutError:
+            spying.kill()
+            await spying.wait()
+
+
+async def worker_throughput(rig: Rig, work: Burst) -> list[Throughput]:
+    """First record produced to N-th action; then on to the N-th reply delivered."""
+
+    async def timed() -> tuple[float, float]:
+        started = time.perf_counter()
+        await produce(rig.producer, work.records)
+        check = rig.children.check
+        await until(lambda: rig.watch.has(work.ids), DRAIN_SECONDS, "the worker's actions", check)
+        return started, max(rig.watch.arrived[i] for i in work.ids)
+
+    async with profiled(rig.children.worker.process.pid, rig.profile):
+        (started, last), cpu = await rig.meter.around(timed())
+    kinds = ", ".join(f"{kind} x{count}" for kind, count in sorted(rig.watch.kinds.items()))
+    actions = Throughput(WORKER, len(work.ids), last - started, cpu, [f"actions: {kinds}"])
+    actions.twice = rig.watch.repeated
+    delivered = await deliveries(rig, work.conversations, DRAIN_SECONDS)
+    through = Throughput("worker, to the stand-in", len(work.ids), delivered - started)
+    through.notes.append("until the N-th reply reached the Chatwoot stand-in, read every 0.25 s")
+    through.twice = rig.replies.total(work.conversations) - len(work.ids)
+    return [actions, through]
+
+
+async def fetch(consumer: AIOKafkaConsumer) -> list[Any]:
+    batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+    return list(itertools.chain.from_iterable(batches.values()))
+
+
+async def respond(rig: Rig, producer: AIOKafkaProducer, value: bytes) -> list[Awaitable[Any]]:
+    """Decode, the same actions the worker would write for a fixed outcome, encode, send."""
+    message = decode(value)
+    if not isinstance(message, MessageReceived):
+        return []
+    topic = rig.names.topic(CEILING_TOPIC)
+    return [
+        await producer.send(
+            topic, key=a.subject.encode(), value=encode(a), headers=kafka_headers(a)
+        )
+        for a in actions_for(message, rig.outcome, datetime.now(UTC))
+    ]
+
+
+async def ceiling_loop(
+    rig: Rig, kafka: tuple[AIOKafkaConsumer, AIOKafkaProducer], records: list[Any], each: bool
+) -> tuple[int, float]:
+    """From the first fetch on: respond to every record, wait for the acks, commit."""
+    consumer, producer = kafka
+    started, done, total = time.perf_counter(), 0, rig.plan.messages + 1  # + the warm-up
+    while True:
+        pending: list[Awaitable[Any]] = []
+        for record in records:
+            sent = await respond(rig, producer, record.value)
+            if each:
+                await asyncio.gather(*sent)
+            else:
+                pending.extend(sent)
+        await asyncio.gather(*pending)
+        await consumer.commit()
+        done += len(records)
+        if done >= total:
+            return done, time.perf_counter() - started
+        records = await fetch(consumer)
+
+
+def find(runs: Sequence[Throughput], target: str) -> Throughput:
+    (run,) = (run for run in runs if run.target == target)
+    return run
+
+
+async def ceiling(rig: Rig, target: str, *, each: bool) -> Throughput:
+    """The median of a few runs, each with a group of its own: they last under a second."""
+    runs = [await ceiling_once(rig, target, each, attempt) for attempt in range(CEILING_RUNS)]
+    runs.sort(key=lambda run: run.rate)
+    median = runs[len(runs) // 2]
+    rates = ", ".join(f"{run.rate:,.0f}" for run in runs)
+    median.notes.append(f"median of {len(runs)} runs over the same records: {rates} msg/s")
+    return median
+
+
+async def ceiling_once(rig: Rig, target: str, each: bool, attempt: int) -> Throughput:
+    bootstrap = rig.settings.kafka_bootstrap_servers
+    consumer = AIOKafkaConsumer(
+        rig.names.topic(INBOUND),
+        bootstrap_servers=bootstrap,
+        group_id=rig.names.ceiling_group(f"{'each' if each else 'batch'}-{attempt}"),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await consumer.start()
+    await producer.start()
+    try:
+        await producer.partitions_for(rig.names.topic(CEILING_TOPIC))  # metadata, untimed
+        async with asyncio.timeout(DRAIN_SECONDS):
+            first: list[Any] = []
+            while not first:  # joining the group is not timed
+                first = await fetch(consumer)
+            loop = ceiling_loop(rig, (consumer, producer), first, each)
+            (done, seconds), cpu = await rig.meter.around(loop)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return Throughput(target, done, seconds, cpu)
+
+
+async def post(session: aiohttp.ClientSession, url: str, item: Signed, run: EndToEnd) -> None:
+    conversation, body, headers = item
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            answer = await response.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        run.errors[type(exc).__name__] += 1
+        return
+    if response.status != 200:
+        run.errors[f"HTTP {response.status}"] += 1
+    elif '"accepted"' not in answer:
+        run.errors["not accepted"] += 1
+    else:
+        run.answered[conversation] = time.perf_counter()
+
+
+async def open_loop(
+    session: aiohttp.ClientSession, url: str, signed: Sequence[Signed], run: EndToEnd
+) -> None:
+    """A POST every 1/rate seconds whatever the answers; each timed from when it was due."""
+    start = time.perf_counter() + 0.01
+    tasks: list[asyncio.Task[None]] = []
+    for index, item in enumerate(signed):
+        due = start + index / run.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        run.lag.append(time.perf_counter() - due)
+        run.due[item[0]] = due
+        tasks.append(asyncio.create_task(post(session, url, item, run)))
+    await asyncio.gather(*tasks)
+
+
+async def end_to_end(rig: Rig, session: aiohttp.ClientSession) -> EndToEnd:
+    url, replies = rig.children.ingest_url + WEBHOOK, rig.replies
+    await replies.reset()  # the burst's replies: reading them back would cost every poll
+    warm = EndToEnd(rig.plan.rate)
+    await post(session, url, signed_webhooks(rig.customers, 1)[0], warm)
+    if warm.errors:
+        raise BenchError(f"ingest refused the warm-up webhook: {dict(warm.errors)}")
+    await deliveries(rig, Counter(warm.answered.keys()), START_SECONDS)
+    signed = signed_webhooks(rig.customers, round(rig.plan.rate * rig.plan.seconds))
+    settle()
+    run = EndToEnd(rig.plan.rate)
+    replies.polls.clear()
+    follower = asyncio.create_task(replies.follow(POLL_SECONDS))
+
+    async def timed() -> None:
+        await open_loop(session, url, signed, run)
+        await within(lambda: replies.arrived.keys() >= run.due.keys(), 30, rig.children.check)
+
+    try:
+        _, run.cpu = await rig.meter.around(timed())
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    await asyncio.sleep(1.0)  # a reply sent twice would arrive about now
+    await replies.poll()
+    run.replied = {c: replies.arrived[c] for c in run.due if c in replies.arrived}
+    run.replies = Counter({c: replies.counts[c] for c in run.due})
+    run.polls = list(replies.polls)
+    return run
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    throughput: list[Throughput]
+    latency: EndToEnd
+    info: list[tuple[str, str]]
+
+
+async def knowledge(settings: Settings) -> tuple[FlowOutcome, str]:
+    """The offline flow's answer to the first question (the ceiling's fixed outcome), after
+    checking that every question gets a reply; and the PostgreSQL server's version."""
+    url = settings.database_url.get_secret_value()
+    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
+    try:
+        flow = Flow(PostgresRetriever(database), None, 60, 0, settings.switchboard_kb_min_score)
+        outcomes = [
+            await flow.run(FlowInput(event_id="bench", text=q, channel="chatwoot"))
+            for q in QUESTIONS
+        ]
+        async with database.connection() as conn:
+            version = str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await database.close()
+    if any(outcome.kind != "reply" for outcome in outcomes):
+        raise BenchError("the knowledge base does not answer; run `switchboard kb load kb`")
+    return outcomes[0], version
+
+
+async def apply_topics(settings: Settings, names: Names) -> None:
+    bootstrap = settings.kafka_bootstrap_servers
+    replication = settings.switchboard_kafka_replication_factor
+    try:
+        await topics.apply(bootstrap, names.prefix, replication)
+        await topics.apply(bootstrap, names.prefix, replication, [CEILING_TOPIC])
+    except KafkaError as exc:
+        raise BenchError(f"Kafka at {bootstrap}: {exc}; is `switchboard stack up` done?") from exc
+
+
+async def remove_topics(settings: Settings, names: Names) -> list[str]:
+    """Every topic of this run: the catalogue's, the ceiling's and Faust's own."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(names.stem)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
+
+
+async def ingest_ready(session: aiohttp.ClientSession, children: Children) -> None:
+    deadline = time.perf_counter() + START_SECONDS
+    while True:
+        children.check()
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{children.ingest_url}/health") as response:
+                if response.status == 200:
+                    return
+        if time.perf_counter() > deadline:
+            raise BenchError(f"ingest not healthy within {START_SECONDS:g} s")
+        await asyncio.sleep(0.1)
+
+
+def kafka_producer(settings: Settings) -> AIOKafkaProducer:
+    """Configured as ingest's own producer."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=1,
+    )
+
+
+async def phases(rig: Rig, session: aiohttp.ClientSession) -> tuple[list[Throughput], EndToEnd]:
+    work = burst(rig.customers, rig.plan.messages, rig.keys, rig.names.prefix)
+    print("warming up the worker (group join, first reply)", file=sys.stderr, flush=True)
+    await warm_up(rig)
+    settle()
+    runs = await worker_throughput(rig, work)
+    progress(runs)
+    runs.append(await ceiling(rig, CEILING, each=False))
+    runs.append(await ceiling(rig, "ceiling, ack each", each=True))
+    progress(runs[-2:])
+    latency = await end_to_end(rig, session)
+    progress_latency(latency)
+    return runs, latency
+
+
+async def measure(
+    settings: Settings,
+    plan: Plan,
+    names: Names,
+    children: Children,
+    urls: StandInURLs,
+    *,
+    profile: Path | None,
+) -> Results:
+    outcome, postgres = await knowledge(settings)
+    keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
+    watch = ActionWatch(settings.kafka_bootstrap_servers, names.topic(ACTIONS))
+    producer = kafka_producer(settings)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        await ingest_ready(session, children)
+        await watch.start()
+        await producer.start()
+        try:
+            rig = Rig(
+                settings,
+                names,
+                plan,
+                children,
+                meter(settings, children),
+                watch,
+                Replies(session, urls.chatwoot),
+                producer,
+                Customers(),
+                keys,
+                outcome,
+                profile,
+            )
+            runs, latency = await phases(rig, session)
+        finally:
+            await producer.stop()
+            await watch.stop()
+    return Results(runs, latency, [("PostgreSQL", postgres)])
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def ms(values: Sequence[float], quantile: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = min(len(ordered) - 1, max(0, math.ceil(quantile * len(ordered)) - 1))
+    return ordered[rank] * 1000
+
+
+def _num(value: float, digits: int = 1) -> str:
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def progress(runs: Sequence[Throughput]) -> None:
+    for run in runs:
+        print(
+            f"  {run.target:<26} {run.count:6d} in {run.seconds:7.2f} s  {run.rate:8.1f} msg/s"
+            f"  CPU {cpu_cell(run.cpu) if run.cpu else '-'}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def progress_latency(run: EndToEnd) -> None:
+    total = run.latencies(run.replied)
+    print(
+        f"  end to end, {run.rate}/s: {len(total)}/{len(run.due)} replied  "
+        f"p50 {ms(total, 0.5):7.1f} ms  p99 {ms(total, 0.99):7.1f} ms  "
+        f"max {ms(total, 1.0):7.1f} ms  CPU {cpu_cell(run.cpu)}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+    """A padded Markdown table; the first `left` columns read left-aligned, numbers right."""
+    widths = [max(3, *(len(row[i]) for row in [header, *rows])) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            c.ljust(w) if i < left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * w if i < left else "-" * (w - 1) + ":" for i, w in enumerate(widths)]
+    return [line(header), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
+
+
+def throughput_table(runs: Sequence[Throughput]) -> list[str]:
+    best = find(runs, CEILING).rate
+    header = ["target", "messages", "seconds", "msg/s", "x ceiling"]
+    header.append("CPU % " + "/".join(CPU_NAMES))
+    rows = [
+        [
+            run.target,
+            str(run.count),
+            _num(run.seconds, 2),
+            _num(run.rate),
+            f"{run.rate / best:.2f}",
+            cpu_cell(run.cpu) if run.cpu else "-",
+        ]
+        for run in runs
+    ]
+    return markdown(header, rows)
+
+
+def latency_table(run: EndToEnd) -> list[str]:
+    spans = [
+        ("POST due -> reply at the stand-in", run.latencies(run.replied)),
+        ("POST due -> ingest's 200", run.latencies(run.answered)),
+        (
+            "ingest's 200 -> reply at the stand-in",
+            [run.replied[c] - run.answered[c] for c in run.replied if c in run.answered],
+        ),
+    ]
+    header = ["span", "count", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    rows = [
+        [name, str(len(values)), *(_num(ms(values, q)) for q in (0.5, 0.9, 0.99, 1.0))]
+        for name, values in spans
+    ]
+    return markdown(header, rows)
+
+
+def verdicts(runs: Sequence[Throughput], latency: EndToEnd) -> list[tuple[bool, str]]:
+    worker, best = find(runs, WORKER), find(runs, CEILING)
+    ratio = worker.rate / best.rate
+    p99 = ms(latency.latencies(latency.replied), 0.99)
+    missing = len(latency.due) - len(latency.replied)
+    twice = sum(run.twice for run in runs) + sum(n - 1 for n in latency.replies.values() if n)
+    refused = latency.errors.total()
+    return [
+        (
+            ratio >= RATIO_TARGET,
+            f"worker throughput: {worker.rate:,.1f} msg/s = {ratio:.2f} x the ceiling's "
+            f"{best.rate:,.1f} msg/s ({best.target}) (target >= {RATIO_TARGET:.2f})",
+        ),
+        (
+            p99 < P99_TARGET_MS and missing == 0,
+            f"end-to-end p99 at {latency.rate} webhooks/s: {p99:,.1f} ms "
+            f"(target < {P99_TARGET_MS:,.0f} ms), {missing} without a reply",
+        ),
+        (
+            twice == 0 and refused == 0 and missing == 0,
+            f"every message answered exactly once: {refused} webhooks refused, "
+            f"{missing} unanswered, {twice} actions or replies repeated",
+        ),
+    ]
+
+
+def notes(runs: Sequence[Throughput], latency: EndToEnd) -> list[str]:
+    lines = [f"- {run.target}: {note}" for run in runs for note in run.notes]
+    lines += [
+        f"- {run.target}: other processes used {run.cpu['other']:.0%} of a core: disturbed"
+        for run in runs
+        if run.cpu.get("other", 0.0) > DISTURBED
+    ]
+    if latency.cpu.get("other", 0.0) > DISTURBED:
+        lines.append(f"- end to end: other processes used {latency.cpu['other']:.0%}: disturbed")
+    if latency.errors:
+        lines.append(f"- end to end: {', '.join(f'{k} x{v}' for k, v in latency.errors.items())}")
+    lag, polls = latency.lag, latency.polls
+    lines.append(
+        f"- end to end: {len(latency.due)} webhooks; client lag p99 {_num(ms(lag, 0.99), 2)} ms; "
+        f"the stand-in's record read {len(polls)} times, p50 {_num(ms(polls, 0.5), 2)} ms, "
+        f"p99 {_num(ms(polls, 0.99), 2)} ms a read; "
+        f"CPU % {'/'.join(CPU_NAMES)}: {cpu_cell(latency.cpu)}"
+    )
+    return lines
+
+
+def revision() -> str:
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    described = subprocess.run(  # noqa: S603 - git, found on PATH, with fixed arguments
+        [git, "-C", str(ROOT), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return described.stdout.strip() or "unknown"
+
+
+def machine() -> list[tuple[str, str]]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
+    kafka = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom)
+    worker = ", ".join(
+        f"{n} {metadata.version(n)}" for n in ("faust-streaming", "aiokafka", "langgraph")
+    )
+    return [
+        ("nproc", str(len(os.sched_getaffinity(0)))),
+        ("CPU", models[0] if models else platform.processor() or "unknown"),
+        ("kernel", platform.release()),
+        ("load average at start", " ".join(f"{v:.2f}" for v in os.getloadavg())),
+        ("Python", platform.python_version()),
+        ("revision", revision()),
+        ("Kafka", kafka.group(1) if kafka else "unknown"),
+        ("worker", f"1 process, offline responder (no model); {worker}"),
+        ("load generator", f"this process on uvloop, aiohttp {metadata.version('aiohttp')}"),
+    ]
+
+
+def method(plan: Plan) -> str:
+    return (
+        f"Throughput: {plan.messages} Chatwoot `message.received` events (knowledge-base "
+        f"questions over {min(plan.messages, CONVERSATIONS)} conversations), pre-encoded and "
+        "produced straight to the inbound topic after a one-message warm-up; the worker's "
+        "time runs from the first produced to the N-th action fetched from the actions topic. "
+        "The ceilings read the same inbound records (plus the warm-up's) with their own "
+        "consumer groups, timed from their first fetch: decode, `actions_for` with a fixed "
+        "reply outcome, encode, produce (acks=all, linger 0, as the worker's Faust producer), "
+        "commit per fetched batch; `batch acks` awaits a batch's acks together, `ack each` "
+        "awaits each before the next record, as the worker does. End to end: signed Chatwoot "
+        f"`message_created` webhooks to `switchboard ingest` at {plan.rate}/s for "
+        f"{plan.seconds:g} s, one conversation each, timed from when each POST was due to "
+        f"the poll of the Chatwoot stand-in's record (every {POLL_SECONDS * 1000:.0f} ms) that "
+        "first showed its reply. CPU is each process's share of one core (100 = one core "
+        "busy): worker, ingest, the Kafka broker, PostgreSQL (postmaster and backends), this "
+        "process (load generator, ceilings and stand-ins), and every other process."
+    )
+
+
+def render(results: Results, plan: Plan, started: datetime) -> tuple[str, bool]:
+    runs, latency = results.throughput, results.latency
+    checks = verdicts(runs, latency)
+    lines = [
+        f"# Flow benchmark, {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{shlex.join(sys.orig_argv)}`",
+        "",
+        *(f"- {name}: {value}" for name, value in results.info),
+        "",
+        method(plan),
+        "",
+        *throughput_table(runs),
+        "",
+        *latency_table(latency),
+        "",
+        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in checks),
+        "",
+        "Notes:",
+        *notes(runs, latency),
+    ]
+    return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="200 messages and 10 s end to end, for smoke checks"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the worker with py-spy during its phase (perturbs it a little)",
+    )
+    return parser.parse_args(argv)
+
+
+def run_bench(plan: Plan, settings: Settings, names: Names, profile: Path | None) -> Results:
+    """Stand-ins, then the worker and ingest as children; everything stopped on the way out."""
+    with (
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        tempfile.TemporaryDirectory(prefix="bench-flow-") as tmp,
+        ExitStack() as stack,  # exits first: children, stand-ins, then the topics go
+    ):
+        stack.callback(lambda: print_removed(runner.run(remove_topics(settings, names))))
+        runner.run(apply_topics(settings, names))  # the worker needs them to start
+        urls = stack.enter_context(run_standins(tokens=Tokens.from_settings(settings)))
+        env = child_env(settings, names, urls, Path(tmp) / "worker-data")
+        children = start_children(env, Path(tmp), stack)
+        print(f"worker and ingest started; topics {names.prefix}*", file=sys.stderr)
+        try:
+            return runner.run(measure(settings, plan, names, children, urls, profile=profile))
+        except BaseException:
+            for child in (children.worker, children.ingest):
+                print(f"--- {child.name} log (tail) ---\n{child.tail()}", file=sys.stderr)
+            raise
+
+
+def print_removed(removed: Sequence[str]) -> None:
+    print(f"removed {len(removed)} topics of this run", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
+    plan = QUICK if args.quick else FULL
+    started = datetime.now(UTC)
+    info = machine()
+    profile = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}-worker.txt" if args.profile else None
+    if profile is not None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+    try:
+        results = run_bench(plan, load_settings(), Names(), profile)
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the worker and ingest were stopped", file=sys.stderr)
+        return 130
+    results.info[:0] = info
+    report, passed = render(results, plan, started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}.md"
+    path.write_text(report)
+    print(report)
+    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
