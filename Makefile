@@ -36,7 +36,8 @@ integration: install
 	$(BIN)/pytest -m integration
 
 bench: install
-	$(BIN)/python bench/ingest.py
+	-$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/flow.py
 
 stack-down:
 	$(BIN)/switchboard stack down
