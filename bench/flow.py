@@ -618,7 +618,8 @@ async def warm_up(rig: Rig) -> None:
 @contextlib.asynccontextmanager
 async def profiled(pid: int, output: Path | None) -> AsyncIterator[None]:
     """py-spy sampling `pid` meanwhile, when an output file is given: only while it holds
-    the GIL (so the samples show where its CPU goes), without pausing it."""
+    the GIL, so the samples show where its CPU goes. Each sample pauses it briefly (without
+    pausing, half-read stacks lose their callers under load)."""
     if output is None:
         yield
         return
@@ -626,7 +627,7 @@ async def profiled(pid: int, output: Path | None) -> AsyncIterator[None]:
     if spy is None:
         raise BenchError("--profile needs py-spy: `uv pip install --python .venv py-spy`")
     argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--nolineno", "--gil"]
-    argv += ["--nonblocking", "--rate", "100", "--output", str(output)]
+    argv += ["--rate", "100", "--output", str(output)]
     spying = await asyncio.create_subprocess_exec(
         *argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

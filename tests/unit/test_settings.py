@@ -24,8 +24,10 @@ def _production(**overrides: str) -> dict[str, str]:
     return values
 
 
-def test_defaults_are_the_documented_ones() -> None:
+def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ingest listens on 8000, 100 requests a minute, 3 MB bodies, the seed's pool sizing."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     settings = Settings()
     assert settings.switchboard_ingest_port == 8000
     assert settings.rate_limit_per_minute == 100
