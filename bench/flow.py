@@ -37,7 +37,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import gc
 import itertools
 import json
@@ -48,7 +47,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -67,6 +65,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from bench.processes import HOST, die_with_parent, free_port, stop
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
@@ -96,7 +95,6 @@ T = TypeVar("T")
 
 SECRET = "bench-chatwoot-webhook-secret"
 WEBHOOK = "/webhooks/chatwoot"
-HOST = "127.0.0.1"
 RESULTS = ROOT / "bench" / "results"
 # Questions the sample knowledge base answers, each from its own passage (as in
 # tests/integration/test_crash_recovery.py): every one gets a reply, never a hand-off.
@@ -187,28 +185,6 @@ class Child:
         return "\n".join(text[-lines:]) or "(empty log)"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM should this process die without cleaning up."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, stack: ExitStack) -> Child:
     log = logs / f"{name}.log"
     with log.open("wb") as out:
@@ -219,9 +195,9 @@ def spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, stack: Ex
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches this process only; it stops them
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - spawned before our threads run
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - spawned before our threads run
         )
-    stack.callback(stop, process)
+    stack.callback(stop, process, 20.0)  # a worker flushes and leaves its group first
     return Child(name, process, log)
 
 

@@ -31,7 +31,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import gc
 import itertools
 import json
@@ -42,7 +41,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -64,6 +62,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from bench.processes import HOST, die_with_parent, free_port, stop
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -75,7 +74,6 @@ from switchboard.stack import kafka_pid
 
 SECRET = "bench-whatsapp-app-secret"
 WEBHOOK = "/webhooks/whatsapp"
-HOST = "127.0.0.1"
 RAW = "raw producer"
 RESULTS = ROOT / "bench" / "results"
 READY_SECONDS = 60.0
@@ -140,28 +138,6 @@ class Server:
         return "\n".join(text[-lines:]) or "(empty log)"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM should this process die without cleaning up."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def spawn(
     name: str, argv: list[str], port: int, *, env: dict[str, str], logs: Path, stack: ExitStack
 ) -> Server:
@@ -173,7 +149,7 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches this process only; it stops them
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - spawned before any thread
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - spawned before any thread
         )
     stack.callback(stop, process)
     return Server(name, f"http://{HOST}:{port}", process, log)
