@@ -13,9 +13,12 @@ from typing import Literal
 from schemas.events import (
     ConsentChanged,
     ContactIdentityChanged,
+    ConversationErased,
     ConversationStatusChanged,
     DataRequested,
+    ErasureRequested,
     Event,
+    ExportRequested,
     HandoffRequested,
     MessageEdited,
     MessageReceived,
@@ -96,7 +99,38 @@ DEAD_LETTER = Topic(
     },
 )
 
-CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, ACTIONS, DEAD_LETTER)
+# Compacted topics keyed by contact id. A tombstone must be physically gone within
+# COMPACTION_BOUND_MS: segments roll at least hourly and the cleaner must compact a dirty
+# segment within max.compaction.lag.ms; tombstones themselves stay delete.retention.ms so
+# that a replay in progress sees the deletion.
+COMPACTION_BOUND_MS = 2 * HOUR_MS
+_COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.ms": str(HOUR_MS),
+    "max.compaction.lag.ms": str(HOUR_MS),
+    "min.cleanable.dirty.ratio": "0.01",
+    "delete.retention.ms": str(DAY_MS),
+}
+
+DATA_KEYS = Topic(
+    name="data-keys.v1",
+    key="contact",
+    partitions=6,
+    description="Each contact's data key, wrapped by the master key. Tombstoning a contact's "
+    "record makes every sealed copy of its personal data unreadable.",
+    config=dict(_COMPACTED),
+)
+
+ERASURES = Topic(
+    name="erasures.v1",
+    key="contact",
+    partitions=6,
+    description="Contacts that were forgotten (pseudonymous id, time, reason code), so that "
+    "replays and new consumers skip them. Never tombstoned: it is the proof.",
+    config={**_COMPACTED, "delete.retention.ms": str(DAY_MS)},
+)
+
+CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, ACTIONS, DEAD_LETTER, DATA_KEYS, ERASURES)
 
 _ROUTES: dict[type, Topic] = {
     MessageReceived: INBOUND,
@@ -107,6 +141,9 @@ _ROUTES: dict[type, Topic] = {
     ContactIdentityChanged: CONTACT_EVENTS,
     ConsentChanged: CONTACT_EVENTS,
     DataRequested: CONTACT_EVENTS,
+    ErasureRequested: CONTACT_EVENTS,
+    ExportRequested: CONTACT_EVENTS,
+    ConversationErased: INBOUND,
     ReplyRequested: ACTIONS,
     HandoffRequested: ACTIONS,
 }

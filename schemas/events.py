@@ -29,6 +29,7 @@ class Personal(_Model):
     phone: str | None = None
     user_id: str | None = Field(default=None, description="WhatsApp business-scoped user id")
     email: str | None = None
+    ip_address: str | None = Field(default=None, description="where a consent was given from")
     # The provider's own content object for this message type (media ids and links,
     # locations, shared contacts, orders…), kept whole for data engineers.
     content: dict[str, Any] = Field(default_factory=dict)
@@ -186,6 +187,11 @@ class ConsentChangedData(_Model):
     consent_type: ConsentType
     granted: bool
     reason: str = Field(description="the provider's or caller's reason code, e.g. 'resume'")
+    origin: str = Field(
+        default="provider",
+        description="who recorded it: provider, api, cli, flow (the customer said STOP)",
+    )
+    personal: Personal = Field(default_factory=Personal, description="ip_address, if given")
 
 
 class ConsentChanged(_Envelope):
@@ -277,6 +283,48 @@ class DataRequested(_Envelope):
     data: DataRequestedData
 
 
+# --- privacy requests (keyed by contact id) ---------------------------------------
+
+
+class ErasureRequestedData(_Model):
+    contact_id: str
+    deletion_id: str
+    reason: str = Field(description="a reason code, e.g. customer_request, retention")
+    requested_by: str = Field(description="an API key id, an operator, the flow or retention")
+
+
+class ErasureRequested(_Envelope):
+    """Forget a contact everywhere (GDPR art. 17)."""
+
+    type: Literal["erasure.requested"] = "erasure.requested"
+    data: ErasureRequestedData
+
+
+class ExportRequestedData(_Model):
+    contact_id: str
+    export_id: str
+    requested_by: str
+
+
+class ExportRequested(_Envelope):
+    """Collect everything held about a contact into an archive (GDPR art. 20)."""
+
+    type: Literal["export.requested"] = "export.requested"
+    data: ExportRequestedData
+
+
+class ConversationErasedData(_Model):
+    contact_id: str
+    deletion_id: str
+
+
+class ConversationErased(_Envelope):
+    """Keyed by a conversation of an erased contact: drop its state (tombstone the table)."""
+
+    type: Literal["conversation.erased"] = "conversation.erased"
+    data: ConversationErasedData
+
+
 Event = Annotated[
     MessageReceived
     | MessageEdited
@@ -287,7 +335,10 @@ Event = Annotated[
     | ConsentChanged
     | ReplyRequested
     | HandoffRequested
-    | DataRequested,
+    | DataRequested
+    | ErasureRequested
+    | ExportRequested
+    | ConversationErased,
     Field(discriminator="type"),
 ]
 
@@ -302,6 +353,9 @@ EVENT_TYPES: tuple[type[_Envelope], ...] = (
     ReplyRequested,
     HandoffRequested,
     DataRequested,
+    ErasureRequested,
+    ExportRequested,
+    ConversationErased,
 )
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
 
     sentry_dsn: SecretStr | None = None
 
+    # Privacy. Master keys wrap the per-contact data keys; the first wraps new keys, the
+    # others still unwrap keys wrapped before a rotation.
+    switchboard_master_key: SecretList = (SecretStr("dev-master-key-not-for-production"),)
+    # Export archives are written here and served through links signed with this key.
+    switchboard_export_dir: Path = Path(".exports")
+    switchboard_export_url_key: SecretStr = SecretStr("dev-export-url-key-not-for-production")
+    switchboard_export_link_days: int = Field(default=7, ge=1)
+    # Where the ingest service is reachable from outside, for export download links.
+    switchboard_public_url: str = "http://127.0.0.1:8000"
+    # Retention runs daily at this time (cron syntax, UTC).
+    switchboard_retention_cron: str = "0 2 * * *"
+
     # Kafka
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     switchboard_topic_prefix: str = "switchboard."
@@ -134,6 +146,7 @@ class Settings(BaseSettings):
         "dialog360_webhook_secret",
         "switchboard_providers",
         "switchboard_trusted_proxies",
+        "switchboard_master_key",
         mode="before",
     )(_split_csv)
 
@@ -145,6 +158,8 @@ class Settings(BaseSettings):
         """Every secret production needs, by environment variable name."""
         required: dict[str, list[SecretStr]] = {
             "SWITCHBOARD_PSEUDONYM_KEY": [self.switchboard_pseudonym_key],
+            "SWITCHBOARD_MASTER_KEY": list(self.switchboard_master_key),
+            "SWITCHBOARD_EXPORT_URL_KEY": [self.switchboard_export_url_key],
         }
         if "chatwoot" in self.switchboard_providers:
             required["CHATWOOT_WEBHOOK_SECRET"] = list(self.chatwoot_webhook_secret)

@@ -19,6 +19,8 @@ def _production(**overrides: str) -> dict[str, str]:
         "whatsapp_app_secret": STRONG,
         "whatsapp_verify_token": STRONG,
         "dialog360_webhook_secret": STRONG,
+        "switchboard_master_key": STRONG,
+        "switchboard_export_url_key": STRONG,
     }
     values.update(overrides)
     return values
@@ -68,6 +70,8 @@ def test_production_accepts_real_secrets() -> None:
         ("chatwoot_webhook_secret", "", "CHATWOOT_WEBHOOK_SECRET"),
         ("whatsapp_verify_token", "short", "WHATSAPP_VERIFY_TOKEN"),
         ("dialog360_webhook_secret", f"{STRONG},<your-secret>", "DIALOG360_WEBHOOK_SECRET"),
+        ("switchboard_master_key", "dev-master-key-not-for-production", "SWITCHBOARD_MASTER_KEY"),
+        ("switchboard_export_url_key", "short", "SWITCHBOARD_EXPORT_URL_KEY"),
     ],
 )
 def test_production_refuses_missing_or_placeholder_secrets(
