@@ -9,6 +9,9 @@ CREATE TABLE contact_identities (
     identity_hash  text PRIMARY KEY,          -- HMAC of kind + identity, like contact ids
     kind           text        NOT NULL CHECK (kind IN ('phone', 'bsuid', 'chatwoot')),
     contact_id     text        NOT NULL,
+    -- where the contact lives at the provider, e.g. Chatwoot's 'account_id/contact_id', so
+    -- that erasure can anonymise it there; an internal id, never a phone number or name
+    external_ref   text,
     first_seen_at  timestamptz NOT NULL DEFAULT now(),
     last_seen_at   timestamptz NOT NULL DEFAULT now()
 );

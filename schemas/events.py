@@ -30,6 +30,9 @@ class Personal(_Model):
     user_id: str | None = Field(default=None, description="WhatsApp business-scoped user id")
     email: str | None = None
     ip_address: str | None = Field(default=None, description="where a consent was given from")
+    provider_contact_id: str | None = Field(
+        default=None, description="the provider's own contact id (Chatwoot), to anonymise it there"
+    )
     # The provider's own content object for this message type (media ids and links,
     # locations, shared contacts, orders…), kept whole for data engineers.
     content: dict[str, Any] = Field(default_factory=dict)

@@ -201,6 +201,7 @@ def _message(
                 contact_name=_str(sender, "name"),
                 phone=_str(sender, "phone_number"),
                 email=_str(sender, "email"),
+                provider_contact_id=f"{account_id}/{contact}",
                 content={k: message[k] for k in _PERSONAL_CONTENT_KEYS if k in message},
             ),
         ),
