@@ -1,9 +1,11 @@
 """One asyncpg pool per process, sized and bounded as the seed deployment was.
 
-asyncpg's pool has no maximum connection age and hands out a connection that a restarted
-server already dropped; `Database.connection()` adds both: connections older than the
-recycle age are closed and replaced, and a connection that fails a ping is replaced
-instead of being handed out.
+asyncpg's pool has no maximum connection age, and it only notices a dropped connection when
+the server's goodbye reached the socket; `Database.connection()` adds both: connections older
+than the recycle age are closed and replaced, and a connection that sat idle long enough to
+have been dropped silently (a restarted server, a firewall) must answer a ping first, and is
+replaced if it does not. A connection in steady use skips the ping (HikariCP's
+"alive bypass window"): pinging on every checkout cost a round trip per query.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class _TimedConnection(asyncpg.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.opened_at = time.monotonic()
+        self.last_used = self.opened_at
+
+    def mark_used(self) -> None:
+        self.last_used = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class PoolConfig:
     acquire_timeout: float = 30.0
     recycle_seconds: float = 3600.0
     statement_timeout_seconds: float = 30.0
+    ping_after_idle_seconds: float = 1.0
 
 
 class Database:
@@ -75,6 +82,7 @@ class Database:
                 try:
                     yield conn
                 finally:
+                    conn.mark_used()  # type: ignore[attr-defined]  # proxied to _TimedConnection
                     await self.pool.release(conn)
                 return
             # A closed connection is reopened by the pool on its next acquire.
@@ -82,10 +90,14 @@ class Database:
         raise ConnectionError("no usable PostgreSQL connection")
 
     async def _usable(self, conn: Any) -> bool:
-        age = time.monotonic() - conn.opened_at
-        if age > self.config.recycle_seconds:
+        now = time.monotonic()
+        if now - conn.opened_at > self.config.recycle_seconds:
             await conn.close()
             return False
+        if conn.is_closed():
+            return False
+        if now - conn.last_used < self.config.ping_after_idle_seconds:
+            return True
         try:
             await conn.execute("SELECT 1")
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError):

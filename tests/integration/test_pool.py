@@ -11,9 +11,15 @@ from sinks.postgres.pool import Database, PoolConfig
 pytestmark = pytest.mark.integration
 
 
-async def test_a_killed_connection_is_replaced_not_handed_out(database_url: str) -> None:
-    """After the server drops every pooled connection, the next caller still gets a working one."""
-    database = await Database.connect(PoolConfig(database_url, size=2, max_overflow=0))
+@pytest.mark.parametrize("idle_seconds", [0.2, 0.8], ids=["in-use", "idle-pinged"])
+async def test_a_killed_connection_is_replaced_not_handed_out(
+    database_url: str, idle_seconds: float
+) -> None:
+    """After the server drops every pooled connection, the next caller still gets a working one,
+    whether the connection was in steady use or idle long enough to be pinged."""
+    database = await Database.connect(
+        PoolConfig(database_url, size=2, max_overflow=0, ping_after_idle_seconds=0.5)
+    )
     try:
         async with database.connection() as conn:
             await conn.execute(
@@ -21,7 +27,7 @@ async def test_a_killed_connection_is_replaced_not_handed_out(database_url: str)
                 " WHERE application_name = 'switchboard' AND pid <> pg_backend_pid()"
                 " AND datname = current_database()"
             )
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(idle_seconds)
         for _ in range(4):
             async with database.connection() as conn:
                 assert await conn.fetchval("SELECT 1") == 1
