@@ -129,7 +129,9 @@ def build_worker(settings: Settings) -> faust.App:
             await agent.handle([record])
             await manual.ack(record)
 
-    @app.agent(inbound, name="converse")
+    # One actor per partition: conversations on different partitions wait on the database
+    # and the flow concurrently instead of behind each other.
+    @app.agent(inbound, name="converse", isolated_partitions=True)
     async def converse(stream: StreamT[bytes]) -> None:
         db = await database.get()
         flow = Flow(
@@ -146,7 +148,7 @@ def build_worker(settings: Settings) -> faust.App:
                 "converse",
             )
 
-    @app.agent(actions, name="deliver")
+    @app.agent(actions, name="deliver", isolated_partitions=True)
     async def deliver(stream: StreamT[bytes]) -> None:
         db = await database.get()
         async with outbound_client(settings) as client:

@@ -114,14 +114,7 @@ async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
     async def all_answered() -> bool:
         return answered() >= CONVERSATIONS * len(QUESTIONS)
 
-    everything = await eventually(all_answered, timeout=120, interval=0.5)
-    stalled = not everything
-    if stalled:
-        # Seen in about one run in eight: after the restart the worker stops taking records,
-        # with nothing logged. Restart it once more: nothing may have been lost meanwhile.
-        worker.stop()
-        worker.start()
-        assert await eventually(all_answered, timeout=120, interval=0.5), worker.log()
+    assert await eventually(all_answered, timeout=120, interval=0.5), worker.log()
     await asyncio.sleep(3)  # let any duplicate that was going to arrive, arrive
     received = standin_requests("chatwoot")
     assert killed_at < CONVERSATIONS * len(QUESTIONS), "the kill came after the burst"
@@ -129,5 +122,3 @@ async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
     for conversation in conversations:
         got = [names.get(text, text[:40]) for text in replies(received, conversation)]
         assert got == asked[conversation], (killed_at, conversation)
-    if stalled:
-        pytest.xfail("every message answered once and in order, but only after a second restart")
