@@ -7,6 +7,7 @@ from typing import Protocol
 
 import faust
 import structlog
+from faust.utils import cron
 
 from sinks.postgres.pool import Database
 from streams.retention.metrics import RetentionMetrics
@@ -30,11 +31,16 @@ def register_retention(
 ) -> RetentionMetrics:
     """Run retention at ``settings.switchboard_retention_cron`` (UTC) on one worker only."""
     metrics = metrics or RetentionMetrics()
+    # A malformed schedule stops the worker at start, not silently at the first tick.
+    try:
+        cron.secs_for_next(settings.switchboard_retention_cron, UTC)
+    except (ValueError, KeyError) as exc:
+        raise ValueError("SWITCHBOARD_RETENTION_CRON is not a valid cron expression") from exc
 
     @app.crontab(settings.switchboard_retention_cron, timezone=UTC, on_leader=True)
     async def retention() -> None:
-        db = await database.get()
         try:
+            db = await database.get()
             await Retention(RetentionStore(db), sink, metrics).run(datetime.now(UTC))
         except Exception as exc:
             # The next scheduled run starts over; every step of a run is safe to repeat.
