@@ -120,9 +120,14 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
         for category, days in sorted(asyncio.run(command.policies(settings)).items()):
             print(f"{category}  {days} days")
         return 0
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
-    if now.tzinfo is None:
-        print("--now needs a time zone, e.g. 2030-01-01T02:00:00+00:00", file=sys.stderr)
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    except ValueError:
+        now = None
+    if now is None or now.tzinfo is None:
+        print(
+            "--now takes an ISO-8601 time with a zone, e.g. 2030-01-01T02:00:00Z", file=sys.stderr
+        )
         return 2
     print(json.dumps(asyncio.run(command.run_once(settings, now)).as_dict()))
     return 0
