@@ -24,7 +24,7 @@ from schemas.catalogue import CONTACT_EVENTS, INBOUND
 from schemas.events import ConversationErased, ErasureRequested, decode
 from switchboard import stack
 from switchboard.settings import Settings
-from tests.integration.conftest import ROOT, isolated, settings_env
+from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -316,4 +316,39 @@ async def test_policies_are_listed_and_editable(
         report = await run_cli(env, "--now", NOW.isoformat())
         assert report["removed"]["contacts"] == 1
     finally:
+        await db.close()
+
+
+async def test_the_worker_runs_retention_on_its_schedule(
+    settings: Settings, own_database: str, tmp_path: Path
+) -> None:
+    """With a schedule of every minute, the (only, so leading) worker erases a contact that
+    went quiet 100 days ago and audits the run."""
+    own = (await isolated(settings, "retention-cron")).model_copy(
+        update={"database_url": SecretStr(own_database)}
+    )
+    env = {**settings_env(own, tmp_path), "SWITCHBOARD_RETENTION_CRON": "* * * * *"}
+    db = await asyncpg.connect(own_database)
+    worker = Worker(env, tmp_path / "worker.log")
+    try:
+        await identity(db, "ct_quiet", datetime.now(UTC) - timedelta(days=100))
+        worker.start()
+
+        async def erased() -> Any:
+            return await db.fetchval(
+                "SELECT status FROM gdpr_deletions WHERE contact_id = 'ct_quiet'"
+                " AND requested_by = 'retention'"
+            )
+
+        async def audited() -> Any:
+            return await db.fetchval(
+                "SELECT detail FROM audit_log WHERE actor = 'retention'"
+                " AND action = 'retention.run'"
+            )
+
+        assert await eventually(erased, timeout=100, interval=1) == "pending", worker.log()
+        detail = await eventually(audited, timeout=10)
+        assert json.loads(detail)["contacts"] == 1
+    finally:
+        worker.stop()
         await db.close()
