@@ -6,7 +6,9 @@ Three agents share one consumer group and one PostgreSQL pool:
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
-  delivery log before the offset is committed.
+  delivery log before the offset is committed;
+- ``exports`` (streams/exports): export requests → an archive file; and the retention
+  crontab (streams/retention), run by the leader only.
 
 Every agent acknowledges an offset only after its work for that record is done.
 """
@@ -33,8 +35,10 @@ from streams.conversation.agent import Conversations, GraphFlow
 from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
 from streams.emit import TopicLog
+from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
@@ -159,6 +163,9 @@ def build_worker(settings: Settings) -> faust.App:
                     lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
                     "deliver",
                 )
+
+    register_exports(app, settings, database, dead_letters, _decoded)
+    register_retention(app, settings, database, action_log)
 
     async def close_database(app: faust.App, **_: object) -> None:
         await database.close()

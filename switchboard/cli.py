@@ -111,6 +111,28 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from streams.retention import command
+
+    if args.action == "policies":
+        for category, days in sorted(asyncio.run(command.policies(settings)).items()):
+            print(f"{category}  {days} days")
+        return 0
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    except ValueError:
+        now = None
+    if now is None or now.tzinfo is None:
+        print(
+            "--now takes an ISO-8601 time with a zone, e.g. 2030-01-01T02:00:00Z", file=sys.stderr
+        )
+        return 2
+    print(json.dumps(asyncio.run(command.run_once(settings, now)).as_dict()))
+    return 0
+
+
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -174,6 +196,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=["load"])
     sub.add_argument("directory", nargs="?", default="kb", help="Markdown files (default: kb)")
     sub.add_argument("--prune", action="store_true", help="remove documents no longer there")
+    sub = command("retention", _retention, "Run the retention policies now, or list them.")
+    sub.add_argument("action", choices=["run", "policies"])
+    sub.add_argument("--now", help="ISO-8601 time to run as (default: the current time)")
     sub = command("ingest", _ingest, "Serve the webhook endpoints.")
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)

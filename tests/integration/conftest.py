@@ -134,6 +134,7 @@ def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:
         "SWITCHBOARD_TOPIC_PREFIX": settings.switchboard_topic_prefix,
         "SWITCHBOARD_WORKER_GROUP": settings.switchboard_worker_group,
         "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
+        "SWITCHBOARD_EXPORT_DIR": str(tmp / "exports"),
         "WHATSAPP_APP_SECRET": TEST_SECRET,
         "CHATWOOT_WEBHOOK_SECRET": TEST_CHATWOOT_SECRET,
         "SWITCHBOARD_LOG_LEVEL": "INFO",
