@@ -20,6 +20,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ingest.body import check_declared, parse_json, read_limited
+from ingest.compliance.ports import Database
+from ingest.compliance.wiring import Compliance
 from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
@@ -62,6 +64,9 @@ class Ingest:
     max_body_bytes: int
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
+    # PostgreSQL, for the compliance API only: webhooks never wait on it.
+    database: Database | None = None
+    compliance: Compliance | None = None
 
 
 Authenticate = Callable[[Ingest, Mapping[str, str], bytes], None]

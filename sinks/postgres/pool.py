@@ -18,6 +18,8 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from switchboard.settings import Settings
+
 log = structlog.get_logger(__name__)
 
 
@@ -37,6 +39,18 @@ class PoolConfig:
     acquire_timeout: float = 30.0
     recycle_seconds: float = 3600.0
     statement_timeout_seconds: float = 30.0
+
+
+def pool_config(settings: Settings) -> PoolConfig:
+    """The pool every process opens, as configured (``DATABASE_*``)."""
+    return PoolConfig(
+        dsn=settings.database_url.get_secret_value(),
+        size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        acquire_timeout=settings.database_pool_timeout_seconds,
+        recycle_seconds=settings.database_pool_recycle_seconds,
+        statement_timeout_seconds=settings.database_statement_timeout_seconds,
+    )
 
 
 class Database:
