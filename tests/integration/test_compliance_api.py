@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys, links
 from ingest.compliance.keystore import KeyStore
+from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import (
     ChatwootRoute,
@@ -40,6 +41,7 @@ from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from switchboard.settings import Settings
+from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -590,3 +592,39 @@ async def test_audit_rows_hold_no_personal_data(database: Database) -> None:
     for row in rows:
         assert row["subject"] is None or row["subject"].startswith("ct_")
         assert set(json.loads(row["detail"])) <= allowed
+
+
+async def test_the_worker_records_identities_so_a_webhook_contact_can_be_addressed(
+    client: TestClient, database: Database, keys: Pseudonymizer, worker: Worker
+) -> None:
+    """A signed WhatsApp message through ingest and the worker: its phone identity is
+    recorded, and the API finds the contact by that phone."""
+    phone = "4930" + "".join(random.choices("0123456789", k=8))  # noqa: S311 - test data
+    body = whatsapp_text_body(wamid=f"wamid.{uuid.uuid4().hex}", phone=phone, text="hello")
+    posted = client.post(
+        "/webhooks/whatsapp", content=body, headers=whatsapp_headers(TEST_SECRET, body)
+    )
+    assert posted.status_code == 200
+    identity = Identity.of("phone", phone).key(keys)
+
+    async def recorded() -> str | None:
+        async with database.connection() as conn:
+            found: str | None = await conn.fetchval(
+                "SELECT contact_id FROM contact_identities WHERE identity_hash = $1", identity
+            )
+        return found
+
+    assert await eventually(recorded, timeout=60) == keys.whatsapp_contact(phone)
+    _, headers = await new_key(database, "consent:write")
+    response = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={
+            "contact": f"phone:+{phone}",
+            "consent_type": "communication",
+            "granted": True,
+            "source": "web_form",
+        },
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["contact_id"] == keys.whatsapp_contact(phone)
