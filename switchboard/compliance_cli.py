@@ -103,7 +103,7 @@ def _run(work: Coroutine[Any, Any, str]) -> int:
 
 async def _apikey(args: argparse.Namespace, settings: Settings) -> str:
     from ingest.compliance import apikeys
-    from ingest.compliance.audit import AuditEntry
+    from ingest.compliance.audit import AuditEntry, our_id
     from ingest.compliance.errors import NotFound
 
     async with _compliance(settings, with_log=False) as compliance:
@@ -120,7 +120,7 @@ async def _apikey(args: argparse.Namespace, settings: Settings) -> str:
         if args.action == "revoke":
             revoked = await compliance.keys.revoke(args.key_id)
             outcome = "ok" if revoked else "not_found"
-            detail = {"key_id": args.key_id[:64]}
+            detail = {"key_id": our_id(args.key_id)}
             await compliance.audit.record(
                 AuditEntry(actor(), "apikey.revoke", outcome, None, detail)
             )

@@ -9,6 +9,7 @@ caller sent as a contact, which may be a phone number.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -28,6 +29,15 @@ Action = Literal[
     "apikey.create",
     "apikey.revoke",
 ]
+
+
+_OUR_ID = re.compile(r"^(exp|del|key)_[0-9a-f]{16,32}$")
+
+
+def our_id(value: str) -> str:
+    """An id a caller sent, for the audit detail, only if it is shaped like one we issue:
+    anything else could be text a caller typed."""
+    return value if _OUR_ID.match(value) else "unrecognised"
 
 
 @dataclass(frozen=True)

@@ -74,15 +74,13 @@ def _count(request: Request, outcome: str) -> None:
         _metrics(request).compliance.labels(found[0], outcome).inc()
 
 
-def key_with(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+def key_with(action: Action, *scopes: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the calling key, which must hold one of ``scopes``."""
 
     async def authenticated(
         request: Request,
         _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        found = _endpoint(request)
-        action: Action = found[1] if found else "consent.record"
         principal = await _compliance(request).authenticator.authenticate(
             request.headers.get("authorization"), action, scopes
         )
@@ -92,11 +90,13 @@ def key_with(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     return authenticated
 
 
-ConsentKey = Annotated[Principal, Depends(key_with("consent:write"))]
-ExportKey = Annotated[Principal, Depends(key_with("gdpr:export"))]
-ExportReadKey = Annotated[Principal, Depends(key_with("gdpr:export", "gdpr:read"))]
-EraseKey = Annotated[Principal, Depends(key_with("gdpr:erase"))]
-DeletionReadKey = Annotated[Principal, Depends(key_with("gdpr:read", "gdpr:erase"))]
+ConsentKey = Annotated[Principal, Depends(key_with("consent.record", "consent:write"))]
+ExportKey = Annotated[Principal, Depends(key_with("export.request", "gdpr:export"))]
+ExportReadKey = Annotated[Principal, Depends(key_with("export.status", "gdpr:export", "gdpr:read"))]
+EraseKey = Annotated[Principal, Depends(key_with("erasure.request", "gdpr:erase"))]
+DeletionReadKey = Annotated[
+    Principal, Depends(key_with("deletion.status", "gdpr:read", "gdpr:erase"))
+]
 
 
 @router.post(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.compliance import links
-from ingest.compliance.audit import Action, AuditEntry, AuditTrail
+from ingest.compliance.audit import Action, AuditEntry, AuditTrail, our_id
 from ingest.compliance.errors import BadLink, Gone, InvalidRequest, NotFound
 from ingest.compliance.identities import parse_contact
 from ingest.compliance.models import (
@@ -175,7 +175,7 @@ class ComplianceService:
 
     async def export_status(self, actor: str, export_id: str) -> ExportStatus:
         async with self._audited(actor, "export.status") as audit:
-            audit.detail = {"export_id": export_id[:64]}
+            audit.detail = {"export_id": our_id(export_id)}
             row = await self.store.export(export_id)
             if row is None:
                 raise NotFound("no export has that id")
@@ -202,7 +202,7 @@ class ComplianceService:
     ) -> Path:
         """The archive a signed link points to; the link is the only credential."""
         async with self._audited(LINK_ACTOR, "export.download") as audit:
-            audit.detail = {"export_id": export_id[:64]}
+            audit.detail = {"export_id": our_id(export_id)}
             now = self.clock()
             try:
                 links.verify(self.links.key, export_id, expires, signature, now)
@@ -275,7 +275,7 @@ class ComplianceService:
 
     async def deletion_status(self, actor: str, deletion_id: str) -> DeletionStatus:
         async with self._audited(actor, "deletion.status") as audit:
-            audit.detail = {"deletion_id": deletion_id[:64]}
+            audit.detail = {"deletion_id": our_id(deletion_id)}
             found = await self.store.deletion(deletion_id)
             if found is None:
                 raise NotFound("no deletion has that id")

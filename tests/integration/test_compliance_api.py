@@ -258,6 +258,21 @@ async def test_a_key_without_the_scope_is_forbidden(client: TestClient, database
         assert await conn.fetchval("SELECT last_used_at FROM api_keys WHERE key_id = $1", key_id)
 
 
+async def test_a_body_that_does_not_fit_is_422_and_audited(
+    client: TestClient, database: Database
+) -> None:
+    """With a valid key, a malformed body is refused by the schema and still audited."""
+    key_id, headers = await new_key(database, "consent:write")
+    response = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={"contact": "ct_" + "0" * 32, "consent_type": "newsletter", "granted": "yes"},
+    )
+    assert response.status_code == 422
+    (row,) = await audit_rows(database, key_id)
+    assert (row["action"], row["outcome"]) == ("consent.record", "invalid")
+
+
 # --- consent ----------------------------------------------------------------------------
 
 

@@ -80,6 +80,9 @@ async def test_consent_forget_and_deletion_from_the_command_line(
         )
         assert consent.returncode == 0, consent.stderr
         assert customer.contact_id in consent.stdout
+        export = switchboard(env, "export", contact, "--wait", "--timeout", "1")
+        assert export.returncode == 0, export.stderr
+        assert '"status": "processing"' in export.stdout
         refused = switchboard(env, "forget", contact, "--reason", "customer_request")
         assert refused.returncode == 2
         assert "--yes" in refused.stderr
@@ -102,6 +105,8 @@ async def test_consent_forget_and_deletion_from_the_command_line(
         await database.close()
     assert [(r["action"], r["outcome"]) for r in rows] == [
         ("consent.record", "accepted"),
+        ("export.request", "accepted"),
+        *[("export.status", "ok")] * (len(rows) - 4),
         ("erasure.request", "accepted"),
         ("deletion.status", "ok"),
     ]

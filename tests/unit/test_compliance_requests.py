@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from ingest.app import build_ingest, create_app
+from ingest.compliance import apikeys
+from ingest.compliance.audit import our_id
 from ingest.compliance.models import ConsentRequest, ErasureRequest, ExportRequest
 from ingest.testing import InMemoryEventLog
 from switchboard.settings import Settings
@@ -131,3 +133,22 @@ def test_a_download_without_a_signature_is_forbidden(client: TestClient) -> None
     response = client.get("/gdpr/export/exp_1/download")
     assert response.status_code == 403
     assert "link" in response.json()["detail"]
+
+
+def test_postgresql_unreachable_is_a_503_to_retry(client: TestClient) -> None:
+    """A well-formed key cannot be checked without the database: 503 with Retry-After,
+    while webhooks, which never need PostgreSQL, stay unaffected."""
+    key = apikeys.generate("k", ["gdpr:read"])
+    response = client.get("/gdpr/deletions/del_1", headers={"Authorization": f"Bearer {key.token}"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "database" in response.json()["detail"]
+    assert client.get("/health").status_code == 200
+
+
+def test_only_ids_we_issue_reach_the_audit_detail() -> None:
+    """Anything else a caller put where an id belongs is recorded as 'unrecognised'."""
+    assert our_id("exp_" + "a" * 32) == "exp_" + "a" * 32
+    assert our_id("key_0123456789abcdef") == "key_0123456789abcdef"
+    assert our_id("+4915112345678") == "unrecognised"
+    assert our_id("del_ann.smith@example.org") == "unrecognised"
