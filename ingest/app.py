@@ -5,21 +5,21 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ingest.compliance import routes as compliance_routes
-from ingest.compliance.ports import Database
 from ingest.compliance.wiring import build_compliance
-from ingest.database import LazyDatabase
+from ingest.database import ServedConnections
 from ingest.metrics import IngestMetrics
 from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
-from sinks.postgres.pool import pool_config
+from sinks.postgres.pool import LazyDatabase, pool_config
 from switchboard.settings import Settings
 
 
@@ -28,7 +28,7 @@ def _bytes(values: tuple[object, ...]) -> tuple[bytes, ...]:
 
 
 def build_ingest(
-    settings: Settings, event_log: EventLog | None = None, database: Database | None = None
+    settings: Settings, event_log: EventLog | None = None, database: LazyDatabase | None = None
 ) -> Ingest:
     """Wire the endpoints' dependencies from Settings; tests pass their own event log."""
     log = event_log or KafkaEventLog(
@@ -36,7 +36,9 @@ def build_ingest(
         settings.switchboard_topic_prefix,
         settings.switchboard_produce_timeout_seconds,
     )
-    database = database or LazyDatabase(pool_config(settings))
+    # Only the compliance API uses PostgreSQL here, lightly: a small pool is plenty.
+    config = pool_config(settings)
+    database = database or LazyDatabase(replace(config, size=min(config.size, 2)))
     return Ingest(
         secrets=Secrets(
             chatwoot=_bytes(settings.chatwoot_webhook_secret),
@@ -54,7 +56,7 @@ def build_ingest(
         max_body_bytes=settings.switchboard_max_body_bytes,
         trusted_proxies=parse_networks(settings.switchboard_trusted_proxies),
         database=database,
-        compliance=build_compliance(settings, database, log),
+        compliance=build_compliance(settings, ServedConnections(database.get), log),
     )
 
 

@@ -1,14 +1,14 @@
-"""Ingest's PostgreSQL pool, for the compliance API.
+"""PostgreSQL for the compliance API, as seen from ingest: connections, or a 503.
 
-Opened on first use rather than at start-up: webhooks never touch PostgreSQL and must keep
-being answered while it is down, so its absence only turns compliance requests into 503s.
-Closed by the app's lifespan.
+Ingest opens its pool lazily (`sinks.postgres.pool.LazyDatabase`): webhooks never touch
+PostgreSQL and must keep being answered while it is down, so its absence only turns
+compliance requests into 503s. This adapter gives the compliance code the small
+`Connections` interface it depends on, and says "unavailable" in one way.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 
 from ingest.compliance.errors import DatabaseUnavailable
-from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.pool import Database
 
 log = structlog.get_logger(__name__)
 
@@ -31,35 +31,18 @@ _UNAVAILABLE = (
 )
 
 
-class LazyDatabase:
-    def __init__(self, config: PoolConfig, connect_timeout: float = 5.0) -> None:
-        self.config = config
-        self.connect_timeout = connect_timeout
-        self._database: Database | None = None
-        self._lock = asyncio.Lock()
+class ServedConnections:
+    """Connections from a database that may be away; `get` opens it (again) if needed."""
 
-    async def _get(self) -> Database:
-        async with self._lock:
-            if self._database is None:
-                try:
-                    async with asyncio.timeout(self.connect_timeout):
-                        self._database = await Database.connect(self.config)
-                except _UNAVAILABLE as exc:
-                    log.warning("postgres_unavailable", error=type(exc).__name__)
-                    raise DatabaseUnavailable from exc
-            return self._database
+    def __init__(self, get: Callable[[], Awaitable[Database]]) -> None:
+        self._get = get
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        database = await self._get()
         try:
+            database = await self._get()
             async with database.connection() as conn:
                 yield conn
         except _UNAVAILABLE as exc:
             log.warning("postgres_unavailable", error=type(exc).__name__)
             raise DatabaseUnavailable from exc
-
-    async def close(self) -> None:
-        if self._database is not None:
-            await self._database.close()
-            self._database = None

@@ -20,7 +20,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ingest.body import check_declared, parse_json, read_limited
-from ingest.compliance.ports import Database
 from ingest.compliance.wiring import Compliance
 from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
 from ingest.metrics import IngestMetrics
@@ -34,6 +33,7 @@ from ingest.signatures import chatwoot as chatwoot_signature
 from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
 from schemas.keys import Pseudonymizer
+from sinks.postgres.pool import LazyDatabase
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +65,7 @@ class Ingest:
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
     # PostgreSQL, for the compliance API only: webhooks never wait on it.
-    database: Database | None = None
+    database: LazyDatabase | None = None
     compliance: Compliance | None = None
 
 

@@ -12,9 +12,3 @@ class Connections(Protocol):
     and transaction()."""
 
     def connection(self) -> AbstractAsyncContextManager[Any]: ...
-
-
-class Database(Connections, Protocol):
-    """Connections that the process closes when it stops."""
-
-    async def close(self) -> None: ...
