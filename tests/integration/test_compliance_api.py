@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
@@ -643,3 +644,19 @@ async def test_the_worker_records_identities_so_a_webhook_contact_can_be_address
     )
     assert response.status_code == 202, response.text
     assert response.json()["contact_id"] == keys.whatsapp_contact(phone)
+
+
+async def test_the_database_refuses_keys_with_unknown_or_no_scopes(database: Database) -> None:
+    """A key row written past the CLI still cannot carry a scope the API does not know."""
+    for scopes in (["gdpr:everything"], []):
+        key = apikeys.generate("direct", ["gdpr:read"])
+        async with database.connection() as conn:
+            with pytest.raises(asyncpg.CheckViolationError):
+                await conn.execute(
+                    "INSERT INTO api_keys (key_id, prefix, secret_hash, name, scopes)"
+                    " VALUES ($1, $2, $3, 'direct', $4)",
+                    key.key_id,
+                    key.prefix,
+                    key.secret_hash,
+                    scopes,
+                )
