@@ -5,16 +5,21 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingest.compliance import routes as compliance_routes
+from ingest.compliance.wiring import build_compliance
+from ingest.database import ServedConnections
 from ingest.metrics import IngestMetrics
 from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
+from sinks.postgres.pool import LazyDatabase, pool_config
 from switchboard.settings import Settings
 
 
@@ -22,8 +27,18 @@ def _bytes(values: tuple[object, ...]) -> tuple[bytes, ...]:
     return tuple(v.get_secret_value().encode() for v in values)  # type: ignore[attr-defined]
 
 
-def build_ingest(settings: Settings, event_log: EventLog | None = None) -> Ingest:
+def build_ingest(
+    settings: Settings, event_log: EventLog | None = None, database: LazyDatabase | None = None
+) -> Ingest:
     """Wire the endpoints' dependencies from Settings; tests pass their own event log."""
+    log = event_log or KafkaEventLog(
+        settings.kafka_bootstrap_servers,
+        settings.switchboard_topic_prefix,
+        settings.switchboard_produce_timeout_seconds,
+    )
+    # Only the compliance API uses PostgreSQL here, lightly: a small pool is plenty.
+    config = pool_config(settings)
+    database = database or LazyDatabase(replace(config, size=min(config.size, 2)))
     return Ingest(
         secrets=Secrets(
             chatwoot=_bytes(settings.chatwoot_webhook_secret),
@@ -35,16 +50,13 @@ def build_ingest(settings: Settings, event_log: EventLog | None = None) -> Inges
         ),
         providers=frozenset(settings.switchboard_providers),
         keys=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
-        log=event_log
-        or KafkaEventLog(
-            settings.kafka_bootstrap_servers,
-            settings.switchboard_topic_prefix,
-            settings.switchboard_produce_timeout_seconds,
-        ),
+        log=log,
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=IngestMetrics(),
         max_body_bytes=settings.switchboard_max_body_bytes,
         trusted_proxies=parse_networks(settings.switchboard_trusted_proxies),
+        database=database,
+        compliance=build_compliance(settings, ServedConnections(database.get), log),
     )
 
 
@@ -60,10 +72,14 @@ def create_app(ingest: Ingest) -> FastAPI:
             yield
         finally:
             await ingest.log.stop()
+            if ingest.database is not None:
+                await ingest.database.close()
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
     app.state.ingest = ingest
     app.include_router(router)
+    if ingest.compliance is not None:
+        compliance_routes.install(app, ingest.compliance)
 
     @app.get("/health", tags=["health"])
     async def health() -> JSONResponse:

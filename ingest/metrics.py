@@ -22,6 +22,31 @@ OUTCOMES = (
     "not_configured",
 )
 
+# The compliance API: endpoint names and outcomes are ours, never a caller's input.
+COMPLIANCE_ENDPOINTS = (
+    "consent",
+    "export",
+    "export_status",
+    "export_download",
+    "erasure",
+    "deletion_status",
+)
+COMPLIANCE_OUTCOMES = (
+    "accepted",
+    "ok",
+    "served",
+    "already_pending",
+    "invalid",
+    "unauthenticated",
+    "forbidden",
+    "bad_signature",
+    "not_found",
+    "expired",
+    "unavailable",
+    "broker_unavailable",
+    "error",
+)
+
 
 class IngestMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -50,7 +75,16 @@ class IngestMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.compliance = Counter(
+            "switchboard_compliance_requests_total",
+            "Compliance API requests by endpoint and outcome.",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
         # Pre-create every series so dashboards see zeros rather than gaps.
+        for endpoint in COMPLIANCE_ENDPOINTS:
+            for outcome in COMPLIANCE_OUTCOMES:
+                self.compliance.labels(endpoint, outcome)
         for provider in PROVIDERS:
             self.ignored_parts.labels(provider)
             for outcome in OUTCOMES:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ingest.body import check_declared, parse_json, read_limited
+from ingest.compliance.wiring import Compliance
 from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
@@ -32,6 +33,7 @@ from ingest.signatures import chatwoot as chatwoot_signature
 from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
 from schemas.keys import Pseudonymizer
+from sinks.postgres.pool import LazyDatabase
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +64,9 @@ class Ingest:
     max_body_bytes: int
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
+    # PostgreSQL, for the compliance API only: webhooks never wait on it.
+    database: LazyDatabase | None = None
+    compliance: Compliance | None = None
 
 
 Authenticate = Callable[[Ingest, Mapping[str, str], bytes], None]

@@ -35,3 +35,8 @@ class Pseudonymizer:
 
     def chatwoot_conversation(self, account_id: int, conversation_id: int) -> str:
         return "cv_" + self._hash("chatwoot-conversation", str(account_id), str(conversation_id))
+
+    def identity(self, kind: str, value: str) -> str:
+        """Key of a provider identity (``contact_identities.identity_hash``): the kind is
+        hashed with the value, so a phone number and a BSUID never share a key."""
+        return "id_" + self._hash("identity", kind, value)

@@ -25,10 +25,11 @@ from pydantic import ValidationError
 
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
 from schemas.events import decode
+from schemas.keys import Pseudonymizer
 from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
-from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
@@ -46,15 +47,8 @@ from switchboard.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-def pool_config(settings: Settings) -> PoolConfig:
-    return PoolConfig(
-        dsn=settings.database_url.get_secret_value(),
-        size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        acquire_timeout=settings.database_pool_timeout_seconds,
-        recycle_seconds=settings.database_pool_recycle_seconds,
-        statement_timeout_seconds=settings.database_statement_timeout_seconds,
-    )
+def pseudonymizer(settings: Settings) -> Pseudonymizer:
+    return Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
 
 
 async def connect_database(config: PoolConfig) -> Database:
@@ -125,7 +119,8 @@ def build_worker(settings: Settings) -> faust.App:
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
-        agent = StorageAgent(ConversationStore(await database.get()), dead_letters)
+        store = ConversationStore(await database.get(), keys=pseudonymizer(settings))
+        agent = StorageAgent(store, dead_letters)
         # Record by record, acknowledged by us after it is stored. (Faust's take() batching
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT

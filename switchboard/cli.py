@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from switchboard import logs
+from switchboard import compliance_cli, logs
 from switchboard.settings import Settings
 
 
@@ -213,6 +213,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--ports", type=int, nargs=3, default=(3000, 3001, 3002), metavar=("CW", "GRAPH", "D360")
     )
+    compliance_cli.register(command)
     return root
 
 

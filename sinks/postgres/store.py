@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.events import Event
+from schemas.identities import identities_of
+from schemas.keys import Pseudonymizer
+from sinks.postgres.identities import record_identities
 from sinks.postgres.pool import Database
 from sinks.postgres.rows import (
     ActionRow,
@@ -100,8 +103,10 @@ def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
 
 
 class ConversationStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, keys: Pseudonymizer | None = None) -> None:
         self.database = database
+        # With keys, the identities of each received message's contact are recorded too.
+        self.keys = keys
 
     async def write(self, batch: Sequence[tuple[Event, Position]]) -> int:
         """Store a batch in log order, in one transaction; return how many rows it maps to."""
@@ -113,6 +118,10 @@ class ConversationStore:
                     _UPSERT_CONVERSATIONS, *_columns([r.conversation for r in inbound])
                 )
                 await conn.execute(_INSERT_MESSAGES, *_columns([r.message for r in inbound]))
+            if self.keys is not None:
+                keys = self.keys
+                identities = [row for event, _ in batch for row in identities_of(event, keys)]
+                await record_identities(conn, identities)
             # The rest is rare and order-sensitive (an edit after its message): row by row.
             for row in rows:
                 if isinstance(row, StatusRow):

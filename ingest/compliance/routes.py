@@ -1,0 +1,247 @@
+"""The compliance API's HTTP endpoints: parse, authenticate, call the service, answer.
+
+Refusals are rendered by one handler (`install`), which also counts them, so every
+endpoint answers with the same ``{"detail": …}`` body and the metrics see every outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ingest.compliance.audit import Action, AuditEntry
+from ingest.compliance.auth import Principal
+from ingest.compliance.models import (
+    ConsentAccepted,
+    ConsentRequest,
+    DeletionStatus,
+    ErasureAccepted,
+    ErasureRequest,
+    ExportAccepted,
+    ExportRequest,
+    ExportStatus,
+    Problem,
+)
+from ingest.compliance.wiring import Compliance
+from ingest.errors import Refused
+from ingest.metrics import IngestMetrics
+from ingest.webhooks import correlation_id
+
+router = APIRouter(prefix="/gdpr", tags=["compliance"])
+
+# Shown in the OpenAPI schema; the header itself is read and judged by the Authenticator.
+_bearer = HTTPBearer(auto_error=False, description="a compliance API key: sb_<prefix>_<secret>")
+
+# Endpoint function → (metric label, audit action).
+_ENDPOINTS: dict[str, tuple[str, Action]] = {
+    "record_consent": ("consent", "consent.record"),
+    "request_export": ("export", "export.request"),
+    "export_status": ("export_status", "export.status"),
+    "download_export": ("export_download", "export.download"),
+    "request_erasure": ("erasure", "erasure.request"),
+    "deletion_status": ("deletion_status", "deletion.status"),
+}
+
+
+def _problem(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": Problem} for code in codes}
+
+
+def _compliance(request: Request) -> Compliance:
+    compliance: Compliance = request.app.state.compliance
+    return compliance
+
+
+def _metrics(request: Request) -> IngestMetrics:
+    metrics: IngestMetrics = request.app.state.ingest.metrics
+    return metrics
+
+
+def _endpoint(request: Request) -> tuple[str, Action] | None:
+    endpoint = request.scope.get("endpoint")
+    return _ENDPOINTS.get(getattr(endpoint, "__name__", ""))
+
+
+def _count(request: Request, outcome: str) -> None:
+    found = _endpoint(request)
+    if found is not None:
+        _metrics(request).compliance.labels(found[0], outcome).inc()
+
+
+def key_with(action: Action, *scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the calling key, which must hold one of ``scopes``."""
+
+    async def authenticated(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = await _compliance(request).authenticator.authenticate(
+            request.headers.get("authorization"), action, scopes
+        )
+        request.state.principal = principal
+        return principal
+
+    return authenticated
+
+
+ConsentKey = Annotated[Principal, Depends(key_with("consent.record", "consent:write"))]
+ExportKey = Annotated[Principal, Depends(key_with("export.request", "gdpr:export"))]
+ExportReadKey = Annotated[Principal, Depends(key_with("export.status", "gdpr:export", "gdpr:read"))]
+EraseKey = Annotated[Principal, Depends(key_with("erasure.request", "gdpr:erase"))]
+DeletionReadKey = Annotated[
+    Principal, Depends(key_with("deletion.status", "gdpr:read", "gdpr:erase"))
+]
+
+
+@router.post(
+    "/consent",
+    status_code=202,
+    response_model=ConsentAccepted,
+    responses=_problem(400, 401, 403, 404, 503),
+)
+async def record_consent(
+    body: ConsentRequest,
+    request: Request,
+    key: ConsentKey,
+) -> ConsentAccepted:
+    """Record that a contact granted or withdrew a kind of consent (a `consent.changed`
+    event). Scope `consent:write`."""
+    accepted = await _compliance(request).service.record_consent(
+        key.key_id, body, origin="api", correlation_id=correlation_id(request.headers)
+    )
+    _count(request, "accepted")
+    return accepted
+
+
+@router.post(
+    "/export",
+    status_code=202,
+    response_model=ExportAccepted,
+    responses=_problem(400, 401, 403, 404, 503),
+)
+async def request_export(
+    body: ExportRequest,
+    request: Request,
+    key: ExportKey,
+) -> ExportAccepted:
+    """Collect everything held about a contact into an archive (GDPR art. 20). Scope
+    `gdpr:export`."""
+    accepted = await _compliance(request).service.request_export(
+        key.key_id, body.contact, correlation_id=correlation_id(request.headers)
+    )
+    _count(request, "accepted")
+    return accepted
+
+
+@router.get(
+    "/export/{export_id}/status",
+    response_model=ExportStatus,
+    responses=_problem(401, 403, 404, 503),
+)
+async def export_status(
+    export_id: str,
+    request: Request,
+    key: ExportReadKey,
+) -> ExportStatus:
+    """Where an export stands; once completed, a signed download link that expires with the
+    export. Scope `gdpr:export` or `gdpr:read`."""
+    status = await _compliance(request).service.export_status(key.key_id, export_id)
+    _count(request, "ok")
+    return status
+
+
+@router.get(
+    "/export/{export_id}/download",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "the JSON archive"},
+        **_problem(403, 404, 410, 503),
+    },
+)
+async def download_export(
+    export_id: str,
+    request: Request,
+    expires: Annotated[str | None, Query(description="unix seconds, from the link")] = None,
+    signature: Annotated[str | None, Query(description="from the link")] = None,
+) -> FileResponse:
+    """The export archive. No API key: the signed link is the credential; a tampered link is
+    403, an expired one 410, a deleted export 404."""
+    path = await _compliance(request).service.open_download(export_id, expires, signature)
+    _count(request, "served")
+    return FileResponse(path, media_type="application/json", filename=f"{export_id}.json")
+
+
+@router.delete(
+    "/contacts/{contact_id:path}",
+    status_code=202,
+    response_model=ErasureAccepted,
+    responses=_problem(400, 401, 403, 404, 503),
+)
+async def request_erasure(
+    contact_id: str,
+    request: Request,
+    key: EraseKey,
+    body: Annotated[ErasureRequest | None, Body()] = None,
+) -> ErasureAccepted:
+    """Forget a contact everywhere (GDPR art. 17); the body must say `"confirmation": true`.
+    The contact is a `ct_…` id or a provider identity (`phone:+…`, `bsuid:…`,
+    `chatwoot:<account>/<contact>`). Scope `gdpr:erase`."""
+    accepted = await _compliance(request).service.request_erasure(
+        key.key_id,
+        contact_id,
+        body or ErasureRequest(),
+        correlation_id=correlation_id(request.headers),
+    )
+    _count(request, "accepted")
+    return accepted
+
+
+@router.get(
+    "/deletions/{deletion_id}",
+    response_model=DeletionStatus,
+    responses=_problem(401, 403, 404, 503),
+)
+async def deletion_status(
+    deletion_id: str,
+    request: Request,
+    key: DeletionReadKey,
+) -> DeletionStatus:
+    """An erasure's overall state and when each target finished. Scope `gdpr:read` or
+    `gdpr:erase`."""
+    status = await _compliance(request).service.deletion_status(key.key_id, deletion_id)
+    _count(request, "ok")
+    return status
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, Refused):  # pragma: no cover - registered for Refused only
+        raise exc
+    _count(request, exc.outcome)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """A body that does not fit its model: 422, counted, and audited once the key is known."""
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
+    found = _endpoint(request)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if found is not None:
+        _count(request, "invalid")
+        if principal is not None:
+            entry = AuditEntry(principal.key_id, found[1], "invalid")
+            await _compliance(request).audit.record(entry)
+    return await request_validation_exception_handler(request, exc)
+
+
+def install(app: FastAPI, compliance: Compliance) -> None:
+    app.state.compliance = compliance
+    app.include_router(router)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(RequestValidationError, _invalid)

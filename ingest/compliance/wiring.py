@@ -1,0 +1,45 @@
+"""Build the compliance service and its authenticator from Settings, for ingest and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.compliance.audit import PostgresAuditTrail
+from ingest.compliance.auth import Authenticator
+from ingest.compliance.keystore import KeyStore
+from ingest.compliance.ports import Connections
+from ingest.compliance.service import ComplianceService, ExportLinks
+from ingest.compliance.store import ComplianceStore
+from ingest.producer import EventLog
+from schemas.keys import Pseudonymizer
+from switchboard.settings import Settings
+
+
+@dataclass(frozen=True)
+class Compliance:
+    service: ComplianceService
+    authenticator: Authenticator
+    keys: KeyStore
+    audit: PostgresAuditTrail
+
+
+def export_links(settings: Settings) -> ExportLinks:
+    return ExportLinks(
+        public_url=settings.switchboard_public_url,
+        key=settings.switchboard_export_url_key.get_secret_value().encode(),
+        link_days=settings.switchboard_export_link_days,
+        export_dir=settings.switchboard_export_dir,
+    )
+
+
+def build_compliance(settings: Settings, database: Connections, log: EventLog) -> Compliance:
+    audit = PostgresAuditTrail(database)
+    keys = KeyStore(database)
+    service = ComplianceService(
+        ComplianceStore(database),
+        log,
+        audit,
+        Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
+        export_links(settings),
+    )
+    return Compliance(service, Authenticator(keys, audit), keys, audit)

@@ -1,0 +1,662 @@
+"""The compliance API against the real PostgreSQL and Kafka: keys, scopes, audit, consent,
+export links and erasure requests; and the contact identities the sink records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from fastapi.testclient import TestClient
+
+from ingest.app import build_ingest, create_app
+from ingest.compliance import apikeys, links
+from ingest.compliance.keystore import KeyStore
+from ingest.testing import whatsapp_headers, whatsapp_text_body
+from schemas.catalogue import CONTACT_EVENTS
+from schemas.events import (
+    ChatwootRoute,
+    ConsentChanged,
+    ErasureRequested,
+    Event,
+    ExportRequested,
+    MessageReceived,
+    MessageReceivedData,
+    Personal,
+    WhatsAppRoute,
+    decode,
+)
+from schemas.identities import Identity
+from schemas.keys import Pseudonymizer
+from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.rows import Position
+from sinks.postgres.store import ConversationStore
+from switchboard.settings import Settings
+from tests.integration.conftest import TEST_SECRET, Worker, eventually
+
+pytestmark = pytest.mark.integration
+
+PUBLIC_URL = "https://switchboard.example"
+
+
+@pytest.fixture(scope="module")
+def api_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return settings.model_copy(
+        update={
+            "switchboard_export_dir": tmp_path_factory.mktemp("exports"),
+            "switchboard_public_url": PUBLIC_URL,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def client(api_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(build_ingest(api_settings))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = await Database.connect(
+        PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
+    )
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Pseudonymizer:
+    return Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
+
+
+async def new_key(database: Database, *scopes: str) -> tuple[str, dict[str, str]]:
+    """A key with these scopes: its id and the headers that present it."""
+    key = apikeys.generate("integration", scopes)
+    await KeyStore(database).add(key)
+    return key.key_id, {"Authorization": f"Bearer {key.token}"}
+
+
+@dataclass(frozen=True)
+class Customer:
+    phone: str
+    bsuid: str
+    contact_id: str
+
+
+async def whatsapp_customer(database: Database, keys: Pseudonymizer) -> Customer:
+    """A customer with a BSUID who wrote once, stored by the sink as the worker stores it."""
+    phone = "49151" + "".join(random.choices("0123456789", k=8))  # noqa: S311 - test data
+    bsuid = f"DE.{uuid.uuid4().int % 10**20}"
+    contact_id = keys.whatsapp_contact(bsuid)
+    event = MessageReceived(
+        id=f"wa:wamid.{uuid.uuid4().hex}",
+        source="whatsapp-cloud",
+        time=datetime.now(UTC),
+        subject=keys.whatsapp_conversation("100", bsuid),
+        correlation_id="seed",
+        data=MessageReceivedData(
+            channel="whatsapp",
+            contact_id=contact_id,
+            route=WhatsAppRoute(phone_number_id="100"),
+            provider_message_id=uuid.uuid4().hex,
+            message_type="text",
+            personal=Personal(text="hello", phone=phone, user_id=bsuid, contact_name="Ann"),
+        ),
+    )
+    await ConversationStore(database, keys=keys).write([(event, Position("t", 0, 1))])
+    return Customer(phone, bsuid, contact_id)
+
+
+async def chatwoot_customer(database: Database, keys: Pseudonymizer) -> tuple[str, str]:
+    """A Chatwoot contact who wrote once: its 'account/contact' reference and contact id."""
+    contact = random.randint(10_000, 10**9)  # noqa: S311 - test data
+    contact_id = keys.chatwoot_contact(3, contact)
+    event = MessageReceived(
+        id=f"chatwoot:3:message:{uuid.uuid4().int % 10**12}",
+        source="chatwoot",
+        time=datetime.now(UTC),
+        subject=keys.chatwoot_conversation(3, contact),
+        correlation_id="seed",
+        data=MessageReceivedData(
+            channel="chatwoot",
+            contact_id=contact_id,
+            route=ChatwootRoute(account_id=3, conversation_id=contact),
+            provider_message_id=uuid.uuid4().hex,
+            message_type="text",
+            personal=Personal(text="hi", provider_contact_id=f"3/{contact}"),
+        ),
+    )
+    await ConversationStore(database, keys=keys).write([(event, Position("t", 0, 2))])
+    return f"3/{contact}", contact_id
+
+
+async def contact_events(settings: Settings, correlation_id: str) -> list[tuple[bytes, Event]]:
+    """Records on the contact-events topic that carry this correlation id."""
+    consumer = AIOKafkaConsumer(
+        CONTACT_EVENTS.full_name(settings.switchboard_topic_prefix),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    found: list[tuple[bytes, Event]] = []
+    try:
+        for _ in range(20):
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    if dict(record.headers).get("correlation-id") == correlation_id.encode():
+                        found.append((record.key, decode(record.value)))
+            if found and not batch:
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def audit_rows(database: Database, actor: str) -> list[dict[str, Any]]:
+    async with database.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT actor, action, subject, outcome, detail FROM audit_log"
+            " WHERE actor = $1 ORDER BY id",
+            actor,
+        )
+    return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+
+
+def _request_id() -> str:
+    return f"compliance-{uuid.uuid4().hex}"
+
+
+# --- the sink's identities --------------------------------------------------------------
+
+
+async def test_the_sink_records_hashed_identities_of_each_contact(
+    database: Database, keys: Pseudonymizer
+) -> None:
+    """Phone and BSUID map to the BSUID-derived contact id; Chatwoot keeps its reference;
+    no column holds the phone number or BSUID."""
+    customer = await whatsapp_customer(database, keys)
+    reference, chatwoot_contact_id = await chatwoot_customer(database, keys)
+    async with database.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT identity_hash, kind, contact_id, external_ref FROM contact_identities"
+            " WHERE contact_id = ANY($1::text[])",
+            [customer.contact_id, chatwoot_contact_id],
+        )
+    found = {(r["kind"], r["identity_hash"], r["contact_id"], r["external_ref"]) for r in rows}
+    assert found == {
+        ("phone", Identity.of("phone", customer.phone).key(keys), customer.contact_id, None),
+        ("bsuid", Identity.of("bsuid", customer.bsuid).key(keys), customer.contact_id, None),
+        (
+            "chatwoot",
+            Identity.of("chatwoot", reference).key(keys),
+            chatwoot_contact_id,
+            reference,
+        ),
+    }
+    flat = json.dumps([list(r.values()) for r in rows])
+    assert customer.phone not in flat
+    assert customer.bsuid not in flat
+
+
+# --- authentication and scopes ----------------------------------------------------------
+
+
+async def test_missing_invalid_and_revoked_keys_are_refused(
+    client: TestClient, database: Database
+) -> None:
+    """401 with WWW-Authenticate: Bearer; a revoked key's attempt is audited under its id."""
+    missing = client.get("/gdpr/deletions/del_x")
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    key_id, headers = await new_key(database, "gdpr:read")
+    wrong = headers["Authorization"][:-4] + "AAAA"
+    invalid = client.get("/gdpr/deletions/del_x", headers={"Authorization": wrong})
+    assert invalid.status_code == 401
+    assert invalid.json() == {"detail": "the API key is not valid"}
+    await KeyStore(database).revoke(key_id)
+    revoked = client.get("/gdpr/deletions/del_x", headers=headers)
+    assert revoked.status_code == 401
+    assert revoked.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "revoked" in revoked.json()["detail"]
+    outcomes = [(r["action"], r["outcome"]) for r in await audit_rows(database, key_id)]
+    assert outcomes == [
+        ("deletion.status", "unauthenticated"),
+        ("deletion.status", "unauthenticated"),
+    ]
+
+
+async def test_a_key_without_the_scope_is_forbidden(client: TestClient, database: Database) -> None:
+    """403 naming the scope; audited; the key's last use is recorded."""
+    key_id, headers = await new_key(database, "gdpr:read")
+    response = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={
+            "contact": "ct_" + "0" * 32,
+            "consent_type": "marketing",
+            "granted": True,
+            "source": "web_form",
+        },
+    )
+    assert response.status_code == 403
+    assert "consent:write" in response.json()["detail"]
+    (row,) = await audit_rows(database, key_id)
+    assert (row["action"], row["outcome"], row["subject"]) == ("consent.record", "forbidden", None)
+    async with database.connection() as conn:
+        assert await conn.fetchval("SELECT last_used_at FROM api_keys WHERE key_id = $1", key_id)
+
+
+async def test_a_body_that_does_not_fit_is_422_and_audited(
+    client: TestClient, database: Database
+) -> None:
+    """With a valid key, a malformed body is refused by the schema and still audited."""
+    key_id, headers = await new_key(database, "consent:write")
+    response = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={"contact": "ct_" + "0" * 32, "consent_type": "newsletter", "granted": "yes"},
+    )
+    assert response.status_code == 422
+    (row,) = await audit_rows(database, key_id)
+    assert (row["action"], row["outcome"]) == ("consent.record", "invalid")
+
+
+# --- consent ----------------------------------------------------------------------------
+
+
+async def test_consent_by_phone_reaches_the_log_keyed_by_the_contact(
+    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+) -> None:
+    """Given by phone, recorded for the BSUID contact: the event is keyed by its id, comes
+    from the api, carries the ip only in personal; the audit names the contact id only."""
+    customer = await whatsapp_customer(database, keys)
+    key_id, headers = await new_key(database, "consent:write")
+    request_id = _request_id()
+    response = client.post(
+        "/gdpr/consent",
+        headers={**headers, "X-Request-ID": request_id},
+        json={
+            "contact": f"phone:+{customer.phone[:2]} {customer.phone[2:]}",
+            "consent_type": "marketing",
+            "granted": False,
+            "source": "web_form",
+            "ip_address": "203.0.113.9",
+        },
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "accepted"
+    assert body["contact_id"] == customer.contact_id
+    ((key, event),) = await contact_events(settings, request_id)
+    assert key == customer.contact_id.encode()
+    assert isinstance(event, ConsentChanged)
+    assert event.id == body["event_id"]
+    assert (event.data.origin, event.data.granted, event.data.reason) == ("api", False, "web_form")
+    assert event.data.personal.ip_address == "203.0.113.9"
+    (row,) = await audit_rows(database, key_id)
+    assert (row["action"], row["outcome"], row["subject"]) == (
+        "consent.record",
+        "accepted",
+        customer.contact_id,
+    )
+    assert customer.phone not in json.dumps(row)
+
+
+async def test_unknown_contacts_are_not_found(client: TestClient, database: Database) -> None:
+    """Consent, export and erasure of a contact nothing is held about: 404, audited."""
+    key_id, headers = await new_key(database, "consent:write", "gdpr:export", "gdpr:erase")
+    nobody = "phone:+15550009999"
+    consent = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={"contact": nobody, "consent_type": "analytics", "granted": True, "source": "x"},
+    )
+    export = client.post("/gdpr/export", headers=headers, json={"contact": "ct_" + "f" * 32})
+    erase = client.request(
+        "DELETE",
+        "/gdpr/contacts/chatwoot:3/999999999999",
+        headers=headers,
+        json={"confirmation": True, "reason": "customer_request"},
+    )
+    for response in (consent, export, erase):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "no contact is known by that identifier"}
+    rows = await audit_rows(database, key_id)
+    assert [(r["outcome"], r["subject"]) for r in rows] == [("not_found", None)] * 3
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+async def test_an_export_request_is_recorded_and_announced(
+    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+) -> None:
+    """202 processing with an expiry a week out; the row and the event exist; the status
+    has no link while processing."""
+    customer = await whatsapp_customer(database, keys)
+    _, headers = await new_key(database, "gdpr:export")
+    request_id = _request_id()
+    response = client.post(
+        "/gdpr/export",
+        headers={**headers, "X-Request-ID": request_id},
+        json={"contact": f"bsuid:{customer.bsuid}"},
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "processing"
+    assert body["estimated_time_minutes"] > 0
+    expires_at = datetime.fromisoformat(body["expires_at"])
+    assert abs(expires_at - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=1)
+    async with database.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT contact_id, status, expires_at FROM gdpr_exports WHERE export_id = $1",
+            body["export_id"],
+        )
+    assert row is not None
+    assert (row["contact_id"], row["status"], row["expires_at"]) == (
+        customer.contact_id,
+        "processing",
+        expires_at,
+    )
+    ((key, event),) = await contact_events(settings, request_id)
+    assert key == customer.contact_id.encode()
+    assert isinstance(event, ExportRequested)
+    assert event.data.export_id == body["export_id"]
+    status = client.get(f"/gdpr/export/{body['export_id']}/status", headers=headers)
+    assert status.status_code == 200
+    assert status.json()["status"] == "processing"
+    assert status.json()["download_url"] is None
+
+
+async def _completed_export(
+    client: TestClient, database: Database, keys: Pseudonymizer, export_dir: Path
+) -> tuple[str, dict[str, str], bytes]:
+    """An export the export writer has finished: its id, headers of a reader, its bytes."""
+    customer = await whatsapp_customer(database, keys)
+    _, headers = await new_key(database, "gdpr:export", "gdpr:read")
+    export_id = client.post(
+        "/gdpr/export", headers=headers, json={"contact": customer.contact_id}
+    ).json()["export_id"]
+    archive = json.dumps({"contact_id": customer.contact_id, "messages": []}).encode()
+    path = export_dir / f"{export_id}.json"
+    path.write_bytes(archive)
+    async with database.connection() as conn:
+        await conn.execute(
+            "UPDATE gdpr_exports SET status = 'completed', completed_at = now(), path = $2"
+            " WHERE export_id = $1",
+            export_id,
+            str(path),
+        )
+    return export_id, headers, archive
+
+
+async def test_a_completed_export_downloads_through_its_signed_link(
+    client: TestClient, database: Database, keys: Pseudonymizer, api_settings: Settings
+) -> None:
+    """The status carries a link under the public URL; the link serves the archive, with no
+    API key, and the download is audited against the contact."""
+    export_id, headers, archive = await _completed_export(
+        client, database, keys, api_settings.switchboard_export_dir
+    )
+    status = client.get(f"/gdpr/export/{export_id}/status", headers=headers).json()
+    assert status["status"] == "completed"
+    url = status["download_url"]
+    assert url.startswith(f"{PUBLIC_URL}/gdpr/export/{export_id}/download?")
+    expires = int(dict(p.split("=") for p in urlsplit(url).query.split("&"))["expires"])
+    assert expires <= datetime.fromisoformat(status["expires_at"]).timestamp()
+    response = client.get(url.removeprefix(PUBLIC_URL))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == archive
+    downloads = [
+        r
+        for r in await audit_rows(database, "signed-link")
+        if r["detail"]["export_id"] == export_id
+    ]
+    assert [r["outcome"] for r in downloads] == ["served"]
+
+
+async def test_tampered_expired_and_deleted_links_are_refused(
+    client: TestClient, database: Database, keys: Pseudonymizer, api_settings: Settings
+) -> None:
+    """Tampered or missing signature: 403; past the link's or the export's expiry: 410;
+    an export that was deleted: 404."""
+    export_id, headers, _ = await _completed_export(
+        client, database, keys, api_settings.switchboard_export_dir
+    )
+    url = client.get(f"/gdpr/export/{export_id}/status", headers=headers).json()["download_url"]
+    path = url.removeprefix(PUBLIC_URL)
+    query = dict(p.split("=") for p in urlsplit(url).query.split("&"))
+    base = f"/gdpr/export/{export_id}/download"
+    flipped = ("0" if query["signature"][0] != "0" else "1") + query["signature"][1:]
+    tampered = [
+        f"{base}?expires={query['expires']}&signature={flipped}",
+        f"{base}?expires={int(query['expires']) + 86400}&signature={query['signature']}",
+        f"/gdpr/export/exp_other/download?expires={query['expires']}&signature={query['signature']}",
+        f"{base}?expires={query['expires']}",
+        base,
+    ]
+    for attempt in tampered:
+        response = client.get(attempt)
+        assert response.status_code == 403, attempt
+        assert "link" in response.json()["detail"]
+
+    key = api_settings.switchboard_export_url_key.get_secret_value().encode()
+    past = int(datetime.now(UTC).timestamp()) - 60
+    expired = client.get(f"{base}?expires={past}&signature={links.signature(key, export_id, past)}")
+    assert expired.status_code == 410
+    async with database.connection() as conn:
+        await conn.execute(
+            "UPDATE gdpr_exports SET expires_at = now() - interval '1 minute' WHERE export_id = $1",
+            export_id,
+        )
+    assert client.get(path).status_code == 410
+    assert client.get(f"/gdpr/export/{export_id}/status", headers=headers).json()["status"] == (
+        "expired"
+    )
+    async with database.connection() as conn:
+        await conn.execute(
+            "UPDATE gdpr_exports SET status = 'deleted', expires_at = now() + interval '1 day'"
+            " WHERE export_id = $1",
+            export_id,
+        )
+    assert client.get(path).status_code == 404
+
+
+# --- erasure ----------------------------------------------------------------------------
+
+
+async def test_an_erasure_needs_confirmation(
+    client: TestClient, database: Database, keys: Pseudonymizer
+) -> None:
+    """No body, or confirmation false: 400 explaining why; nothing recorded."""
+    customer = await whatsapp_customer(database, keys)
+    _, headers = await new_key(database, "gdpr:erase")
+    url = f"/gdpr/contacts/{customer.contact_id}"
+    for body in (None, {"reason": "customer_request"}, {"confirmation": False, "reason": "x"}):
+        response = client.request("DELETE", url, headers=headers, json=body)
+        assert response.status_code == 400
+        assert "confirmation must be true" in response.json()["detail"]
+    async with database.connection() as conn:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM gdpr_deletions WHERE contact_id = $1", customer.contact_id
+        )
+    assert count == 0
+
+
+async def test_an_erasure_is_recorded_announced_and_reported(
+    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+) -> None:
+    """By Chatwoot identity: 202 pending with a status URL, an ErasureRequested event keyed by
+    the contact; asking again returns the same erasure; the status lists every target."""
+    reference, contact_id = await chatwoot_customer(database, keys)
+    key_id, headers = await new_key(database, "gdpr:erase")
+    request_id = _request_id()
+    response = client.request(
+        "DELETE",
+        f"/gdpr/contacts/chatwoot:{reference}",
+        headers={**headers, "X-Request-ID": request_id},
+        json={"confirmation": True, "reason": "customer_request"},
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    deletion_id = body["deletion_id"]
+    assert body["status"] == "pending"
+    assert body["contact_id"] == contact_id
+    assert body["status_url"] == f"{PUBLIC_URL}/gdpr/deletions/{deletion_id}"
+    ((key, event),) = await contact_events(settings, request_id)
+    assert key == contact_id.encode()
+    assert isinstance(event, ErasureRequested)
+    assert (event.data.deletion_id, event.data.requested_by) == (deletion_id, key_id)
+    again = client.request(
+        "DELETE",
+        f"/gdpr/contacts/{contact_id}",
+        headers=headers,
+        json={"confirmation": True, "reason": "customer_request"},
+    )
+    assert again.status_code == 202
+    assert again.json()["deletion_id"] == deletion_id
+
+    async with database.connection() as conn:
+        await conn.execute(
+            "INSERT INTO gdpr_deletion_targets (deletion_id, target, status, attempts,"
+            " completed_at) VALUES ($1, 'data_key', 'completed', 1, now()),"
+            " ($1, 'chatwoot', 'failed', 2, NULL)",
+            deletion_id,
+        )
+        await conn.execute(
+            "UPDATE gdpr_deletion_targets SET last_error = 'http_503'"
+            " WHERE deletion_id = $1 AND target = 'chatwoot'",
+            deletion_id,
+        )
+    _, reader = await new_key(database, "gdpr:read")
+    status = client.get(f"/gdpr/deletions/{deletion_id}", headers=reader)
+    assert status.status_code == 200
+    report = status.json()
+    assert (report["status"], report["contact_id"], report["reason"]) == (
+        "pending",
+        contact_id,
+        "customer_request",
+    )
+    targets = {t["target"]: t for t in report["targets"]}
+    assert targets["data_key"]["status"] == "completed"
+    assert targets["data_key"]["completed_at"] is not None
+    assert (targets["chatwoot"]["attempts"], targets["chatwoot"]["last_error"]) == (2, "http_503")
+    _, consent_only = await new_key(database, "consent:write")
+    assert client.get(f"/gdpr/deletions/{deletion_id}", headers=consent_only).status_code == 403
+    outcomes = [r["outcome"] for r in await audit_rows(database, key_id)]
+    assert outcomes == ["accepted", "already_pending"]
+
+
+async def test_an_unreachable_log_is_a_503_and_leaves_no_row(
+    api_settings: Settings, database: Database, keys: Pseudonymizer
+) -> None:
+    """Kafka down: the export is refused with 503 and no processing row is left behind."""
+    customer = await whatsapp_customer(database, keys)
+    _, headers = await new_key(database, "gdpr:export")
+    dead = api_settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": "127.0.0.1:9",
+            "switchboard_produce_timeout_seconds": 0.5,
+        }
+    )
+
+    def call() -> int:
+        with TestClient(create_app(build_ingest(dead))) as dead_client:
+            response = dead_client.post(
+                "/gdpr/export", headers=headers, json={"contact": customer.contact_id}
+            )
+            return response.status_code
+
+    assert await asyncio.to_thread(call) == 503
+    async with database.connection() as conn:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM gdpr_exports WHERE contact_id = $1", customer.contact_id
+        )
+    assert count == 0
+
+
+async def test_audit_rows_hold_no_personal_data(database: Database) -> None:
+    """Subjects are contact ids or empty; details hold only our own ids and codes."""
+    async with database.connection() as conn:
+        rows = await conn.fetch("SELECT subject, detail FROM audit_log")
+    assert rows
+    allowed = {
+        "consent_type",
+        "granted",
+        "event_id",
+        "export_id",
+        "deletion_id",
+        "reason",
+        "required_scope",
+        "key_id",
+        "scopes",
+    }
+    for row in rows:
+        assert row["subject"] is None or row["subject"].startswith("ct_")
+        assert set(json.loads(row["detail"])) <= allowed
+
+
+async def test_the_worker_records_identities_so_a_webhook_contact_can_be_addressed(
+    client: TestClient, database: Database, keys: Pseudonymizer, worker: Worker
+) -> None:
+    """A signed WhatsApp message through ingest and the worker: its phone identity is
+    recorded, and the API finds the contact by that phone."""
+    phone = "4930" + "".join(random.choices("0123456789", k=8))  # noqa: S311 - test data
+    body = whatsapp_text_body(wamid=f"wamid.{uuid.uuid4().hex}", phone=phone, text="hello")
+    posted = client.post(
+        "/webhooks/whatsapp", content=body, headers=whatsapp_headers(TEST_SECRET, body)
+    )
+    assert posted.status_code == 200
+    identity = Identity.of("phone", phone).key(keys)
+
+    async def recorded() -> str | None:
+        async with database.connection() as conn:
+            found: str | None = await conn.fetchval(
+                "SELECT contact_id FROM contact_identities WHERE identity_hash = $1", identity
+            )
+        return found
+
+    assert await eventually(recorded, timeout=60) == keys.whatsapp_contact(phone)
+    _, headers = await new_key(database, "consent:write")
+    response = client.post(
+        "/gdpr/consent",
+        headers=headers,
+        json={
+            "contact": f"phone:+{phone}",
+            "consent_type": "communication",
+            "granted": True,
+            "source": "web_form",
+        },
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["contact_id"] == keys.whatsapp_contact(phone)
+
+
+async def test_the_database_refuses_keys_with_unknown_or_no_scopes(database: Database) -> None:
+    """A key row written past the CLI still cannot carry a scope the API does not know."""
+    for scopes in (["gdpr:everything"], []):
+        key = apikeys.generate("direct", ["gdpr:read"])
+        async with database.connection() as conn:
+            with pytest.raises(asyncpg.CheckViolationError):
+                await conn.execute(
+                    "INSERT INTO api_keys (key_id, prefix, secret_hash, name, scopes)"
+                    " VALUES ($1, $2, $3, 'direct', $4)",
+                    key.key_id,
+                    key.prefix,
+                    key.secret_hash,
+                    scopes,
+                )
