@@ -115,8 +115,10 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ingest.app import build_ingest, create_app
+    from ingest.health.routes import build_health
 
-    app = create_app(build_ingest(settings))
+    ingest = build_ingest(settings)
+    app = create_app(ingest, build_health(settings, ingest.log, registry=ingest.metrics.registry))
     uvicorn.run(
         app,
         host=args.host or settings.switchboard_ingest_host,

@@ -46,9 +46,12 @@ def decode_members(raw_members: Sequence[dict[str, Any]]) -> tuple[Member, ...]:
     return tuple(sorted(members, key=lambda m: m.member_id))
 
 
-class _DescribeGroups(  # type: ignore[misc]  # aiokafka is untyped
-    Request[DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2]
-):
+_DescribeGroupsUpToV2 = (
+    DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2
+)
+
+
+class _DescribeGroups(Request[_DescribeGroupsUpToV2]):  # type: ignore[misc]  # aiokafka is untyped
     """DescribeGroups at most v2: aiokafka 0.14 reads v3 answers with the v2 schema (without
     `authorized_operations`) and fails on every broker since Kafka 2.3. v2 has all we read."""
 
