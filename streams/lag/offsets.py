@@ -107,27 +107,33 @@ class LagReader:
         return select_groups(listed, prefix, extra)
 
     async def snapshot(self, groups: Sequence[str]) -> Snapshot:
-        """Members, committed offsets and log ends of these groups, read now."""
+        """Members, committed offsets and log ends of these groups, read now.
+
+        Offsets a group still holds for a deleted topic are left out: that topic has no log
+        end to compare with (and asking for one would only time out).
+        """
         described = await self._describe(groups)
-        committed = {g: await self._committed(g) for g in groups}
-        wanted = {tp for offsets in committed.values() for tp in offsets}
-        for _, members in described.values():
-            wanted |= {TopicPartition(*tp) for m in members for tp in m.assignment}
+        existing = await self._require_consumer().topics()
+        held: dict[str, set[TopicPartition]] = {}
+        committed: dict[str, dict[TopicPartition, int]] = {}
+        for group in groups:
+            offsets = await self._committed(group)
+            committed[group] = {tp: o for tp, o in offsets.items() if tp.topic in existing}
+            assigned = {TopicPartition(*a) for m in described[group][1] for a in m.assignment}
+            held[group] = set(committed[group]) | {tp for tp in assigned if tp.topic in existing}
         now = time.time()
-        ends = await self._require_consumer().end_offsets(sorted(wanted)) if wanted else {}
-        lagging = {
+        wanted = sorted(set().union(*held.values())) if held else []
+        self._track(wanted, replace=True)
+        ends = await self._require_consumer().end_offsets(wanted) if wanted else {}
+        stamps = await self.timestamps(
             (tp, offset)
             for offsets in committed.values()
             for tp, offset in offsets.items()
             if ends.get(tp, 0) > offset
-        }
-        stamps = await self.timestamps(lagging)
+        )
         result = []
         for group in groups:
             state, members = described[group]
-            tps = set(committed[group]) | {
-                TopicPartition(*a) for m in members for a in m.assignment
-            }
             partitions = tuple(
                 PartitionOffsets(
                     tp.topic,
@@ -136,7 +142,7 @@ class LagReader:
                     ends.get(tp, 0),
                     stamps.get((tp, committed[group][tp])) if tp in committed[group] else None,
                 )
-                for tp in sorted(tps)
+                for tp in sorted(held[group])
             )
             result.append(GroupOffsets(group, state, members, partitions))
         return Snapshot(now, tuple(result))
@@ -160,23 +166,34 @@ class LagReader:
                 self._remember(tp, to_fetch[tp], stamp)
         return found
 
+    def _track(self, partitions: Iterable[TopicPartition], *, replace: bool = False) -> None:
+        """Assign the partitions, paused: aiokafka keeps metadata (leaders, needed for log
+        ends) only for assigned topics, and a paused partition fetches nothing by itself."""
+        consumer = self._require_consumer()
+        wanted = set(partitions) if replace else set(partitions) | consumer.assignment()
+        if wanted != consumer.assignment():
+            consumer.assign(sorted(wanted))
+        if wanted:
+            consumer.pause(*wanted)
+
     async def _fetch_first(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, float]:
         consumer = self._require_consumer()
-        consumer.assign(list(offsets))
+        self._track(offsets)
         for tp, offset in offsets.items():
             consumer.seek(tp, offset)
+        consumer.resume(*offsets)
         stamps: dict[TopicPartition, float] = {}
         deadline = time.monotonic() + TIMESTAMP_TIMEOUT_SECONDS
         try:
             while len(stamps) < len(offsets) and time.monotonic() < deadline:
                 remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
-                batch = await consumer.getmany(timeout_ms=min(remaining_ms, 500))
+                batch = await consumer.getmany(*offsets, timeout_ms=min(remaining_ms, 500))
                 for tp, records in batch.items():
                     if records and tp not in stamps:
                         stamps[tp] = records[0].timestamp / 1000
                         consumer.pause(tp)
         finally:
-            consumer.assign([])
+            consumer.pause(*offsets)
         return stamps
 
     def _remember(self, tp: TopicPartition, offset: int, stamp: float) -> None:
