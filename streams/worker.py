@@ -35,6 +35,7 @@ from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.lag.monitor import register_lag_monitor
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
@@ -164,6 +165,8 @@ def build_worker(settings: Settings) -> faust.App:
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]
+    # Lag gauges on their own registry; pass `LagMetrics(registry)` to serve them elsewhere.
+    register_lag_monitor(app, settings)
 
     return app
 

@@ -72,6 +72,7 @@ class LagMonitor:
             raise
         self.metrics.update(report)
         self.latest = report
+        log.debug("lag_sampled", groups=len(report.groups), partitions=len(report.rows()))
         return report
 
     async def sample_quietly(self) -> None:
