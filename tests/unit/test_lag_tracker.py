@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
 from streams.lag.evaluate import Status
 from streams.lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
+from streams.lag.offsets import decode_members, select_groups
 from streams.lag.report import COLUMNS, render_table, report_json
 from streams.lag.tracker import LagTracker
 
@@ -107,3 +110,31 @@ def test_json_report_is_serialisable() -> None:
     assert group["status"] == "STOP"
     assert group["partitions"][0]["lag"] == 100
     assert group["partitions"][0]["lag_seconds"] == 42.0
+
+
+def test_pipeline_groups_are_chosen_by_prefix_plus_named_ones() -> None:
+    """Groups named after the worker group, and any named explicitly; nothing else."""
+    listed = ["sw-worker", "sw-worker-replay-1", "other", "sw"]
+    assert select_groups(listed, "sw-worker", ["other"]) == [
+        "other",
+        "sw-worker",
+        "sw-worker-replay-1",
+    ]
+    assert select_groups(listed, "", []) == []
+
+
+def test_member_assignments_are_decoded() -> None:
+    """The consumer protocol's assignment bytes become (topic, partition) pairs per member."""
+    assignment = ConsumerProtocolMemberAssignment(0, [("in", [2, 0]), ("out", [1])], b"")
+    raw = [
+        {"member_id": "b", "client_id": "c-b", "client_host": "/h", "member_assignment": b""},
+        {
+            "member_id": "a",
+            "client_id": "c-a",
+            "client_host": "/h",
+            "member_assignment": assignment.encode(),
+        },
+    ]
+    first, second = decode_members(raw)
+    assert first == Member("a", "c-a", "/h", (("in", 0), ("in", 2), ("out", 1)))
+    assert second.assignment == ()
