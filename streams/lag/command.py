@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from aiokafka.errors import KafkaError
+
 from streams.lag.offsets import LagReader
 from streams.lag.report import render_table, report_json
 from streams.lag.tracker import LagTracker, Report
@@ -74,6 +76,17 @@ def _printer(as_json: bool, clear: bool) -> Callable[[Report], None]:
 
 def run(
     settings: Settings, *, groups: Sequence[str], watch_seconds: float | None, as_json: bool
+) -> int:
+    try:
+        return _run(settings, groups, watch_seconds, as_json)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        where = settings.kafka_bootstrap_servers
+        print(f"cannot read consumer groups from Kafka at {where}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(
+    settings: Settings, groups: Sequence[str], watch_seconds: float | None, as_json: bool
 ) -> int:
     if watch_seconds is not None:
         show = _printer(as_json, clear=sys.stdout.isatty())
