@@ -39,6 +39,7 @@ from streams.emit import TopicLog
 from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.lag.monitor import register_lag_monitor
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
@@ -166,6 +167,8 @@ def build_worker(settings: Settings) -> faust.App:
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]
+    # Lag gauges on their own registry; pass `LagMetrics(registry)` to serve them elsewhere.
+    register_lag_monitor(app, settings)
 
     return app
 

@@ -137,8 +137,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ingest.app import build_ingest, create_app
+    from ingest.health.routes import build_health
 
-    app = create_app(build_ingest(settings))
+    ingest = build_ingest(settings)
+    app = create_app(
+        ingest,
+        build_health(settings, ingest.log, ingest.database, registry=ingest.metrics.registry),
+    )
     uvicorn.run(
         app,
         host=args.host or settings.switchboard_ingest_host,
@@ -156,6 +161,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     run_worker(settings)
     return 0
+
+
+def _lag(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.lag.command import run
+
+    return run(settings, groups=args.group, watch_seconds=args.watch, as_json=args.json)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,6 +214,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)
     command("worker", _worker, "Run the stream worker.")
+    sub = command("lag", _lag, "Consumer lag per group and partition, in messages and seconds.")
+    sub.add_argument("--group", action="append", default=[], help="only this group (repeatable)")
+    sub.add_argument("--watch", type=float, nargs="?", const=5.0, metavar="SECONDS")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub = command("run", _run, "Run the whole pipeline locally, with a demo conversation.")
     sub.add_argument("--no-demo", action="store_true", help="skip the demo conversation")
     sub.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")

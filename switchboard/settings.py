@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     # Faust keeps table state here (recovered from changelog topics on start).
     switchboard_worker_data_dir: Path = Path(".worker-data")
 
+    # Consumer lag: how often the monitor samples the groups (0: never), and the window
+    # each partition's status is judged over.
+    switchboard_lag_interval_seconds: float = Field(default=15.0, ge=0)
+    switchboard_lag_window_seconds: float = Field(default=300.0, gt=0)
+
     # The local stack (`switchboard stack up`), used when no external Kafka/PostgreSQL is set.
     switchboard_stack_dir: Path = Path(".stack")
     switchboard_stack_kafka_port: int = Field(default=9092, ge=1, le=65535)

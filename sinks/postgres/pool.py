@@ -150,3 +150,13 @@ class LazyDatabase:
         if self._database is not None:
             await self._database.close()
             self._database = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
+        """A usable connection, opening the pool first if need be."""
+        database = await self.get()
+        async with database.connection() as conn:
+            yield conn
+
+    def stats(self) -> dict[str, int]:
+        return self._database.stats() if self._database is not None else {}

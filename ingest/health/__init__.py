@@ -1,0 +1,1 @@
+"""Liveness, readiness and a detailed view of every component ingest depends on."""

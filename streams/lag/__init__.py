@@ -1,0 +1,1 @@
+"""Consumer lag: in messages and in seconds, with a Burrow-style status per partition."""
