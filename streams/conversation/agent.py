@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from schemas.events import Event, MessageReceived
+from schemas.events import Event, MessageReceived, plain
 from streams.conversation.actions import actions_for
 from streams.conversation.state import ConversationState, Converse, after_flow, decide
 from streams.flow.graph import FlowInput, FlowOutcome
@@ -43,7 +43,7 @@ class GraphFlow:
         return await self.flow.run(
             FlowInput(
                 event_id=message.id,
-                text=message.data.personal.text,
+                text=plain(message.data.personal).text,
                 channel=message.data.channel,
                 history=history,
             )

@@ -17,6 +17,7 @@ from schemas.events import (
     ConversationStatusChanged,
     Event,
     MessageReceived,
+    plain,
 )
 
 Owner = Literal["bot", "human"]
@@ -104,7 +105,7 @@ def decide(state: ConversationState, event: Event, now: float) -> tuple[Conversa
         return _status_changed(state, event, now), Record()
     if not isinstance(event, MessageReceived):
         return state, Record()
-    state = state.with_turn("customer", event.data.personal.text)
+    state = state.with_turn("customer", plain(event.data.personal).text)
     if state.owner == "human" and not _desk_hold_expired(state, event, now):
         return state, Silent()
     return state.to_bot(), Converse()
