@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,6 +16,9 @@ from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
+from sinks.postgres.pool import LazyDatabase, pool_config
+from streams.keys.build import build_keyring
+from streams.keys.keyring import KeyRing
 from switchboard.settings import Settings
 
 
@@ -22,8 +26,17 @@ def _bytes(values: tuple[object, ...]) -> tuple[bytes, ...]:
     return tuple(v.get_secret_value().encode() for v in values)  # type: ignore[attr-defined]
 
 
-def build_ingest(settings: Settings, event_log: EventLog | None = None) -> Ingest:
-    """Wire the endpoints' dependencies from Settings; tests pass their own event log."""
+def build_ingest(
+    settings: Settings, event_log: EventLog | None = None, keyring: KeyRing | None = None
+) -> Ingest:
+    """Wire the endpoints' dependencies from Settings; unit tests pass their own event log
+    and key ring (ingest.testing), so that they need no broker and no database."""
+    database = None
+    if keyring is None:
+        # Claims are only for new contacts: a small pool is plenty.
+        config = pool_config(settings)
+        database = LazyDatabase(replace(config, size=min(config.size, 2)))
+        keyring = build_keyring(settings, database.get)
     return Ingest(
         secrets=Secrets(
             chatwoot=_bytes(settings.chatwoot_webhook_secret),
@@ -41,6 +54,8 @@ def build_ingest(settings: Settings, event_log: EventLog | None = None) -> Inges
             settings.switchboard_topic_prefix,
             settings.switchboard_produce_timeout_seconds,
         ),
+        keyring=keyring,
+        database=database,
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=IngestMetrics(),
         max_body_bytes=settings.switchboard_max_body_bytes,
@@ -52,6 +67,7 @@ def create_app(ingest: Ingest) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ingest.log.start()
+        await ingest.keyring.start()
         # Everything allocated so far lives as long as the process: keeping it out of the
         # collector's view cuts full collections from ~46 ms to ~5 ms (bench/ingest.py p99).
         gc.collect()
@@ -59,6 +75,9 @@ def create_app(ingest: Ingest) -> FastAPI:
         try:
             yield
         finally:
+            await ingest.keyring.stop()
+            if ingest.database is not None:
+                await ingest.database.close()
             await ingest.log.stop()
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)

@@ -26,7 +26,7 @@ from schemas.events import decode
 from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
-from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
@@ -40,17 +40,6 @@ from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-def pool_config(settings: Settings) -> PoolConfig:
-    return PoolConfig(
-        dsn=settings.database_url.get_secret_value(),
-        size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        acquire_timeout=settings.database_pool_timeout_seconds,
-        recycle_seconds=settings.database_pool_recycle_seconds,
-        statement_timeout_seconds=settings.database_statement_timeout_seconds,
-    )
 
 
 async def connect_database(config: PoolConfig) -> Database:

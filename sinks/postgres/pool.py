@@ -8,6 +8,7 @@ instead of being handed out.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from typing import Any
 import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
+
+from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +40,17 @@ class PoolConfig:
     acquire_timeout: float = 30.0
     recycle_seconds: float = 3600.0
     statement_timeout_seconds: float = 30.0
+
+
+def pool_config(settings: Settings) -> PoolConfig:
+    return PoolConfig(
+        dsn=settings.database_url.get_secret_value(),
+        size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        acquire_timeout=settings.database_pool_timeout_seconds,
+        recycle_seconds=settings.database_pool_recycle_seconds,
+        statement_timeout_seconds=settings.database_statement_timeout_seconds,
+    )
 
 
 class Database:
@@ -101,3 +115,26 @@ class Database:
             "in_use": self.pool.get_size() - self.pool.get_idle_size(),
             "max": self.pool.get_max_size(),
         }
+
+
+class LazyDatabase:
+    """A pool opened on first use, and tried again on the next use if that failed: for a
+    process that must serve while PostgreSQL is away (ingest answers 503 meanwhile)."""
+
+    def __init__(self, config: PoolConfig, connect_timeout: float = 5.0) -> None:
+        self._config = config
+        self._connect_timeout = connect_timeout
+        self._database: Database | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Database:
+        async with self._lock:
+            if self._database is None:
+                async with asyncio.timeout(self._connect_timeout):
+                    self._database = await Database.connect(self._config)
+            return self._database
+
+    async def close(self) -> None:
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
