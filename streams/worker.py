@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator
 import faust
 import structlog
 from faust.types import EventT, StreamT
-from pydantic import ValidationError
 
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
-from schemas.events import decode
+from schemas.events import Event
 from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
@@ -35,6 +34,9 @@ from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.keys.build import build_keyring
+from streams.keys.keyring import KeyRing
+from streams.reading import read_event
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
@@ -76,16 +78,41 @@ class SharedDatabase:
             self._database = None
 
 
+class SharedKeyRing:
+    """One key ring per process, started (topics read to their end) by the first agent."""
+
+    def __init__(self, settings: Settings, database: SharedDatabase) -> None:
+        self._keyring = build_keyring(settings, database.get)
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> KeyRing:
+        async with self._lock:
+            if not self._started:
+                await self._keyring.start()
+                self._started = True
+            return self._keyring
+
+    def unstarted(self) -> KeyRing:
+        """For the topic log, which seals only once an agent (that started it) runs."""
+        return self._keyring
+
+    async def close(self) -> None:
+        if self._started:
+            await self._keyring.stop()
+            self._started = False
+
+
 async def _decoded(
-    stream: StreamT[bytes], dead_letters: DeadLetters
-) -> AsyncIterator[tuple[EventT[bytes], object]]:
-    """Events one by one, acknowledged by the caller; undecodable ones are dead-lettered."""
+    stream: StreamT[bytes], keyring: KeyRing, dead_letters: DeadLetters
+) -> AsyncIterator[tuple[EventT[bytes], Event]]:
+    """Events one by one, opened, acknowledged after the caller's work on them: those of
+    forgotten contacts are skipped, records that cannot be read are dead-lettered."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
     async for record in manual.events():
-        try:
-            yield record, decode(record.value)
-        except ValidationError:
-            await dead_letters.send(record, "undecodable")
+        event = await read_event(record, keyring, dead_letters)
+        if event is not None:
+            yield record, event
         await manual.ack(record)
 
 
@@ -103,14 +130,18 @@ def build_worker(settings: Settings) -> faust.App:
     dead_letters = DeadLetters(
         app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw")
     )
-    action_log = TopicLog(app, prefix)
+    database = SharedDatabase(pool_config(settings))
+    keys = SharedKeyRing(settings, database)
+    # Everything the worker writes is sealed with the contact's key first.
+    action_log = TopicLog(app, prefix, keys.unstarted())
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
-    database = SharedDatabase(pool_config(settings))
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
-        agent = StorageAgent(ConversationStore(await database.get()), dead_letters)
+        agent = StorageAgent(
+            ConversationStore(await database.get()), await keys.get(), dead_letters
+        )
         # Record by record, acknowledged by us after it is stored. (Faust's take() batching
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
@@ -121,6 +152,7 @@ def build_worker(settings: Settings) -> faust.App:
     @app.agent(inbound, name="converse")
     async def converse(stream: StreamT[bytes]) -> None:
         db = await database.get()
+        keyring = await keys.get()
         flow = Flow(
             PostgresRetriever(db),
             build_chat_model(settings),
@@ -129,25 +161,27 @@ def build_worker(settings: Settings) -> faust.App:
             min_score=settings.switchboard_kb_min_score,
         )
         conversations = Conversations(state_table, GraphFlow(flow), action_log)
-        async for _, event in _decoded(stream, dead_letters):
+        async for _, event in _decoded(stream, keyring, dead_letters):
             await until_done(
-                lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023
+                lambda: conversations.handle(event),  # noqa: B023
                 "converse",
             )
 
     @app.agent(actions, name="deliver")
     async def deliver(stream: StreamT[bytes]) -> None:
         db = await database.get()
+        keyring = await keys.get()
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
             deliveries = Deliveries(sender, action_log, dead_letters)
-            async for record, event in _decoded(stream, dead_letters):
+            async for record, event in _decoded(stream, keyring, dead_letters):
                 await until_done(
-                    lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
+                    lambda: deliveries.handle(event, record),  # noqa: B023
                     "deliver",
                 )
 
     async def close_database(app: faust.App, **_: object) -> None:
+        await keys.close()
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]

@@ -38,7 +38,11 @@ class KafkaKeyLog:
         self._partitions: list[TopicPartition] = []
         self._producer: AIOKafkaProducer | None = None
         self._producer_lock = asyncio.Lock()
-        self._loaded = asyncio.Event()
+        # Where reading stands per partition, kept across reconnects so that a new consumer
+        # resumes there instead of re-reading (and briefly resurrecting shredded keys).
+        self._next: dict[TopicPartition, int] = {}
+        self._connected = asyncio.Event()
+        self._read_once = False
         self._progress = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -72,22 +76,27 @@ class KafkaKeyLog:
     def erasure(self, contact_id: str) -> Erasure | None:
         return self._erasures.get(contact_id)
 
+    async def ready(self) -> None:
+        if not self._read_once:
+            await self.catch_up()
+
     async def catch_up(self) -> None:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._loaded.wait()
+                await self._connected.wait()
                 await self._reach(await self._end_offsets())
         except _UNREACHABLE as exc:
             raise KeyUnavailableError(f"data keys: {type(exc).__name__}") from exc
+        self._read_once = True
 
     async def _end_offsets(self) -> dict[TopicPartition, int]:
-        assert self._consumer is not None  # noqa: S101 - set before _loaded
+        assert self._consumer is not None  # noqa: S101 - set before _connected
         ends: dict[TopicPartition, int] = await self._consumer.end_offsets(self._partitions)
         return ends
 
     async def _reach(self, ends: dict[TopicPartition, int]) -> None:
         consumer = self._consumer
-        assert consumer is not None  # noqa: S101 - set before _loaded
+        assert consumer is not None  # noqa: S101 - set before _connected
         while True:
             self._progress.clear()
             positions = [await consumer.position(tp) for tp in ends]
@@ -126,19 +135,23 @@ class KafkaKeyLog:
             if not partitions:
                 raise KafkaError(f"topic {self._keys_topic} not found")
             consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            self._keys.clear()
-            self._erasures.clear()
+            for tp in partitions:
+                if tp in self._next:
+                    consumer.seek(tp, self._next[tp])
+                else:
+                    await consumer.seek_to_beginning(tp)
             self._consumer, self._partitions = consumer, partitions
-            self._loaded.set()
+            self._connected.set()
             while True:
-                batch = await consumer.getmany(timeout_ms=1000)
+                batch = await consumer.getmany(timeout_ms=500)
                 for tp, records in batch.items():
                     for record in records:
                         self._apply(tp.topic, record.key, record.value)
+                    if records:
+                        self._next[tp] = records[-1].offset + 1
                 self._progress.set()
         finally:
-            self._loaded.clear()
+            self._connected.clear()
             self._consumer = None
             await consumer.stop()
 

@@ -188,6 +188,7 @@ class KeyRing:
         contact_id = contact_of(event)
         if contact_id is None:
             return event
+        await self.log.ready()
         if is_erased(event, self.erased_at(contact_id)):
             return None
         personal = getattr(event.data, "personal", None)

@@ -47,6 +47,11 @@ class KeyLog(Protocol):
 
     def erasure(self, contact_id: str) -> Erasure | None: ...
 
+    async def ready(self) -> None:
+        """Return once both topics were read to their end at least once (at start), or raise
+        KeyUnavailableError: before that, a missing erasure proves nothing."""
+        ...
+
     async def catch_up(self) -> None:
         """Return once everything written before the call has been read, or raise
         KeyUnavailableError."""
@@ -86,6 +91,9 @@ class InMemoryKeyLog:
 
     def erasure(self, contact_id: str) -> Erasure | None:
         return self.erasures.get(contact_id)
+
+    async def ready(self) -> None:
+        self._check()
 
     async def catch_up(self) -> None:
         self._check()
