@@ -126,11 +126,12 @@ class KafkaKeyLog:
         )
         await consumer.start()
         try:
-            await consumer.topics()  # fills the metadata partitions_for_topic reads
+            # The consumer's own metadata only covers subscribed topics; we assign instead.
+            cluster = await consumer._client.fetch_all_metadata()
             partitions = [
                 TopicPartition(topic, p)
                 for topic in (self._keys_topic, self._erasures_topic)
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
+                for p in sorted(cluster.partitions_for_topic(topic) or ())
             ]
             if not partitions:
                 raise KafkaError(f"topic {self._keys_topic} not found")

@@ -75,6 +75,7 @@ class InMemoryKeyLog:
         self.erasures: dict[str, Erasure] = {}
         self.published: list[tuple[str, WrappedKey | None]] = []
         self.available = True
+        self.writable = True  # False: reads work, publishing fails (a produce timing out)
 
     def _check(self) -> None:
         if not self.available:
@@ -100,6 +101,8 @@ class InMemoryKeyLog:
 
     async def publish(self, contact_id: str, wrapped: WrappedKey) -> None:
         self._check()
+        if not self.writable:
+            raise KeyUnavailableError("data keys: produce timed out")
         self.keys[contact_id] = wrapped
         self.published.append((contact_id, wrapped))
 
