@@ -27,7 +27,7 @@ from schemas.events import Event, Personal, Sealed, SealedPersonal
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
-_PERSONAL_AAD = b"switchboard/personal/v1"
+_AAD = b"switchboard/sealed/v1"
 _WRAP_AAD = b"switchboard/data-key/v1"
 _MASTER_INFO = b"switchboard master key v1"
 _MASTER_ID_INFO = b"switchboard master key id v1"
@@ -78,31 +78,37 @@ def _aad(prefix: bytes, *parts: str) -> bytes:
 # --- personal data ------------------------------------------------------------------
 
 
-def seal_personal(key: DataKey, contact_id: str, personal: Personal) -> SealedPersonal:
+def seal_bytes(key: DataKey, contact_id: str, purpose: str, plaintext: bytes) -> Sealed:
+    """Seal any bytes of a contact; ``purpose`` (e.g. "personal", "turns") is bound in too, so
+    a value sealed for one use never opens as another."""
     nonce = os.urandom(NONCE_BYTES)
-    plaintext = personal.model_dump_json(exclude_defaults=True).encode()
-    ciphertext = AESGCM(key.secret).encrypt(
-        nonce, plaintext, _aad(_PERSONAL_AAD, contact_id, key.key_id)
-    )
-    return SealedPersonal(
-        sealed=Sealed(key_id=key.key_id, nonce=_b64(nonce), ciphertext=_b64(ciphertext))
-    )
+    aad = _aad(_AAD, purpose, contact_id, key.key_id)
+    ciphertext = AESGCM(key.secret).encrypt(nonce, plaintext, aad)
+    return Sealed(key_id=key.key_id, nonce=_b64(nonce), ciphertext=_b64(ciphertext))
 
 
-def open_personal(key: DataKey, contact_id: str, sealed: SealedPersonal) -> Personal:
-    """The plaintext, or SealError if the blob was altered, moved or sealed with another key."""
-    box = sealed.sealed
+def open_bytes(key: DataKey, contact_id: str, purpose: str, box: Sealed) -> bytes:
+    """The plaintext, or SealError if the box was altered, moved or sealed with another key."""
     if box.key_id != key.key_id:
         raise SealError("sealed with another data key")
     nonce = _unb64(box.nonce, "nonce")
     if len(nonce) != NONCE_BYTES:
         raise SealError("nonce has the wrong length")
+    aad = _aad(_AAD, purpose, contact_id, box.key_id)
     try:
-        plaintext = AESGCM(key.secret).decrypt(
-            nonce, _unb64(box.ciphertext, "ciphertext"), _aad(_PERSONAL_AAD, contact_id, box.key_id)
-        )
+        return AESGCM(key.secret).decrypt(nonce, _unb64(box.ciphertext, "ciphertext"), aad)
     except InvalidTag as exc:
-        raise SealError("personal data does not open: altered, or not this contact's") from exc
+        raise SealError(f"{purpose} does not open: altered, or not this contact's") from exc
+
+
+def seal_personal(key: DataKey, contact_id: str, personal: Personal) -> SealedPersonal:
+    plaintext = personal.model_dump_json(exclude_defaults=True).encode()
+    return SealedPersonal(sealed=seal_bytes(key, contact_id, "personal", plaintext))
+
+
+def open_personal(key: DataKey, contact_id: str, sealed: SealedPersonal) -> Personal:
+    """The plaintext, or SealError if the blob was altered, moved or sealed with another key."""
+    plaintext = open_bytes(key, contact_id, "personal", sealed.sealed)
     try:
         return Personal.model_validate_json(plaintext)
     except ValidationError as exc:  # authentic but not a Personal: a bug, not an attack

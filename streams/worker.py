@@ -29,6 +29,7 @@ from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
+from streams.conversation.stored import SealedStates
 from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
 from streams.emit import TopicLog
@@ -160,7 +161,9 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        conversations = Conversations(state_table, GraphFlow(flow), action_log)
+        conversations = Conversations(
+            state_table, GraphFlow(flow), action_log, states=SealedStates(keyring)
+        )
         async for _, event in _decoded(stream, keyring, dead_letters):
             await until_done(
                 lambda: conversations.handle(event),  # noqa: B023

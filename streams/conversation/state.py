@@ -42,6 +42,8 @@ class Turn(_Frozen):
 
 
 class ConversationState(_Frozen):
+    # Whose conversation it is: the turns are sealed with this contact's key when stored.
+    contact_id: str | None = None
     owner: Owner = "bot"
     status: str | None = None
     human_since: float | None = None
@@ -106,6 +108,8 @@ def decide(state: ConversationState, event: Event, now: float) -> tuple[Conversa
     if not isinstance(event, MessageReceived):
         return state, Record()
     state = state.with_turn("customer", plain(event.data.personal).text)
+    if state.contact_id != event.data.contact_id:
+        state = state.model_copy(update={"contact_id": event.data.contact_id})
     if state.owner == "human" and not _desk_hold_expired(state, event, now):
         return state, Silent()
     return state.to_bot(), Converse()

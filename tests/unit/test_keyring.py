@@ -4,6 +4,7 @@ erasures and redaction."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from schemas.events import (
     plain,
 )
 from schemas.sealing import MasterKeys, SealError
+from streams.conversation.state import ConversationState
+from streams.conversation.stored import SealedStates
 from streams.keys.claims import InMemoryClaims
 from streams.keys.errors import KeyUnavailableError
 from streams.keys.keyring import KeyRing
@@ -223,3 +226,19 @@ async def test_rewrap_moves_a_key_to_the_current_master() -> None:
     assert await rotated.rewrap("ct_1")
     assert not await rotated.rewrap("ct_1")
     assert KeyRing(log, claims, MasterKeys([b"new master"])).cached_key("ct_1") == key
+
+
+async def test_conversation_turns_are_stored_sealed_and_lost_with_the_key() -> None:
+    """The state table holds the turns sealed; after forget() they load as none."""
+    log, claims = InMemoryKeyLog(), InMemoryClaims()
+    ring = _ring(log, claims, "a")
+    states = SealedStates(ring)
+    state = ConversationState(contact_id="ct_1").with_turn("customer", "marker-turn")
+    stored = await states.dump(state)
+    assert "marker-turn" not in json.dumps(stored)
+    assert "turns" not in stored
+    assert await states.load(stored) == state
+    await ring.forget("ct_1")
+    forgotten = await SealedStates(_ring(log, claims, "b")).load(stored)
+    assert forgotten.turns == ()
+    assert forgotten.contact_id == "ct_1"
