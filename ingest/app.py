@@ -35,7 +35,7 @@ def build_ingest(
     if keyring is None:
         # Claims are only for new contacts: a small pool is plenty.
         config = pool_config(settings)
-        database = LazyDatabase(replace(config, size=min(config.size, 2)))
+        database = LazyDatabase(replace(config, size=min(config.size, 2), max_overflow=0))
         keyring = build_keyring(settings, database.get)
     return Ingest(
         secrets=Secrets(

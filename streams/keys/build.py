@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from schemas.catalogue import DATA_KEYS
 from schemas.sealing import MasterKeys
 from sinks.postgres.pool import Database
 from streams.keys.claims import PostgresClaims
@@ -26,7 +27,7 @@ def build_keyring(
             settings.switchboard_topic_prefix,
             settings.switchboard_produce_timeout_seconds,
         ),
-        PostgresClaims(database),
+        PostgresClaims(database, DATA_KEYS.full_name(settings.switchboard_topic_prefix)),
         master_keys(settings),
         wait_seconds=wait_seconds,
     )

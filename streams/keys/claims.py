@@ -44,20 +44,22 @@ class Claims(Protocol):
         ...
 
 
+# $1 is always the data-keys topic the claim is for (migrations/0007_sealing.sql).
 _CLAIM = """
-INSERT INTO data_key_claims (contact_id, key_id, claimed_by) VALUES ($1, $2, $3)
-ON CONFLICT (contact_id) DO NOTHING RETURNING key_id
+INSERT INTO data_key_claims (topic, contact_id, key_id, claimed_by) VALUES ($1, $2, $3, $4)
+ON CONFLICT (topic, contact_id) DO NOTHING RETURNING key_id
 """
 _CURRENT = """
 SELECT key_id, claimed_by, EXTRACT(EPOCH FROM now() - claimed_at)::float8 AS age
-FROM data_key_claims WHERE contact_id = $1
+FROM data_key_claims WHERE topic = $1 AND contact_id = $2
 """
 _TAKE_OVER = """
-UPDATE data_key_claims SET key_id = $3, claimed_by = $4, claimed_at = now()
-WHERE contact_id = $1 AND key_id = $2 AND claimed_at <= now() - make_interval(secs => $5)
+UPDATE data_key_claims SET key_id = $4, claimed_by = $5, claimed_at = now()
+WHERE topic = $1 AND contact_id = $2 AND key_id = $3
+  AND claimed_at <= now() - make_interval(secs => $6)
 RETURNING key_id
 """
-_RELEASE = "DELETE FROM data_key_claims WHERE contact_id = $1"
+_RELEASE = "DELETE FROM data_key_claims WHERE topic = $1 AND contact_id = $2"
 
 _UNREACHABLE = (
     asyncpg.PostgresError,
@@ -71,14 +73,15 @@ _UNREACHABLE = (
 class PostgresClaims:
     """Claims in PostgreSQL; any database failure is a KeyUnavailableError (retry later)."""
 
-    def __init__(self, database: Callable[[], Awaitable[Database]]) -> None:
+    def __init__(self, database: Callable[[], Awaitable[Database]], topic: str) -> None:
         self._database = database
+        self._topic = topic
 
     async def _fetchrow(self, query: str, *args: object) -> asyncpg.Record | None:
         try:
             database = await self._database()
             async with database.connection() as conn:
-                return await conn.fetchrow(query, *args)
+                return await conn.fetchrow(query, self._topic, *args)
         except _UNREACHABLE as exc:
             raise KeyUnavailableError(f"data key claims: {type(exc).__name__}") from exc
 

@@ -27,8 +27,15 @@ _UNREACHABLE = (KafkaError, OSError, TimeoutError)
 
 
 class KafkaKeyLog:
-    def __init__(self, bootstrap_servers: str, topic_prefix: str, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic_prefix: str,
+        timeout_seconds: float,
+        start_timeout_seconds: float = 15.0,
+    ) -> None:
         self._bootstrap = bootstrap_servers
+        self._start_timeout = start_timeout_seconds
         self._keys_topic = DATA_KEYS.full_name(topic_prefix)
         self._erasures_topic = ERASURES.full_name(topic_prefix)
         self._timeout = timeout_seconds
@@ -55,10 +62,16 @@ class KafkaKeyLog:
         then every lookup that misses raises KeyUnavailableError.
         """
         self._task = asyncio.create_task(self._follow(), name="key-log")
-        try:
-            await self.catch_up()
-        except KeyUnavailableError:
-            log.warning("data_keys_not_loaded_at_start", topic=self._keys_topic)
+        # Longer than a lookup may wait: freshly created topics take seconds to get leaders.
+        deadline = asyncio.get_running_loop().time() + self._start_timeout
+        while True:
+            try:
+                await self.catch_up()
+            except KeyUnavailableError:
+                if asyncio.get_running_loop().time() < deadline:
+                    continue
+                log.warning("data_keys_not_loaded_at_start", topic=self._keys_topic)
+            return
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -114,7 +127,7 @@ class KafkaKeyLog:
             except Exception as exc:
                 attempt += 1
                 log.warning("data_keys_reader_restarts", error=type(exc).__name__, attempt=attempt)
-                await asyncio.sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
+                await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
 
     async def _read_forever(self) -> None:
         consumer = AIOKafkaConsumer(

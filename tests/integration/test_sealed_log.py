@@ -158,8 +158,9 @@ async def test_two_key_rings_racing_for_a_new_contact_make_one_key(
         ghost = f"ct_ghost{uuid.uuid4().hex}"
         async with database.connection() as conn:
             await conn.execute(
-                "INSERT INTO data_key_claims (contact_id, key_id, claimed_by, claimed_at)"
-                " VALUES ($1, 'dk_never_published', 'crashed', now() - interval '1 hour')",
+                "INSERT INTO data_key_claims (topic, contact_id, key_id, claimed_by, claimed_at)"
+                " VALUES ($1, $2, 'dk_never_published', 'crashed', now() - interval '1 hour')",
+                DATA_KEYS.full_name(settings.switchboard_topic_prefix),
                 ghost,
             )
         taken = await asyncio.gather(a.key_for(ghost), b.key_for(ghost))
