@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ingest.metrics import IngestMetrics
 from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
+from ingest.sealing import SealingEventLog
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import LazyDatabase, pool_config
@@ -48,11 +49,14 @@ def build_ingest(
         ),
         providers=frozenset(settings.switchboard_providers),
         keys=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
-        log=event_log
-        or KafkaEventLog(
-            settings.kafka_bootstrap_servers,
-            settings.switchboard_topic_prefix,
-            settings.switchboard_produce_timeout_seconds,
+        log=SealingEventLog(
+            event_log
+            or KafkaEventLog(
+                settings.kafka_bootstrap_servers,
+                settings.switchboard_topic_prefix,
+                settings.switchboard_produce_timeout_seconds,
+            ),
+            keyring,
         ),
         keyring=keyring,
         database=database,

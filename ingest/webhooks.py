@@ -12,38 +12,27 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic_core import PydanticSerializationError
 
 from ingest.body import check_declared, parse_json, read_limited
-from ingest.errors import (
-    BadSignature,
-    KeysUnavailable,
-    Malformed,
-    NotConfigured,
-    RateLimited,
-    Refused,
-)
+from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
 from ingest.normalise import whatsapp as whatsapp_payloads
 from ingest.normalise.result import Normalised
-from ingest.producer import RETRY_AFTER_SECONDS, EventLog
+from ingest.producer import EventLog
 from ingest.ratelimit import Network, RateLimiter, client_address, retry_after_header
 from ingest.signatures import SignatureError
 from ingest.signatures import chatwoot as chatwoot_signature
 from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
-from schemas.events import Event
 from schemas.keys import Pseudonymizer
-from schemas.sealing import SealError
 from sinks.postgres.pool import LazyDatabase
-from streams.keys.errors import KeyUnavailableError
 from streams.keys.keyring import KeyRing
 
 log = structlog.get_logger(__name__)
@@ -69,7 +58,7 @@ class Ingest:
     secrets: Secrets
     providers: frozenset[str]
     keys: Pseudonymizer
-    log: EventLog
+    log: EventLog  # seals before it writes: a SealingEventLog
     keyring: KeyRing
     limiter: RateLimiter
     metrics: IngestMetrics
@@ -152,28 +141,14 @@ async def _accept(
         detail = {"status": "ignored", "detail": "payload shape not recognised"}
         return "unrecognised", JSONResponse(detail, status_code=202)
     if result.events:
-        sealed = await _sealed(ingest, result.events)
+        # ingest.log seals every event before it is written (ingest/sealing.py).
         with ingest.metrics.produce_seconds.time():
-            await ingest.log.append(sealed)
+            await ingest.log.append(result.events)
         for event in result.events:
             ingest.metrics.events.labels(provider.name, event.type).inc()
     outcome = "accepted" if result.events else "ignored"
     summary = {"status": outcome, "events": len(result.events), "ignored": len(result.ignored)}
     return outcome, JSONResponse(summary)
-
-
-async def _sealed(ingest: Ingest, events: Sequence[Event]) -> list[Event]:
-    """Every event with its personal data sealed, or a 503 before anything is written."""
-    try:
-        return [await ingest.keyring.seal(event) for event in events]
-    except PydanticSerializationError as exc:
-        raise Malformed("the payload holds values that cannot be represented") from exc
-    except (KeyUnavailableError, SealError) as exc:
-        log.warning("sealing_unavailable", error=type(exc).__name__, events=len(events))
-        raise KeysUnavailable(
-            "personal data cannot be sealed right now; retry later",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-        ) from exc
 
 
 # --- providers ---------------------------------------------------------------------
