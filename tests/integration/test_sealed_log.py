@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -257,3 +258,21 @@ async def test_the_worker_skips_events_of_an_erased_contact(
     assert await eventually(lambda: _message_rows(database_url, f"wa:{after_id}")), worker.log()
     assert await _message_rows(database_url, f"wa:{before_id}") == []
     assert "erased_contact_skipped" in worker.log()
+
+
+async def test_a_new_contact_gets_503_while_postgresql_is_unreachable(settings: Settings) -> None:
+    """No database for the key claim: the webhook is answered 503 with Retry-After, and no
+    event of that request reaches the topic."""
+    away = settings.model_copy(
+        update={"database_url": SecretStr("postgresql://postgres@127.0.0.1:1/none")}
+    )
+    wamid = f"wamid.nodb-{uuid.uuid4().hex}"
+    body = whatsapp_text_body(wamid=wamid, phone=f"1555{uuid.uuid4().int % 10**7:07d}", text="hi")
+    with TestClient(create_app(build_ingest(away))) as client:
+        response = client.post(
+            "/webhooks/whatsapp", content=body, headers=whatsapp_headers(TEST_SECRET, body)
+        )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    inbound = await _records(settings, [INBOUND.full_name(settings.switchboard_topic_prefix)])
+    assert not [r for r in inbound if wamid.encode() in (r.value or b"")]
