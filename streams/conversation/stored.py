@@ -55,8 +55,8 @@ class SealedStates:
         return ConversationState.model_validate({**fields, "turns": turns})
 
     async def _open(self, contact_id: str, box: Sealed) -> tuple[Turn, ...]:
-        key = await self.keyring.key_of(contact_id)
-        if key is None or key.key_id != box.key_id:
+        key = await self.keyring.key_sealed_with(contact_id, box.key_id)
+        if key is None:
             return ()  # forgotten: the turns are gone with the key
         try:
             raw = open_bytes(key, contact_id, _PURPOSE, box)

@@ -99,6 +99,16 @@ class KeyRing:
             key = self.cached_key(contact_id)
         return key
 
+    async def key_sealed_with(self, contact_id: str, key_id: str) -> DataKey | None:
+        """The key a value was sealed with, if it is still the contact's key. A cached key
+        with another id may be stale (the contact was forgotten and came back with a new
+        key), so a mismatch, like a miss, reads the topic to its end before giving up."""
+        key = self.cached_key(contact_id)
+        if key is None or key.key_id != key_id:
+            await self.log.catch_up()
+            key = self.cached_key(contact_id)
+        return key if key is not None and key.key_id == key_id else None
+
     async def key_for(self, contact_id: str) -> DataKey:
         """The contact's key, made (by exactly one owner) if it has none."""
         key = self.cached_key(contact_id)
@@ -194,4 +204,4 @@ class KeyRing:
         personal = getattr(event.data, "personal", None)
         if not isinstance(personal, SealedPersonal):
             return event
-        return open_event(event, await self.key_of(contact_id))
+        return open_event(event, await self.key_sealed_with(contact_id, personal.sealed.key_id))

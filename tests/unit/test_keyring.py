@@ -242,3 +242,24 @@ async def test_conversation_turns_are_stored_sealed_and_lost_with_the_key() -> N
     forgotten = await SealedStates(_ring(log, claims, "b")).load(stored)
     assert forgotten.turns == ()
     assert forgotten.contact_id == "ct_1"
+
+
+async def test_a_stale_cached_key_is_refreshed_before_redacting() -> None:
+    """A reader holding a contact's old key reads the topic again when a value names a newer
+    key (the contact came back after being forgotten), and opens it."""
+    log, claims = InMemoryKeyLog(), InMemoryClaims()
+    reader = _ring(log, claims, "reader")
+    old = await reader.key_for("ct_1")
+    stale = log.keys["ct_1"]
+    await reader.forget("ct_1")
+    writer = _ring(log, claims, "writer")
+    sealed = await writer.seal(_message(text="new era"))
+    current = log.keys["ct_1"]
+    log.keys["ct_1"] = stale  # the reader has not read the tombstone and new key yet
+
+    async def catch_up() -> None:
+        log.keys["ct_1"] = current
+
+    log.catch_up = catch_up  # type: ignore[method-assign]
+    assert reader.cached_key("ct_1") == old
+    assert _personal(await reader.open(sealed)).text == "new era"
