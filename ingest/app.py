@@ -31,7 +31,7 @@ def build_ingest(
     settings: Settings, event_log: EventLog | None = None, keyring: KeyRing | None = None
 ) -> Ingest:
     """Wire the endpoints' dependencies from Settings; unit tests pass their own event log
-    and key ring (ingest.testing), so that they need no broker and no database."""
+    (ingest.testing) and key ring (streams.keys.testing), so they need no broker or database."""
     database = None
     if keyring is None:
         # Claims are only for new contacts: a small pool is plenty.
