@@ -66,6 +66,7 @@ from bench.processes import HOST, die_with_parent, free_port, stop
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
+from migrations.runner import migrate
 from schemas.keys import Pseudonymizer
 from streams import topics
 from switchboard.cli import load_settings
@@ -81,6 +82,7 @@ P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.5
 WARM_CAP_RATE = 20_000  # requests pre-built per warm-up second: more than 2 cores serve
 RAW_POOL = 2000  # distinct encoded events the raw producer cycles through
+CONTACTS = 1000  # distinct customers: each gets its data key once, before timing
 DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -162,6 +164,8 @@ def start_servers(
     python = Path(sys.executable)
     env = os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        # Ingest claims new contacts' data keys there.
+        "DATABASE_URL": settings.database_url.get_secret_value(),
         "SWITCHBOARD_TOPIC_PREFIX": prefix,
         "WHATSAPP_APP_SECRET": SECRET,
         "RATE_LIMIT_PER_MINUTE": str(10**9),
@@ -212,7 +216,7 @@ class Messages:
         for n in itertools.islice(self._numbers, count):
             body = whatsapp_text_body(
                 wamid=f"wamid.bench-{self._tag}-{n}",
-                phone=f"1555{n % 1000:07d}",  # a thousand customers, spread over partitions
+                phone=f"1555{n % CONTACTS:07d}",  # customers spread over partitions
                 text=f"Hello, where is my order {n}?",
             )
             signed.append((body, whatsapp_headers(SECRET, body)))
@@ -471,6 +475,21 @@ async def preflight(session: aiohttp.ClientSession, servers: Sequence[Server]) -
             raise BenchError(f"{server.name} answered {response.status} {answer[:200]}")
 
 
+async def make_keys(session: aiohttp.ClientSession, server: Server, messages: Messages) -> None:
+    """One message from each customer before timing: each gets its data key once (a claim in
+    PostgreSQL and a record on data-keys.v1), as a running desk's known customers have."""
+    pending = messages.take(CONTACTS)
+
+    async def sender() -> None:
+        while pending:
+            body, headers = pending.pop()
+            async with session.post(server.url + WEBHOOK, data=body, headers=headers) as answer:
+                if answer.status != 200:
+                    raise BenchError(f"{server.name} answered {answer.status} making keys")
+
+    await asyncio.gather(*(sender() for _ in range(8)))
+
+
 async def measure(
     settings: Settings, prefix: str, plan: Plan, servers: Sequence[Server]
 ) -> list[Run]:
@@ -479,10 +498,13 @@ async def measure(
         await topics.apply(bootstrap, prefix, settings.switchboard_kafka_replication_factor)
     except KafkaError as exc:
         raise BenchError(f"Kafka at {bootstrap}: {exc}; is `switchboard stack up` done?") from exc
-    async with http_session(4) as session:
+    await migrate(settings.database_url.get_secret_value())  # the data-key claims table
+    messages = Messages()
+    async with http_session(8) as session:
         for server in servers:
             await wait_ready(session, server)
         await preflight(session, servers)
+        await make_keys(session, servers[1], messages)
     producer = AIOKafkaProducer(  # as ingest.producer.KafkaEventLog configures its own
         bootstrap_servers=bootstrap,
         acks="all",
@@ -492,7 +514,6 @@ async def measure(
     )
     await producer.start()
     try:
-        messages = Messages()
         keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
         raw = kafka_call(producer, encoded_events(messages.take(RAW_POOL), prefix, keys))
         return await phases(Rig(plan, messages, raw, kafka_pid(settings)), servers)

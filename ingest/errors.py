@@ -48,3 +48,11 @@ class LogUnavailable(Refused):
 
     status_code = 503
     outcome = "broker_unavailable"
+
+
+class KeysUnavailable(Refused):
+    """A new contact's data key could not be made or read now (PostgreSQL or Kafka away):
+    nothing was written; the sender retries."""
+
+    status_code = 503
+    outcome = "keys_unavailable"

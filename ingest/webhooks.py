@@ -34,6 +34,7 @@ from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import LazyDatabase
+from streams.keys.keyring import KeyRing
 
 log = structlog.get_logger(__name__)
 
@@ -58,13 +59,15 @@ class Ingest:
     secrets: Secrets
     providers: frozenset[str]
     keys: Pseudonymizer
-    log: EventLog
+    log: EventLog  # seals before it writes: a SealingEventLog
+    keyring: KeyRing
     limiter: RateLimiter
     metrics: IngestMetrics
     max_body_bytes: int
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
-    # PostgreSQL, for the compliance API only: webhooks never wait on it.
+    # PostgreSQL, for key claims of new contacts and the compliance API, closed with the
+    # app; webhooks of known contacts never wait on it.
     database: LazyDatabase | None = None
     compliance: Compliance | None = None
 
@@ -141,6 +144,7 @@ async def _accept(
         detail = {"status": "ignored", "detail": "payload shape not recognised"}
         return "unrecognised", JSONResponse(detail, status_code=202)
     if result.events:
+        # ingest.log seals every event before it is written (ingest/sealing.py).
         with ingest.metrics.produce_seconds.time():
             await ingest.log.append(result.events)
         for event in result.events:

@@ -30,17 +30,16 @@ from schemas.events import (
 HOUR_MS = 60 * 60 * 1000
 DAY_MS = 24 * HOUR_MS
 
-# How long plaintext personal data may sit on a landing topic before Kafka deletes it:
-# the documented bound on how long plaintext can outlive a deletion.
-RAW_RETENTION_MS = 24 * HOUR_MS
+# How long the event topics keep history for replays. Their personal data is sealed with
+# per-contact data keys before it is produced (ingest and the worker), so what outlives a
+# deletion here is ciphertext whose key is gone: retention is about replays, not privacy.
+# No topic holds plaintext personal data.
+SEALED_RETENTION_MS = 7 * DAY_MS
 
-
-# Topics that carry unsealed personal data: deleted within the bound above, in hour-long
-# segments so that deletion happens close to the bound.
-_PLAINTEXT = {
+_SEALED = {
     "cleanup.policy": "delete",
-    "retention.ms": str(RAW_RETENTION_MS),
-    "segment.ms": str(HOUR_MS),
+    "retention.ms": str(SEALED_RETENTION_MS),
+    "segment.ms": str(6 * HOUR_MS),
     "min.insync.replicas": "1",
 }
 
@@ -63,18 +62,18 @@ INBOUND = Topic(
     name="inbound.v1",
     key="conversation",
     partitions=6,
-    description="Raw landing topic for conversation events from every provider; plaintext, "
-    "so retention is short.",
-    config=dict(_PLAINTEXT),
+    description="Conversation events from every provider, personal data sealed with the "
+    "contact's data key; kept 7 days for replays.",
+    config=dict(_SEALED),
 )
 
 CONTACT_EVENTS = Topic(
     name="contact-events.v1",
     key="contact",
     partitions=6,
-    description="Raw landing topic for consent and identity changes reported by providers; "
-    "plaintext, so retention is short.",
-    config=dict(_PLAINTEXT),
+    description="Consent, identity, erasure and export events per contact, personal data "
+    "sealed with the contact's data key; kept 7 days for replays.",
+    config=dict(_SEALED),
 )
 
 ACTIONS = Topic(
@@ -82,8 +81,8 @@ ACTIONS = Topic(
     key="conversation",
     partitions=6,
     description="What the conversation flow decided (replies, hand-offs), for the outbound "
-    "sinks; carries reply text and recipients, so retention is as short as the landing topics'.",
-    config=dict(_PLAINTEXT),
+    "sinks; reply text and recipients sealed with the contact's data key; kept 7 days.",
+    config=dict(_SEALED),
 )
 
 DEAD_LETTER = Topic(

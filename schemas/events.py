@@ -4,14 +4,15 @@ Close to CloudEvents in spirit: ``id`` (stable across provider retries, so dupli
 dedupe), ``type`` (the discriminator), ``source``, ``time``, ``schema_version``,
 ``subject`` (the pseudonymous partition key) and ``data``. Everything that identifies or
 was written by a person sits in ``data.personal`` and nowhere else, so that one
-sub-object can be sealed with the contact's data key.
+sub-object can be sealed with the contact's data key: on the log it is a ``SealedPersonal``,
+in memory (before sealing, after opening) a ``Personal``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
 Source = Literal["whatsapp-cloud", "360dialog", "chatwoot", "switchboard"]
 Channel = Literal["whatsapp", "chatwoot"]
@@ -36,6 +37,49 @@ class Personal(_Model):
     # The provider's own content object for this message type (media ids and links,
     # locations, shared contacts, orders…), kept whole for data engineers.
     content: dict[str, Any] = Field(default_factory=dict)
+    redacted: bool = Field(
+        default=False,
+        description="true when it was sealed with a data key that is gone (the contact was "
+        "forgotten): every other field is then empty",
+    )
+
+
+class Sealed(_Model):
+    """Personal data sealed with its contact's data key (AES-256-GCM; see schemas/sealing.py)."""
+
+    key_id: str = Field(description="the data key it was sealed with")
+    nonce: str = Field(description="urlsafe base64, 12 bytes")
+    ciphertext: str = Field(description="urlsafe base64 of the JSON Personal and its GCM tag")
+
+
+class SealedPersonal(_Model):
+    """How ``personal`` travels on the log: ``{"sealed": {"key_id", "nonce", "ciphertext"}}``."""
+
+    sealed: Sealed
+
+
+def _personal_kind(value: Any) -> str:
+    if isinstance(value, SealedPersonal) or (isinstance(value, dict) and "sealed" in value):
+        return "sealed"
+    return "plain"
+
+
+# Plaintext in memory (before sealing, after opening); sealed on the log.
+PersonalField = Annotated[
+    Annotated[Personal, Tag("plain")] | Annotated[SealedPersonal, Tag("sealed")],
+    Discriminator(_personal_kind),
+]
+
+
+class StillSealedError(TypeError):
+    """Personal data was read from an event that was not opened first: a wiring bug."""
+
+
+def plain(personal: Personal | SealedPersonal) -> Personal:
+    """The plaintext personal data of an opened (or never sealed) event."""
+    if isinstance(personal, SealedPersonal):
+        raise StillSealedError("personal data is still sealed; open the event with the key ring")
+    return personal
 
 
 class WhatsAppRoute(_Model):
@@ -77,7 +121,7 @@ class MessageReceivedData(_Model):
     provider_message_id: str
     message_type: str = Field(description="text, image, reaction, order, …")
     in_reply_to: str | None = Field(default=None, description="provider id of the quoted message")
-    personal: Personal
+    personal: PersonalField
 
 
 class MessageReceived(_Envelope):
@@ -94,7 +138,7 @@ class MessageEditedData(_Model):
     provider_message_id: str
     original_message_id: str
     message_type: str
-    personal: Personal
+    personal: PersonalField
 
 
 class MessageEdited(_Envelope):
@@ -134,7 +178,7 @@ class MessageStatusChangedData(_Model):
     provider_message_id: str
     status: DeliveryStatus
     errors: tuple[ProviderError, ...] = ()
-    personal: Personal
+    personal: PersonalField
 
 
 class MessageStatusChanged(_Envelope):
@@ -172,7 +216,7 @@ class ContactIdentityChangedData(_Model):
     new_contact_id: str | None = Field(
         default=None, description="the contact id the new identity hashes to, if it changed"
     )
-    personal: Personal
+    personal: PersonalField
 
 
 class ContactIdentityChanged(_Envelope):
@@ -194,7 +238,7 @@ class ConsentChangedData(_Model):
         default="provider",
         description="who recorded it: provider, api, cli, flow (the customer said STOP)",
     )
-    personal: Personal = Field(default_factory=Personal, description="ip_address, if given")
+    personal: PersonalField = Field(default_factory=Personal, description="ip_address, if given")
 
 
 class ConsentChanged(_Envelope):
@@ -237,7 +281,7 @@ class ReplyRequestedData(_Model):
     route: Route
     in_reply_to: str = Field(description="the event id of the customer message answered")
     intent: Intent
-    personal: Personal = Field(
+    personal: PersonalField = Field(
         description="text: the reply; phone / user_id: the WhatsApp recipient, if any"
     )
 
@@ -257,7 +301,7 @@ class HandoffRequestedData(_Model):
     in_reply_to: str
     reason: HandoffReason
     intent: Intent | None = None
-    personal: Personal = Field(
+    personal: PersonalField = Field(
         description="text: what the customer is told (may be empty); phone / user_id: recipient"
     )
 

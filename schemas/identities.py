@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from schemas.events import Event, MessageReceived
+from schemas.events import Event, MessageReceived, plain
 from schemas.keys import Pseudonymizer
 
 IdentityKind = Literal["phone", "bsuid", "chatwoot"]
@@ -98,7 +98,7 @@ def identities_of(event: Event, keys: Pseudonymizer) -> list[IdentityRow]:
     """
     if not isinstance(event, MessageReceived):
         return []
-    data, personal = event.data, event.data.personal
+    data, personal = event.data, plain(event.data.personal)
     found: list[tuple[IdentityKind, str | None, str | None]] = []
     if data.channel == "chatwoot":
         ref = personal.provider_contact_id

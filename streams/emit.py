@@ -9,12 +9,15 @@ import faust
 
 from schemas.catalogue import CATALOGUE, topic_for
 from schemas.events import Event, encode, kafka_headers
+from streams.keys.keyring import KeyRing
 
 
 class TopicLog:
-    """`ActionLog` over Faust: returns once Kafka acknowledged every event (acks=all)."""
+    """`ActionLog` over Faust: seals each event's personal data with its contact's key, and
+    returns once Kafka acknowledged every event (acks=all)."""
 
-    def __init__(self, app: faust.App, prefix: str) -> None:
+    def __init__(self, app: faust.App, prefix: str, keyring: KeyRing) -> None:
+        self.keyring = keyring
         self.topics = {
             topic.name: app.topic(
                 topic.full_name(prefix), key_serializer="raw", value_serializer="raw"
@@ -23,12 +26,13 @@ class TopicLog:
         }
 
     async def emit(self, events: Sequence[Event]) -> None:
+        sealed = [await self.keyring.seal(event) for event in events]
         pending = [
             await self.topics[topic_for(event).name].send(
                 key=event.subject.encode(),
                 value=encode(event),
                 headers=kafka_headers(event),
             )
-            for event in events
+            for event in sealed
         ]
         await asyncio.gather(*pending)

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 from faust.types import EventT
-from pydantic import ValidationError
 
-from schemas.events import Event, decode
+from schemas.events import Event
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from streams.dead_letter import DeadLetters
+from streams.keys.keyring import KeyRing
+from streams.reading import read_event
 from streams.retry import backoff_seconds, is_transient_sqlstate
 
 log = structlog.get_logger(__name__)
@@ -40,17 +41,20 @@ def position(event: EventT[bytes]) -> Position:
 
 
 class StorageAgent:
-    def __init__(self, store: ConversationStore, dead_letters: DeadLetters) -> None:
+    def __init__(
+        self, store: ConversationStore, keyring: KeyRing, dead_letters: DeadLetters
+    ) -> None:
         self.store = store
+        self.keyring = keyring
         self.dead_letters = dead_letters
 
     async def handle(self, batch: Sequence[EventT[bytes]]) -> None:
         decoded: list[tuple[Event, Position, EventT[bytes]]] = []
         for record in batch:
-            try:
-                decoded.append((decode(record.value), position(record), record))
-            except ValidationError:
-                await self.dead_letters.send(record, "undecodable")
+            # Opened here, so rows hold plaintext; forgotten contacts' events write nothing.
+            event = await read_event(record, self.keyring, self.dead_letters)
+            if event is not None:
+                decoded.append((event, position(record), record))
         try:
             await self._write_retrying([(e, p) for e, p, _ in decoded])
         except asyncpg.PostgresError:

@@ -21,10 +21,9 @@ from collections.abc import AsyncIterator
 import faust
 import structlog
 from faust.types import EventT, StreamT
-from pydantic import ValidationError
 
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
-from schemas.events import decode
+from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deliveries import PostgresDeliveryLog
@@ -33,13 +32,17 @@ from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
+from streams.conversation.stored import SealedStates
 from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.keys.build import build_keyring
+from streams.keys.keyring import KeyRing
 from streams.lag.monitor import register_lag_monitor
+from streams.reading import read_event
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
@@ -86,16 +89,41 @@ class SharedDatabase:
             self._database = None
 
 
+class SharedKeyRing:
+    """One key ring per process, started (topics read to their end) by the first agent."""
+
+    def __init__(self, settings: Settings, database: SharedDatabase) -> None:
+        self._keyring = build_keyring(settings, database.get)
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> KeyRing:
+        async with self._lock:
+            if not self._started:
+                await self._keyring.start()
+                self._started = True
+            return self._keyring
+
+    def unstarted(self) -> KeyRing:
+        """For the topic log, which seals only once an agent (that started it) runs."""
+        return self._keyring
+
+    async def close(self) -> None:
+        if self._started:
+            await self._keyring.stop()
+            self._started = False
+
+
 async def _decoded(
-    stream: StreamT[bytes], dead_letters: DeadLetters
-) -> AsyncIterator[tuple[EventT[bytes], object]]:
-    """Events one by one, acknowledged by the caller; undecodable ones are dead-lettered."""
+    stream: StreamT[bytes], keyring: KeyRing, dead_letters: DeadLetters
+) -> AsyncIterator[tuple[EventT[bytes], Event]]:
+    """Events one by one, opened, acknowledged after the caller's work on them: those of
+    forgotten contacts are skipped, records that cannot be read are dead-lettered."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
     async for record in manual.events():
-        try:
-            yield record, decode(record.value)
-        except ValidationError:
-            await dead_letters.send(record, "undecodable")
+        event = await read_event(record, keyring, dead_letters)
+        if event is not None:
+            yield record, event
         await manual.ack(record)
 
 
@@ -113,15 +141,20 @@ def build_worker(settings: Settings) -> faust.App:
     dead_letters = DeadLetters(
         app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw")
     )
-    action_log = TopicLog(app, prefix)
+    database = SharedDatabase(pool_config(settings))
+    keys = SharedKeyRing(settings, database)
+    # Everything the worker writes is sealed with the contact's key first.
+    action_log = TopicLog(app, prefix, keys.unstarted())
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
-    database = SharedDatabase(pool_config(settings))
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
-        store = ConversationStore(await database.get(), keys=pseudonymizer(settings))
-        agent = StorageAgent(store, dead_letters)
+        agent = StorageAgent(
+            ConversationStore(await database.get(), keys=pseudonymizer(settings)),
+            await keys.get(),
+            dead_letters,
+        )
         # Record by record, acknowledged by us after it is stored. (Faust's take() batching
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
@@ -134,6 +167,7 @@ def build_worker(settings: Settings) -> faust.App:
     @app.agent(inbound, name="converse", isolated_partitions=True)
     async def converse(stream: StreamT[bytes]) -> None:
         db = await database.get()
+        keyring = await keys.get()
         flow = Flow(
             PostgresRetriever(db),
             build_chat_model(settings),
@@ -141,29 +175,39 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        conversations = Conversations(state_table, GraphFlow(flow), action_log)
-        async for _, event in _decoded(stream, dead_letters):
+        conversations = Conversations(
+            state_table, GraphFlow(flow), action_log, states=SealedStates(keyring)
+        )
+        async for _, event in _decoded(stream, keyring, dead_letters):
             await until_done(
-                lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023
+                lambda: conversations.handle(event),  # noqa: B023
                 "converse",
             )
 
     @app.agent(actions, name="deliver", isolated_partitions=True)
     async def deliver(stream: StreamT[bytes]) -> None:
         db = await database.get()
+        keyring = await keys.get()
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
             deliveries = Deliveries(sender, action_log, dead_letters)
-            async for record, event in _decoded(stream, dead_letters):
+            async for record, event in _decoded(stream, keyring, dead_letters):
                 await until_done(
-                    lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
+                    lambda: deliveries.handle(event, record),  # noqa: B023
                     "deliver",
                 )
 
-    register_exports(app, settings, database, dead_letters, _decoded)
+    async def opened(
+        stream: StreamT[bytes], dead_letters: DeadLetters
+    ) -> AsyncIterator[tuple[EventT[bytes], Event]]:
+        async for item in _decoded(stream, await keys.get(), dead_letters):
+            yield item
+
+    register_exports(app, settings, database, dead_letters, opened)
     register_retention(app, settings, database, action_log)
 
     async def close_database(app: faust.App, **_: object) -> None:
+        await keys.close()
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from schemas.events import (
     Personal,
     ReplyRequested,
     WhatsAppRoute,
+    plain,
 )
 
 Action = ReplyRequested | HandoffRequested
@@ -123,20 +124,21 @@ class Targets:
 def build_requests(action: Action, targets: Targets) -> list[OutboundRequest]:
     """The requests that carry out ``action``, in the order they must be sent."""
     data = action.data
+    personal = plain(data.personal)
     is_reply = isinstance(action, ReplyRequested)
     if data.source == "chatwoot":
         if not isinstance(data.route, ChatwootRoute):
             raise NotDeliverableError("route_mismatch")
         if isinstance(action, ReplyRequested):
-            reply_text = _reply_text(data.personal)
+            reply_text = _reply_text(personal)
             return [chatwoot_reply(targets, data.route, reply_text, action_id=action.id)]
         return chatwoot_handoff(
-            targets, data.route, data.personal.text, action.data.reason, action_id=action.id
+            targets, data.route, personal.text, action.data.reason, action_id=action.id
         )
     if data.source in ("whatsapp-cloud", "360dialog"):
         if not isinstance(data.route, WhatsAppRoute):
             raise NotDeliverableError("route_mismatch")
-        text = _reply_text(data.personal) if is_reply else _notice(data.personal.text)
+        text = _reply_text(personal) if is_reply else _notice(personal.text)
         if text is None:
             return []
         return [
@@ -144,7 +146,7 @@ def build_requests(action: Action, targets: Targets) -> list[OutboundRequest]:
                 targets,
                 data.source,
                 data.route,
-                data.personal,
+                personal,
                 text,
                 step=REPLY if is_reply else NOTICE,
             )

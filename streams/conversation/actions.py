@@ -21,13 +21,14 @@ from schemas.events import (
     Personal,
     ReplyRequested,
     ReplyRequestedData,
+    plain,
 )
 from streams.flow.graph import FlowOutcome
 
 
 def _recipient(message: MessageReceived, text: str) -> Personal:
     """The reply text, and for channels addressed by number, whom to send it to."""
-    personal = message.data.personal
+    personal = plain(message.data.personal)
     return Personal(text=text, phone=personal.phone, user_id=personal.user_id)
 
 
@@ -104,6 +105,7 @@ def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -
 def handoff_after_refusal(reply: ReplyRequested, now: datetime) -> HandoffRequested:
     """A reply the provider refused for good: a person takes the conversation instead."""
     data = reply.data
+    recipient = plain(data.personal)
     return HandoffRequested(
         id=f"handoff:{data.in_reply_to}",
         source="switchboard",
@@ -119,6 +121,6 @@ def handoff_after_refusal(reply: ReplyRequested, now: datetime) -> HandoffReques
             reason="delivery_refused",
             intent=data.intent,
             # Whatever refused the reply would refuse a notice too: hand off silently.
-            personal=Personal(phone=data.personal.phone, user_id=data.personal.user_id),
+            personal=Personal(phone=recipient.phone, user_id=recipient.user_id),
         ),
     )

@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 import structlog
 
-from schemas.events import Event, MessageReceived
+from schemas.events import Event, MessageReceived, plain
 from streams.conversation.actions import actions_for
 from streams.conversation.state import ConversationState, Converse, after_flow, decide
+from streams.conversation.stored import PlainStates, StateCodec
 from streams.flow.graph import FlowInput, FlowOutcome
 from streams.flow.runner import Flow
 
@@ -43,7 +44,7 @@ class GraphFlow:
         return await self.flow.run(
             FlowInput(
                 event_id=message.id,
-                text=message.data.personal.text,
+                text=plain(message.data.personal).text,
                 channel=message.data.channel,
                 history=history,
             )
@@ -63,16 +64,18 @@ class Conversations:
         flow: FlowRunner,
         actions: ActionLog,
         clock: Callable[[], float] = time.time,
+        states: StateCodec | None = None,
     ) -> None:
         self.table = table
+        # The worker passes SealedStates, so the table's changelog holds no plaintext turns.
+        self.states = states or PlainStates()
         self.flow = flow
         self.actions = actions
         self.clock = clock
 
     async def handle(self, event: Event) -> None:
         key = event.subject
-        stored = self.table.get(key)
-        before = ConversationState.model_validate(stored) if stored else ConversationState()
+        before = await self.states.load(self.table.get(key))
         now = self.clock()
         state, step = decide(before, event, now)
         if isinstance(step, Converse) and isinstance(event, MessageReceived):
@@ -89,4 +92,4 @@ class Conversations:
                 reason=outcome.reason,
             )
         if state != before:
-            self.table[key] = state.model_dump(mode="json")
+            self.table[key] = await self.states.dump(state)

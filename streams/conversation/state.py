@@ -17,6 +17,7 @@ from schemas.events import (
     ConversationStatusChanged,
     Event,
     MessageReceived,
+    plain,
 )
 
 Owner = Literal["bot", "human"]
@@ -41,6 +42,8 @@ class Turn(_Frozen):
 
 
 class ConversationState(_Frozen):
+    # Whose conversation it is: the turns are sealed with this contact's key when stored.
+    contact_id: str | None = None
     owner: Owner = "bot"
     status: str | None = None
     human_since: float | None = None
@@ -104,7 +107,9 @@ def decide(state: ConversationState, event: Event, now: float) -> tuple[Conversa
         return _status_changed(state, event, now), Record()
     if not isinstance(event, MessageReceived):
         return state, Record()
-    state = state.with_turn("customer", event.data.personal.text)
+    state = state.with_turn("customer", plain(event.data.personal).text)
+    if state.contact_id != event.data.contact_id:
+        state = state.model_copy(update={"contact_id": event.data.contact_id})
     if state.owner == "human" and not _desk_hold_expired(state, event, now):
         return state, Silent()
     return state.to_bot(), Converse()

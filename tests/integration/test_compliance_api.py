@@ -33,14 +33,17 @@ from schemas.events import (
     MessageReceived,
     MessageReceivedData,
     Personal,
+    SealedPersonal,
     WhatsAppRoute,
     decode,
+    plain,
 )
 from schemas.identities import Identity
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
+from streams.keys.build import build_keyring
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
@@ -163,6 +166,22 @@ async def contact_events(settings: Settings, correlation_id: str) -> list[tuple[
     finally:
         await consumer.stop()
     return found
+
+
+async def opened(settings: Settings, database: Database, event: Event) -> Event:
+    """The event with its personal data unsealed, as the worker reads it."""
+
+    async def source() -> Database:
+        return database
+
+    keyring = build_keyring(settings, source)
+    await keyring.start()
+    try:
+        result = await keyring.open(event)
+    finally:
+        await keyring.stop()
+    assert result is not None
+    return result
 
 
 async def audit_rows(database: Database, actor: str) -> list[dict[str, Any]]:
@@ -305,7 +324,10 @@ async def test_consent_by_phone_reaches_the_log_keyed_by_the_contact(
     assert isinstance(event, ConsentChanged)
     assert event.id == body["event_id"]
     assert (event.data.origin, event.data.granted, event.data.reason) == ("api", False, "web_form")
-    assert event.data.personal.ip_address == "203.0.113.9"
+    assert isinstance(event.data.personal, SealedPersonal)  # the ip is never on the log in clear
+    unsealed = await opened(settings, database, event)
+    assert isinstance(unsealed, ConsentChanged)
+    assert plain(unsealed.data.personal).ip_address == "203.0.113.9"
     (row,) = await audit_rows(database, key_id)
     assert (row["action"], row["outcome"], row["subject"]) == (
         "consent.record",

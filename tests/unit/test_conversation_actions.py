@@ -14,6 +14,7 @@ from schemas.events import (
     Personal,
     ReplyRequested,
     WhatsAppRoute,
+    plain,
 )
 from streams.conversation.actions import actions_for
 from streams.flow.graph import FlowOutcome as Outcome
@@ -45,9 +46,9 @@ def test_a_reply_is_addressed_to_the_customer() -> None:
         "cv_abc",
         "req-1",
     )
-    assert reply.data.personal.text == "Hi!"
-    assert reply.data.personal.phone == "15550001111"
-    assert reply.data.personal.contact_name is None
+    assert plain(reply.data.personal).text == "Hi!"
+    assert plain(reply.data.personal).phone == "15550001111"
+    assert plain(reply.data.personal).contact_name is None
     assert reply.data.source == "whatsapp-cloud"
 
 

@@ -223,16 +223,17 @@ def test_compose_commands_are_switchboard_subcommands(
 
 
 def test_start_up_order(compose: dict[str, Any]) -> None:
-    """Ingest waits for the topics and the worker also for the migrations, each to succeed."""
+    """Ingest and the worker wait for the topics and the migrations (ingest claims data keys
+    in PostgreSQL), each to succeed."""
     services = compose["services"]
     done = "service_completed_successfully"
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["topics"]["depends_on"] == {"kafka": {"condition": "service_healthy"}}
-    assert services["ingest"]["depends_on"] == {"topics": {"condition": done}}
-    assert services["worker"]["depends_on"] == {
-        "migrate": {"condition": done},
-        "topics": {"condition": done},
-    }
+    for name in ("ingest", "worker"):
+        assert services[name]["depends_on"] == {
+            "migrate": {"condition": done},
+            "topics": {"condition": done},
+        }
     for name in ("kafka", "postgres"):
         assert services[name]["healthcheck"]["test"], name
 

@@ -16,6 +16,10 @@ from ingest.testing import (
     whatsapp_headers,
     whatsapp_text_body,
 )
+from schemas.events import MessageReceived, SealedPersonal, encode, plain
+from streams.keys.claims import InMemoryClaims
+from streams.keys.keyring import KeyRing
+from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 WHATSAPP_SECRET = "whatsapp-secret-for-tests"
@@ -42,16 +46,23 @@ def event_log() -> InMemoryEventLog:
     return InMemoryEventLog()
 
 
-def _client(event_log: InMemoryEventLog, **overrides: object) -> Iterator[TestClient]:
-    ingest = build_ingest(_settings(**overrides), event_log)
+@pytest.fixture
+def keyring() -> KeyRing:
+    return in_memory_keyring()
+
+
+def _client(
+    event_log: InMemoryEventLog, keyring: KeyRing | None = None, **overrides: object
+) -> Iterator[TestClient]:
+    ingest = build_ingest(_settings(**overrides), event_log, keyring or in_memory_keyring())
     ingest.clock = lambda: float(NOW)
     with TestClient(create_app(ingest)) as client:
         yield client
 
 
 @pytest.fixture
-def client(event_log: InMemoryEventLog) -> Iterator[TestClient]:
-    yield from _client(event_log)
+def client(event_log: InMemoryEventLog, keyring: KeyRing) -> Iterator[TestClient]:
+    yield from _client(event_log, keyring)
 
 
 BODY = whatsapp_text_body(wamid="wamid.1", phone="15551234567", text="Hello", name="Ann")
@@ -182,6 +193,55 @@ def test_broker_unavailable_gets_503_with_retry_after(
     assert response.headers["Retry-After"] == "5"
     metrics = client.get("/metrics").text
     assert 'outcome="broker_unavailable",provider="whatsapp"} 1.0' in metrics
+
+
+async def test_personal_data_is_sealed_before_it_reaches_the_log(
+    client: TestClient, event_log: InMemoryEventLog, keyring: KeyRing
+) -> None:
+    """What is appended carries the text and phone sealed; the contact's key opens it."""
+    response = client.post(
+        "/webhooks/whatsapp", content=BODY, headers=whatsapp_headers(WHATSAPP_SECRET, BODY)
+    )
+    assert response.status_code == 200
+    (event,) = event_log.events
+    assert isinstance(event, MessageReceived)
+    assert isinstance(event.data.personal, SealedPersonal)
+    raw = encode(event)
+    assert b"Hello" not in raw
+    assert b"15551234567" not in raw
+    assert b"Ann" not in raw
+    opened = await keyring.open(event)
+    assert isinstance(opened, MessageReceived)
+    assert plain(opened.data.personal).text == "Hello"
+
+
+def test_a_new_contact_without_a_key_source_gets_503_and_nothing_is_written(
+    client: TestClient, event_log: InMemoryEventLog, keyring: KeyRing
+) -> None:
+    """PostgreSQL away: a new contact's key cannot be claimed, so 503 with Retry-After."""
+    assert isinstance(keyring.claims, InMemoryClaims)
+    keyring.claims.available = False
+    response = client.post(
+        "/webhooks/whatsapp", content=BODY, headers=whatsapp_headers(WHATSAPP_SECRET, BODY)
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert event_log.events == []
+    assert 'outcome="keys_unavailable",provider="whatsapp"} 1.0' in client.get("/metrics").text
+
+
+def test_a_known_contact_needs_no_claim(
+    client: TestClient, event_log: InMemoryEventLog, keyring: KeyRing
+) -> None:
+    """Once a contact has a key, its messages are sealed without touching the claims."""
+    headers = whatsapp_headers(WHATSAPP_SECRET, BODY)
+    assert client.post("/webhooks/whatsapp", content=BODY, headers=headers).status_code == 200
+    assert isinstance(keyring.claims, InMemoryClaims)
+    keyring.claims.available = False
+    later = whatsapp_text_body(wamid="wamid.2", phone="15551234567", text="Again", name="Ann")
+    headers = whatsapp_headers(WHATSAPP_SECRET, later)
+    assert client.post("/webhooks/whatsapp", content=later, headers=headers).status_code == 200
+    assert len(event_log.events) == 2
 
 
 def test_every_outcome_is_counted_by_provider(client: TestClient) -> None:

@@ -19,6 +19,7 @@ from schemas.events import (
     WhatsAppRoute,
     decode,
     encode,
+    plain,
 )
 from schemas.keys import Pseudonymizer
 from tests.conftest import Fixtures
@@ -157,10 +158,10 @@ def test_text_message(whatsapp_fixtures: Fixtures) -> None:
     (event,) = _run(whatsapp_fixtures[("message.json", "text")]).events
     assert isinstance(event, MessageReceived)
     assert event.data.message_type == "text"
-    assert event.data.personal.text == "Body Text"
-    assert event.data.personal.phone == PHONE
-    assert event.data.personal.user_id == BSUID
-    assert event.data.personal.contact_name == "Test Name"
+    assert plain(event.data.personal).text == "Body Text"
+    assert plain(event.data.personal).phone == PHONE
+    assert plain(event.data.personal).user_id == BSUID
+    assert plain(event.data.personal).contact_name == "Test Name"
     assert event.data.route.kind == "whatsapp"
     assert event.data.route.phone_number_id == PHONE_NUMBER_ID
     assert event.data.route.business_account_id == "1234567890987654321"
@@ -196,8 +197,8 @@ def test_username_only_sender_is_found_in_contacts(whatsapp_fixtures: Fixtures) 
     (event,) = _run(body).events
     assert isinstance(event, MessageReceived)
     assert event.data.contact_id == KEYS.whatsapp_contact(BSUID)
-    assert event.data.personal.phone is None
-    assert event.data.personal.contact_name == "Test Name"
+    assert plain(event.data.personal).phone is None
+    assert plain(event.data.personal).contact_name == "Test Name"
 
 
 def test_reply_and_button_carry_the_quoted_message(whatsapp_fixtures: Fixtures) -> None:
@@ -205,11 +206,11 @@ def test_reply_and_button_carry_the_quoted_message(whatsapp_fixtures: Fixtures) 
     (reply,) = _run(whatsapp_fixtures[("message.json", "reply")]).events
     assert isinstance(reply, MessageReceived)
     assert reply.data.in_reply_to == "wamid.xyzxyz=="
-    assert reply.data.personal.text == "replied text"
+    assert plain(reply.data.personal).text == "replied text"
     (button,) = _run(whatsapp_fixtures[("callback_button.json", "button")]).events
     assert isinstance(button, MessageReceived)
     assert button.data.message_type == "interactive"
-    assert button.data.personal.text == "title"
+    assert plain(button.data.personal).text == "title"
 
 
 def test_media_keeps_the_provider_content(whatsapp_fixtures: Fixtures) -> None:
@@ -217,8 +218,8 @@ def test_media_keeps_the_provider_content(whatsapp_fixtures: Fixtures) -> None:
     (event,) = _run(whatsapp_fixtures[("message.json", "media_with_url")]).events
     assert isinstance(event, MessageReceived)
     assert event.data.message_type == "image"
-    assert event.data.personal.content["image"]["id"] == "65463453"
-    assert "url" in event.data.personal.content["image"]
+    assert plain(event.data.personal).content["image"]["id"] == "65463453"
+    assert "url" in plain(event.data.personal).content["image"]
 
 
 @pytest.mark.parametrize("status", ["sent", "delivered", "read", "played", "failed"])
@@ -255,7 +256,7 @@ def test_edit(whatsapp_fixtures: Fixtures) -> None:
         "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA="
     )
     assert event.data.message_type == "image"
-    assert event.data.personal.text == "Updated image caption"
+    assert plain(event.data.personal).text == "Updated image caption"
 
 
 def test_number_change(whatsapp_fixtures: Fixtures) -> None:

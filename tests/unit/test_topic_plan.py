@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ingest.normalise.whatsapp import normalise
-from schemas.catalogue import CATALOGUE, CONTACT_EVENTS, INBOUND, RAW_RETENTION_MS, topic_for
+from schemas.catalogue import (
+    ACTIONS,
+    CATALOGUE,
+    CONTACT_EVENTS,
+    INBOUND,
+    SEALED_RETENTION_MS,
+    topic_for,
+)
 from schemas.keys import Pseudonymizer
 from schemas.topic_plan import AlterConfig, Create, ExistingTopic, PartitionDrift, plan
 
@@ -28,7 +35,7 @@ def test_drifted_config_is_aligned() -> None:
     )
     (action,) = plan(CATALOGUE, "p.", existing)
     assert isinstance(action, AlterConfig)
-    assert action.changes == {"retention.ms": ("1", str(RAW_RETENTION_MS))}
+    assert action.changes == {"retention.ms": ("1", str(SEALED_RETENTION_MS))}
 
 
 def test_partition_drift_is_reported_not_changed() -> None:
@@ -40,11 +47,12 @@ def test_partition_drift_is_reported_not_changed() -> None:
     assert action.current == 3
 
 
-def test_raw_landing_topics_keep_plaintext_for_at_most_a_day() -> None:
-    """Topics that hold unsealed personal data have short retention."""
-    for topic in (INBOUND, CONTACT_EVENTS):
-        assert int(topic.config["retention.ms"]) <= 24 * 60 * 60 * 1000
+def test_sealed_event_topics_keep_a_week_of_history_for_replays() -> None:
+    """The event topics hold only sealed personal data, so they keep 7 days for replays."""
+    for topic in (INBOUND, CONTACT_EVENTS, ACTIONS):
+        assert int(topic.config["retention.ms"]) == 7 * 24 * 60 * 60 * 1000
         assert topic.config["cleanup.policy"] == "delete"
+        assert "sealed" in topic.description
 
 
 def test_events_are_routed_by_key_kind(whatsapp_fixtures: dict[tuple[str, str], object]) -> None:
