@@ -13,6 +13,7 @@ from ingest.compliance import apikeys
 from ingest.compliance.audit import our_id
 from ingest.compliance.models import ConsentRequest, ErasureRequest, ExportRequest
 from ingest.testing import InMemoryEventLog
+from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 CONTACT = "phone:+4915112345678"
@@ -61,7 +62,9 @@ def client() -> Iterator[TestClient]:
     # Unit tests do no I/O: the database is nowhere (port 9 refuses), which only the audit
     # of a refused download would try to reach, and its failure does not change the answer.
     settings = Settings(database_url="postgresql://nobody@127.0.0.1:9/nowhere")
-    with TestClient(create_app(build_ingest(settings, InMemoryEventLog()))) as test_client:
+    with TestClient(
+        create_app(build_ingest(settings, InMemoryEventLog(), in_memory_keyring()))
+    ) as test_client:
         yield test_client
 
 

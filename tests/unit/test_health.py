@@ -21,6 +21,7 @@ from ingest.health.status import (
     run_checks,
 )
 from ingest.testing import InMemoryEventLog
+from streams.keys.testing import in_memory_keyring
 from streams.lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
 from streams.lag.monitor import LagMonitor
 from switchboard.settings import Settings
@@ -93,7 +94,9 @@ def event_log() -> InMemoryEventLog:
 
 @pytest.fixture
 def client(event_log: InMemoryEventLog) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(Settings(), event_log))) as test_client:
+    with TestClient(
+        create_app(build_ingest(Settings(), event_log, in_memory_keyring()))
+    ) as test_client:
         yield test_client
 
 
@@ -131,7 +134,9 @@ def test_given_probes_are_served(event_log: InMemoryEventLog) -> None:
         readiness=[Check("postgres", database)],
         detailed=[Check("postgres", database), Check("lag", lag, required=False)],
     )
-    with TestClient(create_app(build_ingest(Settings(), event_log), checks)) as client:
+    with TestClient(
+        create_app(build_ingest(Settings(), event_log, in_memory_keyring()), checks)
+    ) as client:
         assert client.get("/health/readiness").json()["status"] == "healthy"
         detailed = client.get("/health/detailed")
         assert detailed.status_code == 200
