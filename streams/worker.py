@@ -1,12 +1,14 @@
 """The worker process: the Faust app with its agents, wired from Settings.
 
-Three agents share one consumer group and one PostgreSQL pool:
+The agents share one consumer group and one PostgreSQL pool:
 
 - ``store``: inbound events and actions → PostgreSQL (batched, idempotent);
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
-  delivery log before the offset is committed.
+  delivery log before the offset is committed;
+- ``contacts`` (with the consent table and the erasure timer, `streams.privacy`): consent
+  changes and erasure requests from ``contact-events.v1``.
 
 Every agent acknowledges an offset only after its work for that record is done.
 """
@@ -24,6 +26,7 @@ from pydantic import ValidationError
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
 from schemas.events import decode
 from sinks.outbound.sender import OutboundSender, outbound_client
+from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig
@@ -35,6 +38,7 @@ from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
+from streams.privacy import register_privacy
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
 from switchboard.settings import Settings
@@ -118,6 +122,7 @@ def build_worker(settings: Settings) -> faust.App:
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
     database = SharedDatabase(pool_config(settings))
+    privacy = register_privacy(app, settings, database.get, action_log, dead_letters)
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
@@ -139,7 +144,12 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        conversations = Conversations(state_table, GraphFlow(flow), action_log)
+        conversations = Conversations(
+            state_table,
+            GraphFlow(flow, privacy.consent),
+            action_log,
+            erasures=PostgresConversationErasures(db),
+        )
         async for _, event in _decoded(stream, dead_letters):
             await until_done(
                 lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023

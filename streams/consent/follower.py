@@ -1,0 +1,67 @@
+"""Feeding a `ConsentView` from the consent table's changelog, in every worker.
+
+A plain consumer with no group: it is assigned every partition of the changelog, starts at
+the beginning (the topic is compacted, so that is every contact's latest state, plus recent
+tombstones) and commits nothing. Faust creates the changelog topic when the worker starts,
+so the follower waits for it to exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams.consent.view import ConsentView
+from streams.retry import backoff_seconds
+
+log = structlog.get_logger(__name__)
+
+POLL_MS = 200
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    attempt = 0
+    while True:
+        await consumer.topics()  # refreshes metadata
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return [TopicPartition(topic, p) for p in sorted(found)]
+        attempt += 1
+        await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
+
+
+async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
+    """Run until cancelled: every changelog record into ``view``; ``view.ready`` once the
+    records present at start-up are all read."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topic)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        targets = await consumer.end_offsets(partitions)
+        log.info("consent_view_following", topic=topic, partitions=len(partitions))
+        while True:
+            batches = await consumer.getmany(timeout_ms=POLL_MS)
+            for records in batches.values():
+                for record in records:
+                    view.apply_record(record.key, record.value)
+            if not view.ready.is_set() and await _caught_up(consumer, targets):
+                view.ready.set()
+                log.info("consent_view_ready", contacts=len(view))
+    finally:
+        await consumer.stop()
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+    for partition, end in targets.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True
