@@ -113,12 +113,8 @@ def register_privacy(
     dead_letters: DeadLetters,
 ) -> Privacy:
     prefix = settings.switchboard_topic_prefix
-    table = app.Table(
-        "consent",
-        partitions=CONTACT_EVENTS.partitions,
-        key_serializer="raw",
-        value_serializer="json",
-    )
+    # Faust's default table codecs: keys and values JSON (the view reads them so).
+    table = app.Table("consent", partitions=CONTACT_EVENTS.partitions)
     view = ConsentView()
     contact_events = app.topic(
         CONTACT_EVENTS.full_name(prefix), key_serializer="raw", value_serializer="raw"

@@ -21,13 +21,21 @@ log = structlog.get_logger(__name__)
 POLL_MS = 200
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+async def _subscribed(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    """A consumer with every partition of ``topic`` assigned (no group: all of them)."""
     attempt = 0
     while True:
-        await consumer.topics()  # refreshes metadata
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return [TopicPartition(topic, p) for p in sorted(found)]
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        if consumer.assignment():
+            return consumer
+        await consumer.stop()
         attempt += 1
         await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
 
@@ -35,16 +43,9 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
     """Run until cancelled: every changelog record into ``view``; ``view.ready`` once the
     records present at start-up are all read."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
+    consumer = await _subscribed(bootstrap_servers, topic)
     try:
-        partitions = await _partitions(consumer, topic)
-        consumer.assign(partitions)
+        partitions = sorted(consumer.assignment())
         await consumer.seek_to_beginning(*partitions)
         targets = await consumer.end_offsets(partitions)
         log.info("consent_view_following", topic=topic, partitions=len(partitions))

@@ -35,6 +35,17 @@ from streams.consent.state import ConsentState, load
 log = structlog.get_logger(__name__)
 
 
+def table_key(raw: bytes | None) -> str | None:
+    """A changelog key: Faust writes table keys as JSON strings (``"ct_…"``)."""
+    if raw is None:
+        return None
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+    return decoded if isinstance(decoded, str) else None
+
+
 class ConsentView:
     def __init__(self) -> None:
         self._states: dict[str, ConsentState] = {}
@@ -53,9 +64,9 @@ class ConsentView:
 
     def apply_record(self, key: bytes | None, value: bytes | None) -> None:
         """One changelog record: a JSON state, or a tombstone."""
-        if key is None:
+        contact_id = table_key(key)
+        if contact_id is None:
             return
-        contact_id = key.decode(errors="replace")
         if value is None:
             self.forget(contact_id)
             return
