@@ -3,6 +3,7 @@ Chatwoot messages from a given contact, and reading a compacted topic back."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -125,11 +126,20 @@ def customer_says(
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:
     """Every record of a topic, every partition, from the earliest offset."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
+        for _ in range(50):  # the assignment follows the first metadata answer
+            if consumer.assignment():
+                break
+            await asyncio.sleep(0.1)
         partitions = sorted(consumer.assignment())
+        assert partitions, f"{topic} has no partitions"
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         records: list[tuple[bytes | None, bytes | None]] = []
