@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.events import ConsentChanged, ConsentChangedData, ConsentType, Personal
+from schemas.events import ConsentChanged, ConsentChangedData, ConsentType, Personal, Source
 from streams.consent.state import (
     ConsentState,
     changed,
@@ -29,12 +29,12 @@ def consent(
     *,
     at: datetime = T0,
     origin: str = "api",
-    source: str = "switchboard",
+    source: Source = "switchboard",
     ip: str | None = None,
 ) -> ConsentChanged:
     return ConsentChanged(
         id=f"c{n}",
-        source=source,  # type: ignore[arg-type]
+        source=source,
         time=at,
         subject="ct_1",
         correlation_id="x",
