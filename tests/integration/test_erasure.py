@@ -342,3 +342,56 @@ async def test_a_failing_chatwoot_is_retried_until_the_contact_is_anonymised(
     assert statuses[:4] == [500, 500, 500, 500]
     assert statuses[4:] == [200, 200, 200]
     assert _chatwoot_contact(setup, chatwoot_id)["custom_attributes"] == {"gdpr_deleted": True}
+
+
+async def test_asking_in_the_chat_erases_the_contact(setup: Setup) -> None:
+    """'Please delete my personal data' in the chat: a deletion requested by customer-chat
+    that completes like any other."""
+    person = await _person(setup, "Cara Chatting", "+447700900987")
+    customer_says(
+        setup.client,
+        person.conversation,
+        "Please delete my personal data",
+        person.chatwoot_id,
+        name="Cara Chatting",
+        phone="+447700900987",
+    )
+
+    async def requested() -> list[asyncpg.Record]:
+        return await _fetch(
+            setup,
+            "SELECT deletion_id FROM gdpr_deletions WHERE contact_id = $1 "
+            "AND requested_by = 'customer-chat'",
+            person.contact,
+        )
+
+    found = await eventually(requested)
+    assert found, setup.worker.log()[-5000:]
+    rows = await _completed(setup, found[0]["deletion_id"])
+    assert {r["target"] for r in rows} == TARGETS
+    assert await _counts(setup, person.contact) == dict.fromkeys(_ROWS, 0)
+
+
+async def test_a_deletion_left_unfinished_is_resumed_by_the_timer(setup: Setup) -> None:
+    """A deletion recorded in PostgreSQL whose targets never ran (the worker died after
+    recording it) is driven to completion by the timer, without any new event."""
+    person = await _person(setup, "Rita Resumed", "+447700900111")
+    deletion_id = f"del_{uuid.uuid4().hex}"
+    conn = await _db(setup)
+    try:
+        await conn.execute(
+            "INSERT INTO gdpr_deletions (deletion_id, contact_id, reason, requested_by, status) "
+            "VALUES ($1, $2, 'retention', 'test', 'in_progress')",
+            deletion_id,
+            person.contact,
+        )
+        await conn.execute(
+            "INSERT INTO gdpr_deletion_targets (deletion_id, target, status) "
+            "SELECT $1, t, 'pending' FROM unnest($2::text[]) AS t",
+            deletion_id,
+            sorted(TARGETS),
+        )
+    finally:
+        await conn.close()
+    await _completed(setup, deletion_id)
+    assert await _counts(setup, person.contact) == dict.fromkeys(_ROWS, 0)
