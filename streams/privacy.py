@@ -22,14 +22,14 @@ import structlog
 from faust.types import StreamT
 from pydantic import ValidationError
 
-from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES
+from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, Topic
 from schemas.events import decode
 from sinks.chatwoot.contacts import ChatwootContacts
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.deletions import PostgresDeletions
 from sinks.postgres.pool import Database
-from streams.consent.follower import follow
+from streams.consent.follower import follow_forever
 from streams.consent.keeper import ConsentKeeper
 from streams.consent.view import ConsentView
 from streams.contact_events import ContactEvents
@@ -46,7 +46,7 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
-from streams.retry import backoff_seconds, until_done
+from streams.retry import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -60,6 +60,10 @@ class KafkaKeyed:
 
     def __init__(self, topic: faust.TopicT) -> None:
         self.topic = topic
+
+    @classmethod
+    def on(cls, app: faust.App, topic: Topic, prefix: str) -> KafkaKeyed:
+        return cls(app.topic(topic.full_name(prefix), key_serializer="raw", value_serializer="raw"))
 
     async def _send(self, contact_id: str, value: bytes | None) -> None:
         sent = await self.topic.send(key=contact_id.encode(), value=value)
@@ -119,19 +123,18 @@ def register_privacy(
     contact_events = app.topic(
         CONTACT_EVENTS.full_name(prefix), key_serializer="raw", value_serializer="raw"
     )
-    keys = KafkaKeyed(
-        app.topic(DATA_KEYS.full_name(prefix), key_serializer="raw", value_serializer="raw")
-    )
-    proofs = KafkaKeyed(
-        app.topic(ERASURES.full_name(prefix), key_serializer="raw", value_serializer="raw")
-    )
+    keys, proofs = KafkaKeyed.on(app, DATA_KEYS, prefix), KafkaKeyed.on(app, ERASURES, prefix)
     http = httpx.AsyncClient(timeout=CHATWOOT_TIMEOUT_SECONDS, follow_redirects=False)
     metrics = ErasureMetrics()
     erasers: list[Eraser] = []
+    building = asyncio.Lock()
     running: set[asyncio.Task[bool]] = set()
 
     async def eraser() -> Eraser:
-        if not erasers:
+        """One eraser per process, built when the agent or the timer first needs it."""
+        async with building:
+            if erasers:
+                return erasers[0]
             erasers.append(
                 build_eraser(
                     settings,
@@ -143,7 +146,7 @@ def register_privacy(
                     metrics=metrics,
                 )
             )
-        return erasers[0]
+            return erasers[0]
 
     def start(deletion_id: str) -> None:
         # Not awaited: the agent moves on; the timer picks up whatever this leaves undone.
@@ -180,16 +183,7 @@ def register_privacy(
     @app.task  # type: ignore[untyped-decorator]
     async def follow_consent() -> None:
         changelog: str = table.changelog_topic_name  # type: ignore[attr-defined]
-        attempt = 0
-        while True:
-            try:
-                await follow(view, settings.kafka_bootstrap_servers, changelog)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                attempt += 1
-                log.error("consent_view_failed", error=type(exc).__name__, attempt=attempt)  # noqa: TRY400
-                await asyncio.sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
+        await follow_forever(view, settings.kafka_bootstrap_servers, changelog)
 
     async def close(app: faust.App, **_: object) -> None:
         await http.aclose()

@@ -61,6 +61,21 @@ async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
         await consumer.stop()
 
 
+async def follow_forever(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
+    """`follow`, started again after any failure (the view stays as it was meanwhile)."""
+    attempt = 0
+    while True:
+        try:
+            await follow(view, bootstrap_servers, topic)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            attempt += 1
+            # Not log.exception: only the type; a message could quote anything.
+            log.error("consent_view_failed", error=type(exc).__name__, attempt=attempt)  # noqa: TRY400
+            await asyncio.sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
+
+
 async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
     for partition, end in targets.items():
         if await consumer.position(partition) < end:
