@@ -17,11 +17,15 @@ import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from ingest.app import build_ingest, create_app
+from migrations.runner import migrate
+from sinks.postgres.knowledge import load_directory
+from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
 from switchboard.standins import Tokens, run_standins
-from tests.integration.conftest import Worker, eventually, isolated, settings_env
+from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import (
     ACCOUNT,
     consent_event,
@@ -51,15 +55,37 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
+async def own_database(settings: Settings) -> AsyncIterator[str]:
+    """A database of this module's own: the session's worker drives deletions it finds in
+    its database too, with another configuration (no admin token, other topics)."""
+    session_url = settings.database_url.get_secret_value()
+    name = f"{session_url.rsplit('/', 1)[1]}_erasure"
+    admin = await asyncpg.connect(session_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = session_url.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(url)
+    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
+    try:
+        await load_directory(database, ROOT / "kb")
+    finally:
+        await database.close()
+    yield url
+    admin = await asyncpg.connect(session_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="module")
 async def setup(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, own_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Setup]:
     tmp = tmp_path_factory.mktemp("erasure")
     export_dir = tmp / "exports"
     export_dir.mkdir()
     with run_standins(tokens=Tokens(chatwoot_admin=ADMIN_TOKEN)) as urls:
         own = (await isolated(settings, "erasure")).model_copy(
-            update={"chatwoot_base_url": urls.chatwoot}
+            update={"chatwoot_base_url": urls.chatwoot, "database_url": SecretStr(own_database)}
         )
         env = {
             **settings_env(own, tmp),
