@@ -78,9 +78,11 @@ class KafkaKeyed:
 
 @dataclass
 class Privacy:
-    """What the rest of the worker uses: the consent view, for the converse agent."""
+    """What the rest of the worker uses: the consent view, for the converse agent, and the
+    erasure metrics' registry, for whatever serves the worker's metrics."""
 
     consent: ConsentView
+    metrics: ErasureMetrics
 
 
 def build_eraser(
@@ -189,4 +191,4 @@ def register_privacy(
         await http.aclose()
 
     app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
-    return Privacy(consent=view)
+    return Privacy(consent=view, metrics=metrics)
