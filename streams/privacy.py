@@ -150,9 +150,16 @@ def register_privacy(
             )
             return erasers[0]
 
+    async def drive(deletion_id: str) -> bool:
+        try:
+            return await erasers[0].drive(deletion_id)
+        except Exception as exc:  # the timer tries again
+            log.error("erasure_drive_failed", deletion_id=deletion_id, error=type(exc).__name__)  # noqa: TRY400
+            return False
+
     def start(deletion_id: str) -> None:
         # Not awaited: the agent moves on; the timer picks up whatever this leaves undone.
-        task = asyncio.ensure_future(erasers[0].drive(deletion_id))
+        task = asyncio.ensure_future(drive(deletion_id))
         running.add(task)
         task.add_done_callback(running.discard)
 

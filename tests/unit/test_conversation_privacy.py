@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from schemas.events import ConversationErased, ConversationErasedData
-from streams.consent.state import ConsentState, changed
+from schemas.events import ConsentChanged, ConversationErased, ConversationErasedData
+from streams.consent.state import ConsentState, changed, record_row
+from streams.conversation.actions import actions_for
 from streams.conversation.agent import Conversations, GraphFlow
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowInput, marketing_allowed
@@ -129,3 +130,12 @@ async def test_the_flow_knows_an_earlier_marketing_opt_out() -> None:
     )
     assert outcome.consent_withdrawn == "marketing"
     assert "already" in outcome.text
+
+
+def test_an_opt_out_in_the_chat_is_recorded_as_coming_from_the_flow() -> None:
+    """The flow's consent event names its origin, so the history says who recorded it."""
+    outcome = Outcome("reply", "Done", "opt_out", consent_withdrawn="marketing")
+    events = actions_for(message(1, "STOP"), outcome, WHEN)
+    (change,) = [e for e in events if isinstance(e, ConsentChanged)]
+    assert (change.data.origin, change.data.granted, change.subject) == ("flow", False, "ct_1")
+    assert record_row(change)[4] == "flow"
