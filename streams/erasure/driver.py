@@ -1,7 +1,7 @@
 """Carrying a deletion through its targets, and starting one. No I/O of its own: every
 store, log and provider is a port, so the order of work is unit-tested with fakes.
 
-``drive(deletion_id)``, from the consent/erasure agent right after a request and from a
+``drive(deletion_id)``, from the contacts agent right after a request and from a
 timer on every worker (so a crash mid-erasure resumes), in this order:
 
 1. claim the deletion for a while (a lease in PostgreSQL), so two workers never drive the
