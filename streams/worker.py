@@ -1,6 +1,6 @@
 """The worker process: the Faust app with its agents, wired from Settings.
 
-Three agents share one consumer group and one PostgreSQL pool:
+The agents share one consumer group and one PostgreSQL pool:
 
 - ``store``: inbound events and actions → PostgreSQL (batched, idempotent);
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
@@ -9,6 +9,8 @@ Three agents share one consumer group and one PostgreSQL pool:
   delivery log before the offset is committed;
 - ``exports`` (streams/exports): export requests → an archive file; and the retention
   crontab (streams/retention), run by the leader only.
+- ``contacts`` (with the consent table and the erasure timer, `streams.privacy`): consent
+  changes and erasure requests from ``contact-events.v1``.
 
 Every agent acknowledges an offset only after its work for that record is done.
 """
@@ -26,6 +28,7 @@ from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.outbound.sender import OutboundSender, outbound_client
+from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
@@ -42,6 +45,7 @@ from streams.flow.runner import Flow
 from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from streams.lag.monitor import register_lag_monitor
+from streams.privacy import register_privacy
 from streams.reading import read_event
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
@@ -147,6 +151,7 @@ def build_worker(settings: Settings) -> faust.App:
     action_log = TopicLog(app, prefix, keys.unstarted())
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
+    privacy = register_privacy(app, settings, database.get, action_log, dead_letters)
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
@@ -176,7 +181,11 @@ def build_worker(settings: Settings) -> faust.App:
             min_score=settings.switchboard_kb_min_score,
         )
         conversations = Conversations(
-            state_table, GraphFlow(flow), action_log, states=SealedStates(keyring)
+            state_table,
+            GraphFlow(flow, privacy.consent),
+            action_log,
+            states=SealedStates(keyring),
+            erasures=PostgresConversationErasures(db),
         )
         async for _, event in _decoded(stream, keyring, dead_letters):
             await until_done(

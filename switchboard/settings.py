@@ -107,10 +107,11 @@ class Settings(BaseSettings):
     # Outbound: where replies and hand-offs go.
     chatwoot_base_url: str = "http://127.0.0.1:3000"
     chatwoot_api_token: SecretStr = SecretStr("dev-chatwoot-agent-bot-token")
-    # A Chatwoot user's access token, used only to list a conversation's messages when the
-    # worker checks whether a step it was sending before a crash got through: Chatwoot lets
-    # agent-bot tokens create messages but not list them. None: list with the bot token; if
-    # Chatwoot refuses, such a step is sent again (at least once).
+    # A Chatwoot user's access token: erasure anonymises contacts with it, and the worker
+    # lists a conversation's messages with it to check whether a step it was sending before a
+    # crash got through (agent-bot tokens may create messages, but neither list them nor
+    # touch contacts). None: Chatwoot contacts cannot be erased (the target stays failed);
+    # the listing uses the bot token, and if Chatwoot refuses, the step is sent again.
     chatwoot_admin_token: SecretStr | None = None
     whatsapp_api_base_url: str = "https://graph.facebook.com/v23.0"
     whatsapp_access_token: SecretStr = SecretStr("dev-whatsapp-access-token")

@@ -83,6 +83,7 @@ def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -
                     consent_type=outcome.consent_withdrawn,
                     granted=False,
                     reason="chat:opt_out",
+                    origin="flow",
                 ),
             )
         )

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import structlog
 
-from schemas.events import Event, MessageReceived, plain
+from schemas.events import ConversationErased, Event, MessageReceived, plain
+from streams.consent.state import ConsentState, may_reply
 from streams.conversation.actions import actions_for
 from streams.conversation.state import ConversationState, Converse, after_flow, decide
 from streams.conversation.stored import PlainStates, StateCodec
@@ -32,21 +33,36 @@ class FlowRunner(Protocol):
         ...
 
 
-class GraphFlow:
-    """The LangGraph flow, fed from the conversation's state."""
+class ConsentLookup(Protocol):
+    async def current(self, contact_id: str) -> ConsentState:
+        """The contact's consent as this process knows it (see `streams.consent.view`)."""
+        ...
 
-    def __init__(self, flow: Flow) -> None:
+
+class GraphFlow:
+    """The LangGraph flow, fed from the conversation's state and the contact's consent,
+    which its consent gate acts on. Without a lookup every contact has the defaults."""
+
+    def __init__(self, flow: Flow, consent: ConsentLookup | None = None) -> None:
         self.flow = flow
+        self.consent = consent
 
     async def run(self, message: MessageReceived, state: ConversationState) -> FlowOutcome:
         # The message itself is already the last turn of the state.
         history = tuple((turn.role, turn.text) for turn in state.turns[:-1])
+        consent = (
+            await self.consent.current(message.data.contact_id)
+            if self.consent is not None
+            else ConsentState()
+        )
         return await self.flow.run(
             FlowInput(
                 event_id=message.id,
                 text=plain(message.data.personal).text,
                 channel=message.data.channel,
                 history=history,
+                communication_consent=may_reply(consent),
+                marketing_consent=consent.recorded("marketing"),
             )
         )
 
@@ -57,14 +73,22 @@ class ActionLog(Protocol):
         ...
 
 
+class ErasureReports(Protocol):
+    async def conversation_erased(self, deletion_id: str, conversation_key: str) -> None:
+        """Record that the conversation's state is gone (the erasure waits for it)."""
+        ...
+
+
 class Conversations:
     def __init__(
         self,
         table: MutableMapping[str, Any],
         flow: FlowRunner,
         actions: ActionLog,
+        *,
         clock: Callable[[], float] = time.time,
         states: StateCodec | None = None,
+        erasures: ErasureReports | None = None,
     ) -> None:
         self.table = table
         # The worker passes SealedStates, so the table's changelog holds no plaintext turns.
@@ -72,9 +96,13 @@ class Conversations:
         self.flow = flow
         self.actions = actions
         self.clock = clock
+        self.erasures = erasures
 
     async def handle(self, event: Event) -> None:
         key = event.subject
+        if isinstance(event, ConversationErased):
+            await self._erase(event)
+            return
         before = await self.states.load(self.table.get(key))
         now = self.clock()
         state, step = decide(before, event, now)
@@ -93,3 +121,17 @@ class Conversations:
             )
         if state != before:
             self.table[key] = await self.states.dump(state)
+
+    async def _erase(self, event: ConversationErased) -> None:
+        """Drop the conversation's state (a tombstone in the table's changelog), say nothing,
+        then report it: the report comes after the deletion, so a crash in between repeats
+        both, and the erasure counts this conversation only once its state is gone. The
+        event is not remembered in the state: that would bring the entry back."""
+        self.table.pop(event.subject, None)
+        if self.erasures is not None:
+            await self.erasures.conversation_erased(event.data.deletion_id, event.subject)
+        log.info(
+            "conversation_state_erased",
+            conversation=event.subject,
+            deletion_id=event.data.deletion_id,
+        )

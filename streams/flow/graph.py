@@ -134,6 +134,14 @@ def handoff_outcome(reason: HandoffReason, intent: Intent | None) -> FlowOutcome
     return FlowOutcome("handoff", handoff_text(reason), intent, reason=reason)
 
 
+def marketing_allowed(inp: FlowInput) -> bool:
+    """Whether marketing content (offers, promotions) may go into what the bot writes: only
+    with an explicit marketing grant, and only while it may write to the contact at all
+    (`streams.consent.state.may_send_marketing`). Nothing marketing is sent yet; whatever
+    adds it must pass this gate."""
+    return inp.communication_consent and inp.marketing_consent is True
+
+
 # --- nodes -----------------------------------------------------------------------------
 
 

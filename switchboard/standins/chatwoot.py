@@ -9,6 +9,9 @@ first; ``?before=<id>`` the 20 before that id; ``?after=<id>`` up to 100 after i
 Upstream Chatwoot refuses the listing to agent-bot tokens (only ``messages#create`` is open
 to them). Given an ``admin_token``, the stand-in does the same: the listing takes only that
 token and answers the bot token with 401. Without one, the bot token lists too.
+
+Contacts (read, update, destroy_custom_attributes; the same token rule) are in
+``chatwoot_contacts.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from switchboard.standins.chatwoot_contacts import contact_routes
 from switchboard.standins.control import StandInState
 
 CONVERSATION = "/api/v1/accounts/{account_id:int}/conversations/{conversation_id:int}"
@@ -37,6 +41,10 @@ def _error_body(status: int) -> dict[str, Any]:
     if status == 404:
         return {"error": "Resource could not be found"}
     return {"error": "Internal Server Error" if status >= 500 else f"HTTP {status}"}
+
+
+def _refusal(status: int) -> Response:
+    return JSONResponse(_error_body(status), status_code=status)
 
 
 def _invalid(message: str) -> Response:
@@ -143,6 +151,7 @@ def chatwoot_app(token: str, admin_token: str | None = None) -> Starlette:
         Route(f"{CONVERSATION}/messages", state.endpoint(create_message), methods=["POST"]),
         Route(f"{CONVERSATION}/messages", state.endpoint(list_messages), methods=["GET"]),
         Route(f"{CONVERSATION}/toggle_status", state.endpoint(toggle_status), methods=["POST"]),
+        *contact_routes(state, admin_token or token, _refusal),
         *state.routes(),
     ]
     app = Starlette(routes=routes)

@@ -13,7 +13,7 @@ Control endpoints (on each stand-in):
   ``{"delay_seconds": 12}`` (answer late, for client timeouts), optional ``"body"``, and
   ``"after": n`` to let n requests through untouched first.
 * ``POST /_standin/reset``: forget requests and faults, and whatever the stand-in stored
-  (Chatwoot's messages).
+  (Chatwoot's messages and contacts).
 
 Every provider request is recorded, whatever its method: the Chatwoot stand-in's message
 listing is a ``GET`` on the same path as message creation, so tell them apart by ``method``.

@@ -1,0 +1,1 @@
+"""Chatwoot's contacts API, for erasure."""

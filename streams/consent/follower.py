@@ -1,0 +1,83 @@
+"""Feeding a `ConsentView` from the consent table's changelog, in every worker.
+
+A plain consumer with no group: it is assigned every partition of the changelog, starts at
+the beginning (the topic is compacted, so that is every contact's latest state, plus recent
+tombstones) and commits nothing. Faust creates the changelog topic when the worker starts,
+so the follower waits for it to exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams.consent.view import ConsentView
+from streams.retry import backoff_seconds
+
+log = structlog.get_logger(__name__)
+
+POLL_MS = 200
+
+
+async def _subscribed(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    """A consumer with every partition of ``topic`` assigned (no group: all of them)."""
+    attempt = 0
+    while True:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        if consumer.assignment():
+            return consumer
+        await consumer.stop()
+        attempt += 1
+        await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
+
+
+async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
+    """Run until cancelled: every changelog record into ``view``; ``view.ready`` once the
+    records present at start-up are all read."""
+    consumer = await _subscribed(bootstrap_servers, topic)
+    try:
+        partitions = sorted(consumer.assignment())
+        await consumer.seek_to_beginning(*partitions)
+        targets = await consumer.end_offsets(partitions)
+        log.info("consent_view_following", topic=topic, partitions=len(partitions))
+        while True:
+            batches = await consumer.getmany(timeout_ms=POLL_MS)
+            for records in batches.values():
+                for record in records:
+                    view.apply_record(record.key, record.value)
+            if not view.ready.is_set() and await _caught_up(consumer, targets):
+                view.ready.set()
+                log.info("consent_view_ready", contacts=len(view))
+    finally:
+        await consumer.stop()
+
+
+async def follow_forever(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
+    """`follow`, started again after any failure (the view stays as it was meanwhile)."""
+    attempt = 0
+    while True:
+        try:
+            await follow(view, bootstrap_servers, topic)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            attempt += 1
+            # Not log.exception: only the type; a message could quote anything.
+            log.error("consent_view_failed", error=type(exc).__name__, attempt=attempt)  # noqa: TRY400
+            await asyncio.sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+    for partition, end in targets.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True

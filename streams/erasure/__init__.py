@@ -1,0 +1,1 @@
+"""Erasure (GDPR art. 17): forgetting a contact in every topic, table and sink."""
