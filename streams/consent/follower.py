@@ -32,7 +32,11 @@ async def _subscribed(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
         if consumer.assignment():
             return consumer
         await consumer.stop()

@@ -137,8 +137,8 @@ class KafkaKeyLog:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=200,
         )
-        await consumer.start()
         try:
+            await consumer.start()
             # The consumer's own metadata only covers subscribed topics; we assign instead.
             cluster = await consumer._client.fetch_all_metadata()
             partitions = [
