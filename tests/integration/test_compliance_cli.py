@@ -3,6 +3,7 @@ and broker."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,8 @@ async def test_consent_forget_and_deletion_from_the_command_line(
         assert customer.contact_id in consent.stdout
         export = switchboard(env, "export", contact, "--wait", "--timeout", "1")
         assert export.returncode == 0, export.stderr
-        assert '"status": "processing"' in export.stdout
+        # A worker in the same session may already have written the archive.
+        assert json.loads(export.stdout)["status"] in {"processing", "completed"}
         refused = switchboard(env, "forget", contact, "--reason", "customer_request")
         assert refused.returncode == 2
         assert "--yes" in refused.stderr

@@ -346,7 +346,9 @@ async def test_the_worker_runs_retention_on_its_schedule(
                 " AND action = 'retention.run'"
             )
 
-        assert await eventually(erased, timeout=100, interval=1) == "pending", worker.log()
+        # The same worker's erasure driver may already be working on it, or be done.
+        status = await eventually(erased, timeout=100, interval=1)
+        assert status in {"pending", "in_progress", "completed"}, worker.log()
         detail = await eventually(audited, timeout=10)
         assert json.loads(detail)["contacts"] == 1
     finally:
