@@ -21,6 +21,7 @@ from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from streams.dead_letter import DeadLetters
 from streams.retry import backoff_seconds, is_transient_sqlstate
+from switchboard.sentry import capture
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ class StorageAgent:
                 try:
                     await self._write_retrying([(event, pos)])
                 except asyncpg.PostgresError as exc:
+                    capture(exc, agent="store", sqlstate=str(exc.sqlstate))
                     await self.dead_letters.send(record, f"rejected:{exc.sqlstate}")
 
     async def _write_retrying(self, rows: Sequence[tuple[Event, Position]]) -> None:

@@ -39,10 +39,18 @@ from streams.emit import TopicLog
 from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
-from streams.lag.monitor import register_lag_monitor
+from streams.metrics.instruments import (
+    MeteredFlow,
+    MeteredRetriever,
+    MeteredSender,
+    metered_model,
+    timed_decoder,
+)
+from streams.metrics.serve import register_metrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
+from switchboard import logs
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -93,7 +101,9 @@ async def _decoded(
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
     async for record in manual.events():
         try:
-            yield record, decode(record.value)
+            event = decode(record.value)
+            logs.bind_event(event)  # correlation id on every log line while it is handled
+            yield record, event
         except ValidationError:
             await dead_letters.send(record, "undecodable")
         await manual.ack(record)
@@ -110,13 +120,15 @@ def build_worker(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
+    database = SharedDatabase(pool_config(settings))
+    metrics = register_metrics(app, settings, database)  # /metrics, with the lag gauges
     dead_letters = DeadLetters(
-        app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw")
+        app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw"),
+        counted=metrics.dead_letter,
     )
     action_log = TopicLog(app, prefix)
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
-    database = SharedDatabase(pool_config(settings))
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
@@ -125,7 +137,7 @@ def build_worker(settings: Settings) -> faust.App:
         # Record by record, acknowledged by us after it is stored. (Faust's take() batching
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-        async for record in manual.events():
+        async for record in metrics.timed("store", manual.events()):
             await agent.handle([record])
             await manual.ack(record)
 
@@ -135,14 +147,16 @@ def build_worker(settings: Settings) -> faust.App:
     async def converse(stream: StreamT[bytes]) -> None:
         db = await database.get()
         flow = Flow(
-            PostgresRetriever(db),
-            build_chat_model(settings),
+            MeteredRetriever(PostgresRetriever(db), metrics),
+            metered_model(build_chat_model(settings), metrics),
             timeout_seconds=settings.switchboard_flow_timeout_seconds,
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        conversations = Conversations(state_table, GraphFlow(flow), action_log)
-        async for _, event in _decoded(stream, dead_letters):
+        conversations = Conversations(
+            state_table, MeteredFlow(GraphFlow(flow), metrics), action_log
+        )
+        async for _, event in metrics.timed("converse", _decoded(stream, dead_letters)):
             await until_done(
                 lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023
                 "converse",
@@ -153,23 +167,24 @@ def build_worker(settings: Settings) -> faust.App:
         db = await database.get()
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
-            deliveries = Deliveries(sender, action_log, dead_letters)
-            async for record, event in _decoded(stream, dead_letters):
+            sender.retried = metrics.delivery_retry
+            deliveries = Deliveries(MeteredSender(sender, metrics), action_log, dead_letters)
+            async for record, event in metrics.timed("deliver", _decoded(stream, dead_letters)):
                 await until_done(
                     lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
                     "deliver",
                 )
 
-    register_exports(app, settings, database, dead_letters, _decoded)
+    exports_decoded = timed_decoder(metrics, "exports", _decoded)
+    register_exports(
+        app, settings, database, dead_letters, exports_decoded, finished=metrics.export_finished
+    )
     register_retention(app, settings, database, action_log)
 
     async def close_database(app: faust.App, **_: object) -> None:
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]
-    # Lag gauges on their own registry; pass `LagMetrics(registry)` to serve them elsewhere.
-    register_lag_monitor(app, settings)
-
     return app
 
 
