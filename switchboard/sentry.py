@@ -8,6 +8,7 @@ event find each other.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import sentry_sdk
@@ -33,6 +34,18 @@ def init_sentry(settings: Settings, component: str) -> bool:
     dsn = settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else ""
     if not dsn:
         return False
+    with warnings.catch_warnings():
+        # sentry-sdk 2.75 deprecates send_default_pii in favour of `data_collection`; left
+        # unset, both mean "no personal data" (and keep the SDK's own scrubber on): we say it
+        # explicitly all the same.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _init(dsn, settings)
+    sentry_sdk.set_tag("component", component)
+    sentry_sdk.get_global_scope().add_event_processor(tag_from_log_context)
+    return True
+
+
+def _init(dsn: str, settings: Settings) -> None:
     sentry_sdk.init(
         dsn=dsn,
         environment=settings.switchboard_env,
@@ -46,9 +59,6 @@ def init_sentry(settings: Settings, component: str) -> bool:
         # Our logs go through structlog; stdlib log records only become breadcrumbs.
         integrations=[LoggingIntegration(event_level=None)],
     )
-    sentry_sdk.set_tag("component", component)
-    sentry_sdk.get_global_scope().add_event_processor(tag_from_log_context)
-    return True
 
 
 def tag_from_log_context(event: Event, hint: dict[str, Any]) -> Event:
