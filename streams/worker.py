@@ -47,6 +47,7 @@ from streams.metrics.instruments import (
     timed_decoder,
 )
 from streams.metrics.serve import register_metrics
+from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
@@ -179,7 +180,7 @@ def build_worker(settings: Settings) -> faust.App:
     register_exports(
         app, settings, database, dead_letters, exports_decoded, finished=metrics.export_finished
     )
-    register_retention(app, settings, database, action_log)
+    register_retention(app, settings, database, action_log, RetentionMetrics(metrics.registry))
 
     async def close_database(app: faust.App, **_: object) -> None:
         await database.close()

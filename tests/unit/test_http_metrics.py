@@ -12,7 +12,7 @@ SECRET = "whatsapp-secret-for-tests"
 
 
 def _metrics_after(paths: list[str]) -> str:
-    settings = Settings(whatsapp_app_secret=SECRET)  # type: ignore[arg-type]
+    settings = Settings(whatsapp_app_secret=SECRET)
     ingest = build_ingest(settings, InMemoryEventLog())
     with TestClient(create_app(ingest)) as client:
         body = whatsapp_text_body(wamid="wamid.m1", phone="15551234567", text="Hello")
@@ -43,7 +43,8 @@ def test_requests_are_counted_by_route_template_and_status() -> None:
 
 def test_paths_with_parameters_or_no_route_keep_labels_bounded() -> None:
     """A path parameter's value and an unknown path never become label values."""
-    text = _metrics_after(["/health", "/no-such-page-15551234567", "/gdpr/deletions/abc123secretid"])
+    paths = ["/health", "/no-such-page-15551234567", "/gdpr/deletions/abc123secretid"]
+    text = _metrics_after(paths)
     assert "15551234567" not in text
     assert "abc123secretid" not in text
     assert 'route="/gdpr/deletions/{deletion_id}"' in text

@@ -18,9 +18,10 @@ from tests.unit.outbound_actions import reply
 @pytest.fixture(autouse=True)
 def _reset() -> Iterator[None]:
     """structlog's configuration and context are global: restore them after each test."""
+    before = structlog.get_config()
     yield
     structlog.contextvars.clear_contextvars()
-    structlog.reset_defaults()
+    structlog.configure(**before)
 
 
 def _lines(stream: io.StringIO) -> list[dict[str, object]]:
