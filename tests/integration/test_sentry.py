@@ -12,14 +12,18 @@ from typing import Any
 
 import pytest
 import sentry_sdk
+import structlog
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from schemas.events import Event
+from streams.retry import until_done
+from switchboard import logs
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
+from tests.unit.outbound_actions import reply
 
 pytestmark = pytest.mark.integration
 
@@ -123,3 +127,44 @@ def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Recei
     raw = b"".join(envelope for _, envelope in receiver.envelopes)
     for personal in (TEXT, "MARKERTEXT", PHONE, NAME, "Marker", SECRET):
         assert personal.encode() not in raw, personal
+
+
+@pytest.mark.usefixtures("sentry_off_afterwards")
+async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver) -> None:
+    """A failure retried by an agent arrives tagged with the agent, the event id, the
+    conversation key and the correlation id; its message (quoting the customer) does not."""
+    port = receiver.server_address[1]
+    assert init_sentry(Settings(sentry_dsn=SecretStr(f"http://k@127.0.0.1:{port}/7")), "worker")
+    action = reply("whatsapp-cloud", action_id="reply:wa:wamid.sentry")
+    logs.bind_event(action)
+    failures = [RuntimeError(f"refused {TEXT} for {PHONE}")]
+
+    async def operation() -> None:
+        if failures:
+            raise failures.pop()
+
+    async def no_pause(_: float) -> None:
+        return None
+
+    try:
+        await until_done(operation, "deliver", sleep=no_pause)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    sentry_sdk.flush(timeout=10)
+
+    events = [
+        item
+        for _, envelope in receiver.envelopes
+        for item in _items(envelope)
+        if item.get("exception")
+    ]
+    assert len(events) == 1
+    tags = events[0]["tags"]
+    assert tags["agent"] == "deliver"
+    assert tags["component"] == "worker"
+    assert tags["event_id"] == "reply:wa:wamid.sentry"
+    assert tags["conversation_key"] == "conversation-key"
+    assert tags["correlation_id"] == "correlation-1"
+    raw = b"".join(envelope for _, envelope in receiver.envelopes)
+    assert TEXT.encode() not in raw
+    assert PHONE.encode() not in raw

@@ -18,6 +18,7 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
+from tests.unit.test_alert_rules import served_names, used_names
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +114,7 @@ async def test_metrics_and_correlation_after_a_message(
     with TestClient(create_app(build_ingest(own))) as client:
         headers = {**whatsapp_headers(TEST_SECRET, body), "X-Request-ID": request_id}
         assert client.post("/webhooks/whatsapp", content=body, headers=headers).status_code == 200
+        ingest_metrics = client.get("/metrics").text
 
     async def delivered() -> str | None:
         text = await scrape(port)
@@ -133,6 +135,9 @@ async def test_metrics_and_correlation_after_a_message(
     assert value(text, "switchboard_postgres_queries_total", verb="insert") >= 1
     assert value(text, "switchboard_postgres_pool_connections", state="size") >= 1
     assert "15550109999" not in text
+    # Every metric the alert rules and the dashboard read is served by one of the processes.
+    missing = used_names() - served_names(text) - served_names(ingest_metrics)
+    assert not missing, sorted(missing)
 
     log = metrics_worker.log()
     sent = [line for line in log.splitlines() if "outbound_step_delivered" in line]
