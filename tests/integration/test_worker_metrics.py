@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -140,8 +141,36 @@ async def test_metrics_and_correlation_after_a_message(
     assert not missing, sorted(missing)
 
     log = metrics_worker.log()
+    assert "metrics_serving" in log
     sent = [line for line in log.splitlines() if "outbound_step_delivered" in line]
     assert sent, log
     assert all(re.search(rf"correlation_id=\W*{request_id}", line) for line in sent), sent
     assert "HTTP Request:" not in log
     assert "15550109999" not in log
+
+
+async def test_the_erasure_backlog_is_read_from_the_database(
+    own: Settings, port: int, database_url: str, metrics_worker: Worker
+) -> None:
+    """An erasure pending for two days shows in the backlog gauges the alert reads."""
+    deletion_id = f"del-metrics-{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO gdpr_deletions (deletion_id, contact_id, reason, requested_by, status,"
+            " requested_at) VALUES ($1, 'contact-metrics', 'test', 'test', 'pending',"
+            " now() - interval '2 days')",
+            deletion_id,
+        )
+
+        async def backlog() -> str | None:
+            text = await scrape(port)
+            age = value(text or "", "switchboard_erasure_oldest_pending_age_seconds")
+            return text if age >= 2 * 86400 else None
+
+        text = await eventually(backlog, timeout=60)
+        assert text, metrics_worker.log()
+        assert value(text, "switchboard_erasures_pending") >= 1
+    finally:
+        await conn.execute("DELETE FROM gdpr_deletions WHERE deletion_id = $1", deletion_id)
+        await conn.close()
