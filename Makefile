@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint typecheck unit integration faults bench stack-down clean
+.PHONY: run test install lint typecheck unit integration faults bench stack-down clean promtool
 
 $(UV):
 	python3 -m venv .tools
@@ -18,9 +18,15 @@ install: $(UV)
 run: install
 	$(BIN)/switchboard run
 
-test: install lint typecheck
+test: install lint typecheck promtool
 	$(BIN)/pytest -m "not faults"
 	$(BIN)/pytest -m faults
+
+# promtool validates deploy/prometheus/alerts.yml (tests/unit/test_alert_rules.py).
+promtool: .tools/bin/promtool
+
+.tools/bin/promtool:
+	deploy/prometheus/fetch-promtool.sh $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -29,7 +35,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-unit: install
+unit: install promtool
 	$(BIN)/pytest tests/unit
 
 integration: install

@@ -16,6 +16,7 @@ from ingest.compliance.wiring import build_compliance
 from ingest.database import ServedConnections
 from ingest.health.routes import HealthChecks
 from ingest.health.routes import router as health_router
+from ingest.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from ingest.metrics import IngestMetrics
 from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
@@ -100,6 +101,7 @@ def create_app(ingest: Ingest, health_checks: HealthChecks | None = None) -> Fas
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
     app.state.ingest = ingest
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(ingest.metrics.registry))
     app.include_router(router)
     if ingest.compliance is not None:
         compliance_routes.install(app, ingest.compliance)

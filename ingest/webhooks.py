@@ -35,6 +35,7 @@ from ingest.signatures import whatsapp as whatsapp_signature
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import LazyDatabase
 from streams.keys.keyring import KeyRing
+from switchboard import logs
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +98,7 @@ async def accept(request: Request, provider: Provider) -> Response:
     """Run the acceptance steps; count, log and answer whatever the outcome."""
     ingest: Ingest = request.app.state.ingest
     request_id = correlation_id(request.headers)
+    logs.bind_correlation(request_id)  # on every log line and error report of this request
     started = time.perf_counter()
     try:
         outcome, response = await _accept(request, ingest, provider, request_id)

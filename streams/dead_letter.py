@@ -3,6 +3,8 @@ stops a conversation and nothing is silently dropped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import faust
 import structlog
 from faust.types import EventT
@@ -11,8 +13,11 @@ log = structlog.get_logger(__name__)
 
 
 class DeadLetters:
-    def __init__(self, topic: faust.TopicT) -> None:
+    def __init__(
+        self, topic: faust.TopicT, counted: Callable[[str], None] = lambda reason: None
+    ) -> None:
         self.topic = topic
+        self.counted = counted
 
     async def send(self, record: EventT[bytes], reason: str) -> None:
         """Copy the record to the dead-letter topic; returns once Kafka acknowledged it."""
@@ -35,3 +40,4 @@ class DeadLetters:
             },
         )
         await sent
+        self.counted(reason)

@@ -8,12 +8,17 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from switchboard.sentry import capture
+
 log = structlog.get_logger(__name__)
 
 # SQLSTATE classes that describe the server or the connection, not the data:
 # connection exception, transaction rollback (deadlock, serialization), insufficient
 # resources, operator intervention (shutdown, cancelled), system error.
 _TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# Attempts of `until_done` reported to Sentry: the first failure, and a reminder while the
+# partition keeps waiting, without one report per retry.
+REPORTED_ATTEMPTS = frozenset({1, 10, 100, 1000})
 
 
 def is_transient_sqlstate(sqlstate: str | None) -> bool:
@@ -46,6 +51,8 @@ async def until_done(
         except Exception as exc:
             attempt += 1
             delay = backoff_seconds(attempt, base=0.5, cap=30.0)
+            if attempt in REPORTED_ATTEMPTS:
+                capture(exc, agent=what, attempt=str(attempt))
             # Not log.exception: a traceback carries the message, which may quote personal data.
             log.error(  # noqa: TRY400
                 "record_retry", what=what, error=type(exc).__name__, attempt=attempt

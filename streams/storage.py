@@ -22,6 +22,7 @@ from streams.dead_letter import DeadLetters
 from streams.keys.keyring import KeyRing
 from streams.reading import read_event
 from streams.retry import backoff_seconds, is_transient_sqlstate
+from switchboard.sentry import capture
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +64,7 @@ class StorageAgent:
                 try:
                     await self._write_retrying([(event, pos)])
                 except asyncpg.PostgresError as exc:
+                    capture(exc, agent="store", sqlstate=str(exc.sqlstate))
                     await self.dead_letters.send(record, f"rejected:{exc.sqlstate}")
 
     async def _write_retrying(self, rows: Sequence[tuple[Event, Position]]) -> None:

@@ -44,12 +44,21 @@ from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
-from streams.lag.monitor import register_lag_monitor
+from streams.metrics.instruments import (
+    MeteredFlow,
+    MeteredRetriever,
+    MeteredSender,
+    metered_model,
+    timed_decoder,
+)
+from streams.metrics.serve import register_metrics
 from streams.privacy import register_privacy
 from streams.reading import read_event
+from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
+from switchboard import logs
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -127,6 +136,7 @@ async def _decoded(
     async for record in manual.events():
         event = await read_event(record, keyring, dead_letters)
         if event is not None:
+            logs.bind_event(event)  # correlation id on every log line while it is handled
             yield record, event
         await manual.ack(record)
 
@@ -142,10 +152,12 @@ def build_worker(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    dead_letters = DeadLetters(
-        app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw")
-    )
     database = SharedDatabase(pool_config(settings))
+    metrics = register_metrics(app, settings, database)  # /metrics, with the lag gauges
+    dead_letters = DeadLetters(
+        app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw"),
+        counted=metrics.dead_letter,
+    )
     keys = SharedKeyRing(settings, database)
     # Everything the worker writes is sealed with the contact's key first.
     action_log = TopicLog(app, prefix, keys.unstarted())
@@ -163,7 +175,7 @@ def build_worker(settings: Settings) -> faust.App:
         # Record by record, acknowledged by us after it is stored. (Faust's take() batching
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-        async for record in manual.events():
+        async for record in metrics.timed("store", manual.events()):
             await agent.handle([record])
             await manual.ack(record)
 
@@ -174,20 +186,20 @@ def build_worker(settings: Settings) -> faust.App:
         db = await database.get()
         keyring = await keys.get()
         flow = Flow(
-            PostgresRetriever(db),
-            build_chat_model(settings),
+            MeteredRetriever(PostgresRetriever(db), metrics),
+            metered_model(build_chat_model(settings), metrics),
             timeout_seconds=settings.switchboard_flow_timeout_seconds,
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
         conversations = Conversations(
             state_table,
-            GraphFlow(flow, privacy.consent),
+            MeteredFlow(GraphFlow(flow, privacy.consent), metrics),
             action_log,
             states=SealedStates(keyring),
             erasures=PostgresConversationErasures(db),
         )
-        async for _, event in _decoded(stream, keyring, dead_letters):
+        async for _, event in metrics.timed("converse", _decoded(stream, keyring, dead_letters)):
             await until_done(
                 lambda: conversations.handle(event),  # noqa: B023
                 "converse",
@@ -199,8 +211,11 @@ def build_worker(settings: Settings) -> faust.App:
         keyring = await keys.get()
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
-            deliveries = Deliveries(sender, action_log, dead_letters)
-            async for record, event in _decoded(stream, keyring, dead_letters):
+            sender.retried = metrics.delivery_retry
+            deliveries = Deliveries(MeteredSender(sender, metrics), action_log, dead_letters)
+            async for record, event in metrics.timed(
+                "deliver", _decoded(stream, keyring, dead_letters)
+            ):
                 await until_done(
                     lambda: deliveries.handle(event, record),  # noqa: B023
                     "deliver",
@@ -212,17 +227,17 @@ def build_worker(settings: Settings) -> faust.App:
         async for item in _decoded(stream, await keys.get(), dead_letters):
             yield item
 
-    register_exports(app, settings, database, dead_letters, opened)
-    register_retention(app, settings, database, action_log)
+    exports_decoded = timed_decoder(metrics, "exports", opened)
+    register_exports(
+        app, settings, database, dead_letters, exports_decoded, finished=metrics.export_finished
+    )
+    register_retention(app, settings, database, action_log, RetentionMetrics(metrics.registry))
 
     async def close_database(app: faust.App, **_: object) -> None:
         await keys.close()
         await database.close()
 
     app.on_before_shutdown.connect(close_database)  # type: ignore[arg-type]
-    # Lag gauges on their own registry; pass `LagMetrics(registry)` to serve them elsewhere.
-    register_lag_monitor(app, settings)
-
     return app
 
 

@@ -138,7 +138,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.app import build_ingest, create_app
     from ingest.health.routes import build_health
+    from switchboard.sentry import init_sentry
 
+    init_sentry(settings, "ingest")
     ingest = build_ingest(settings)
     app = create_app(
         ingest,
@@ -158,7 +160,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from streams.worker import run_worker
+    from switchboard.sentry import init_sentry
 
+    init_sentry(settings, "worker")
     run_worker(settings)
     return 0
 

@@ -2,6 +2,11 @@
 
 The one entry point is `configure()`, called where a process is wired up. A last-line
 processor drops fields that could carry personal data, in case one slips into a call.
+
+A correlation id follows an event from the webhook (ingest binds the request's id, which
+becomes the envelope's ``correlation_id``) through the flow to the outbound call (the
+worker binds each event's ids with `bind_event` while it handles it): structlog's
+contextvars put it on every line logged meanwhile, by any module.
 """
 
 from __future__ import annotations
@@ -9,13 +14,28 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
 PERSONAL_FIELDS = frozenset(
-    {"text", "body", "content", "phone", "phone_number", "name", "email", "personal", "wa_id"}
+    {
+        "text",
+        "body",
+        "content",
+        "phone",
+        "phone_number",
+        "name",
+        "email",
+        "personal",
+        "wa_id",
+        "ip_address",
+    }
 )
+# Bound while one event is handled; all three are pseudonymous or random.
+EVENT_FIELDS = ("correlation_id", "event_id", "conversation")
+# Their INFO lines quote request URLs, which can carry phone number ids and contact ids.
+QUIET_LOGGERS = ("httpx", "httpcore")
 
 
 def drop_personal_fields(
@@ -26,7 +46,32 @@ def drop_personal_fields(
     return event_dict
 
 
-def configure(level: str = "INFO", json_output: bool = True) -> None:
+def bind_correlation(correlation_id: str) -> None:
+    """Put ``correlation_id`` on every log line of the current task from now on."""
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+
+
+def bind_event(event: object) -> None:
+    """Bind an event's correlation id, id and subject (the conversation key), replacing
+    the previous event's, for the log lines and error reports of its handling."""
+    structlog.contextvars.unbind_contextvars(*EVENT_FIELDS)
+    ids = {
+        "correlation_id": getattr(event, "correlation_id", None),
+        "event_id": getattr(event, "id", None),
+        "conversation": getattr(event, "subject", None),
+    }
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in ids.items() if v})
+
+
+def renderer(json_output: bool, stream: TextIO) -> Any:
+    """JSON lines, or the console renderer, coloured only when writing to a terminal."""
+    if json_output:
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=stream.isatty())
+
+
+def configure(level: str = "INFO", json_output: bool = True, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -34,12 +79,11 @@ def configure(level: str = "INFO", json_output: bool = True) -> None:
         drop_personal_fields,
         structlog.processors.format_exc_info,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
-    )
     structlog.configure(
-        processors=[*processors, renderer],
+        processors=[*processors, renderer(json_output, out)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

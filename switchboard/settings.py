@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     dialog360_webhook_header: str = "X-Switchboard-Token"
 
     sentry_dsn: SecretStr | None = None
+    # Share of requests traced for Sentry's performance view (0: errors only).
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     # Privacy. Master keys wrap the per-contact data keys; the first wraps new keys, the
     # others still unwrap keys wrapped before a rotation.

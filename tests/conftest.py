@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 # Real provider bodies (see tests/fixtures/*/README.md for where they come from);
 # SWITCHBOARD_FIXTURES_DIR points at another copy.
@@ -32,3 +34,11 @@ def whatsapp_fixtures() -> dict[tuple[str, str], Any]:
         for case, body in cases.items():
             bodies[(path.name, case)] = body
     return bodies
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """`switchboard.cli.main` configures structlog for the process, writing to the stderr of
+    the test that called it: restore the defaults so later tests do not log to a closed file."""
+    yield
+    structlog.reset_defaults()

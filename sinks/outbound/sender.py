@@ -125,8 +125,10 @@ class OutboundSender:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = _utcnow,
         jitter: random.Random | None = None,
+        retried: Callable[[str], None] = lambda provider: None,
     ) -> None:
         self.client = client
+        self.retried = retried
         self.targets = targets
         self.deliveries = deliveries
         self.max_attempts = retries + 1
@@ -168,7 +170,9 @@ class OutboundSender:
                 continue
             in_doubt = record is not None and self._in_doubt(request, record, step_log)
             since = record.attempted_at if record is not None else None
-            failure = await self._deliver(action.id, request, step_log, in_doubt, since)
+            failure = await self._deliver(
+                action.id, request, step_log, in_doubt, since, provider=action.data.source
+            )
             if failure is not None:
                 return failure
         return DeliveryResult.delivered()
@@ -193,6 +197,8 @@ class OutboundSender:
         bound: FilteringBoundLogger,
         in_doubt: bool,
         since: datetime | None,
+        *,
+        provider: str = "",
     ) -> DeliveryResult | None:
         """Send one step until it is accepted (then record it), refused, or out of attempts.
 
@@ -249,6 +255,7 @@ class OutboundSender:
                 return DeliveryResult.gave_up(failed.reason, request.step)
             wait = wait_seconds(failed, attempt, self.jitter)
             bound.warning("outbound_step_retrying", wait_seconds=round(wait, 3), **context)
+            self.retried(provider)
             await self.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns")
 

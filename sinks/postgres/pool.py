@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +64,8 @@ class Database:
     def __init__(self, pool: asyncpg.Pool, config: PoolConfig) -> None:
         self.pool = pool
         self.config = config
+        # Called by asyncpg after every statement (for metrics); set before first use.
+        self.query_logger: Callable[[Any], None] | None = None
 
     @classmethod
     async def connect(cls, config: PoolConfig) -> Database:
@@ -93,6 +95,8 @@ class Database:
         for _ in range(self.config.size + self.config.max_overflow + 1):
             conn = await self.pool.acquire(timeout=self.config.acquire_timeout)
             if await self._usable(conn):
+                if self.query_logger is not None:  # a set: adding it again changes nothing
+                    conn.add_query_logger(self.query_logger)
                 try:
                     yield conn
                 finally:

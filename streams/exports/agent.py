@@ -46,11 +46,14 @@ class Exports:
         directory: Path,
         link_days: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        finished: Callable[[str], None] = lambda outcome: None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.link_days = link_days
         self.clock = clock
+        # Told each export's outcome (completed, failed, skipped, discarded), for metrics.
+        self.finished = finished
 
     async def handle(self, event: Event) -> None:
         request = export_request(event, self.link_days)
@@ -67,15 +70,18 @@ class Exports:
         )
         if state.status in _FINISHED:
             log.info("export_skipped", export_id=request.export_id, status=state.status)
+            self.finished("skipped")
             return
         if state.erased:
             await self.store.fail(request.export_id, "the contact was erased")
             log.info("export_skipped", export_id=request.export_id, status="erased")
+            self.finished("skipped")
             return
         try:
             path = archive_path(self.directory, request.export_id)
         except BadExportIdError:
             await self.store.fail(request.export_id, "invalid export id")
+            self.finished("failed")
             return
         now = self.clock()
         data = encode_archive(assemble(await self.store.gather(state.contact_id), now))
@@ -87,13 +93,16 @@ class Exports:
                 "export_failed", export_id=request.export_id, error=type(exc).__name__
             )
             await self.store.fail(request.export_id, f"archive not written: {type(exc).__name__}")
+            self.finished("failed")
             return
         if not await self.store.complete(request.export_id, str(path), size, now):
             # An erasure (or a deletion of the export) came first: the archive must not stay.
             await asyncio.to_thread(remove, path)
             log.info("export_discarded", export_id=request.export_id)
+            self.finished("discarded")
             return
         log.info("export_completed", export_id=request.export_id, size_bytes=size)
+        self.finished("completed")
 
 
 class DatabaseSource(Protocol):
@@ -109,6 +118,8 @@ def register_exports(
     database: DatabaseSource,
     dead_letters: DeadLetters,
     decoded: Decoded,
+    *,
+    finished: Callable[[str], None] = lambda outcome: None,
 ) -> None:
     """Add the ``exports`` agent; ``decoded`` is the worker's manual-ack event iterator."""
     topic = app.topic(
@@ -123,6 +134,7 @@ def register_exports(
             ExportStore(await database.get()),
             settings.switchboard_export_dir,
             settings.switchboard_export_link_days,
+            finished=finished,
         )
         async for _, event in decoded(stream, dead_letters):
             await until_done(

@@ -19,6 +19,8 @@ from schemas.events import HandoffRequested, ReplyRequested
 from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog, StepRecord
 from sinks.outbound.requests import Targets, build_requests
 from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender, outbound_client
+from streams.metrics.instruments import MeteredSender
+from streams.metrics.registry import WorkerMetrics
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
@@ -640,3 +642,17 @@ def test_chatwoot_standin_with_an_admin_token_refuses_bots_the_listing() -> None
     as_user = client.get(url, headers={"api_access_token": "user-token"})
     assert as_bot.status_code == 401
     assert [m["id"] for m in as_user.json()["payload"]] == [created.json()["id"]]
+
+
+async def test_retries_and_outcomes_are_counted_by_provider(standins: StandInURLs) -> None:
+    """Each retry of a step counts once for its provider; the outcome counts once per action."""
+    inject(standins.chatwoot, status=503, times=10)
+    metrics = WorkerMetrics()
+    async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps(), retries=2) as outbound:
+        outbound.retried = metrics.delivery_retry
+        result = await MeteredSender(outbound, metrics).send(reply("chatwoot"))
+    assert result.outcome == "gave_up"
+    sample = metrics.registry.get_sample_value
+    assert sample("switchboard_delivery_retries_total", {"provider": "chatwoot"}) == 2
+    labels = {"provider": "chatwoot", "outcome": "gave_up"}
+    assert sample("switchboard_deliveries_total", labels) == 1

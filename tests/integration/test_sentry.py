@@ -1,0 +1,170 @@
+"""A forced error in ingest reaches Sentry (a local receiver of its envelope endpoint) with
+its tags, and without any personal field."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import sentry_sdk
+import structlog
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from ingest.app import build_ingest, create_app
+from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
+from schemas.events import Event
+from streams.retry import until_done
+from switchboard import logs
+from switchboard.sentry import init_sentry
+from switchboard.settings import Settings
+from tests.unit.outbound_actions import reply
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sentry-test-whatsapp-secret"
+TEXT = "MARKERTEXT where is my parcel"
+PHONE = "15557654321"
+NAME = "Gwendolyn Marker"
+REQUEST_ID = "req-sentry-0001"
+
+
+class Receiver(ThreadingHTTPServer):
+    """Sentry's envelope endpoint, `POST /api/<project>/envelope/`, keeping what arrives."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.envelopes: list[tuple[str, bytes]] = []
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.server.envelopes.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sentry_off_afterwards() -> Iterator[None]:
+    yield
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()  # no DSN: nothing is sent by later tests
+    sentry_sdk.get_global_scope().clear()
+
+
+class FailingLog(InMemoryEventLog):
+    """An event log that breaks with a message quoting the customer (as real errors do)."""
+
+    async def append(self, events: Sequence[Event]) -> None:
+        raise RuntimeError(f"could not write {TEXT} from {PHONE} ({NAME})")
+
+
+def _items(envelope: bytes) -> list[dict[str, Any]]:
+    """The JSON payloads of an envelope: header line, then item header + payload pairs."""
+    lines = envelope.split(b"\n")
+    payloads = []
+    for line in lines[2::2]:
+        if line.strip():
+            payloads.append(json.loads(line))
+    return payloads
+
+
+@pytest.mark.usefixtures("sentry_off_afterwards")
+def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Receiver) -> None:
+    """The 500 is reported with the request's correlation id; no text, phone or name."""
+    port = receiver.server_address[1]
+    settings = Settings(
+        sentry_dsn=SecretStr(f"http://publickey@127.0.0.1:{port}/42"),
+        whatsapp_app_secret=(SecretStr(SECRET),),
+    )
+    assert init_sentry(settings, "ingest")
+    body = whatsapp_text_body(wamid="wamid.sentry-1", phone=PHONE, text=TEXT, name=NAME)
+    with TestClient(
+        create_app(build_ingest(settings, FailingLog())), raise_server_exceptions=False
+    ) as client:
+        headers = {**whatsapp_headers(SECRET, body), "X-Request-ID": REQUEST_ID}
+        assert client.post("/webhooks/whatsapp", content=body, headers=headers).status_code == 500
+    sentry_sdk.flush(timeout=10)
+
+    assert receiver.envelopes, "nothing reached the receiver"
+    assert all(path == "/api/42/envelope/" for path, _ in receiver.envelopes)
+    events = [
+        item
+        for _, envelope in receiver.envelopes
+        for item in _items(envelope)
+        if item.get("exception")
+    ]
+    assert len(events) == 1
+    (event,) = events
+    assert event["exception"]["values"][-1]["type"] == "RuntimeError"
+    assert event["tags"]["correlation_id"] == REQUEST_ID
+    assert event["tags"]["component"] == "ingest"
+    raw = b"".join(envelope for _, envelope in receiver.envelopes)
+    for personal in (TEXT, "MARKERTEXT", PHONE, NAME, "Marker", SECRET):
+        assert personal.encode() not in raw, personal
+
+
+@pytest.mark.usefixtures("sentry_off_afterwards")
+async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver) -> None:
+    """A failure retried by an agent arrives tagged with the agent, the event id, the
+    conversation key and the correlation id; its message (quoting the customer) does not."""
+    port = receiver.server_address[1]
+    assert init_sentry(Settings(sentry_dsn=SecretStr(f"http://k@127.0.0.1:{port}/7")), "worker")
+    action = reply("whatsapp-cloud", action_id="reply:wa:wamid.sentry")
+    logs.bind_event(action)
+    failures = [RuntimeError(f"refused {TEXT} for {PHONE}")]
+
+    async def operation() -> None:
+        if failures:
+            raise failures.pop()
+
+    async def no_pause(_: float) -> None:
+        return None
+
+    try:
+        await until_done(operation, "deliver", sleep=no_pause)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    sentry_sdk.flush(timeout=10)
+
+    events = [
+        item
+        for _, envelope in receiver.envelopes
+        for item in _items(envelope)
+        if item.get("exception")
+    ]
+    assert len(events) == 1
+    tags = events[0]["tags"]
+    assert tags["agent"] == "deliver"
+    assert tags["component"] == "worker"
+    assert tags["event_id"] == "reply:wa:wamid.sentry"
+    assert tags["conversation_key"] == "conversation-key"
+    assert tags["correlation_id"] == "correlation-1"
+    raw = b"".join(envelope for _, envelope in receiver.envelopes)
+    assert TEXT.encode() not in raw
+    assert PHONE.encode() not in raw

@@ -1,0 +1,150 @@
+"""deploy/: promtool accepts the alert rules, and every metric the rules and the Grafana
+dashboard use is served on /metrics by ingest or the worker."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ingest.app import build_ingest, create_app
+from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
+from sinks.postgres.pool import Database
+from streams.app import create_app as create_faust_app
+from streams.keys.testing import in_memory_keyring
+from streams.metrics.serve import register_metrics
+from streams.retention.metrics import RetentionMetrics
+from switchboard.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
+PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "switchboard.json"
+PROMTOOL = ROOT / ".tools" / "bin" / "promtool"
+SECRET = "alert-rules-whatsapp-secret"
+
+_NAME = re.compile(r"\bswitchboard_[a-z0-9_]+\b")
+_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gauge": ("",),
+    "unknown": ("",),
+}
+
+
+def rule_expressions() -> list[str]:
+    groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+    return [rule["expr"] for group in groups for rule in group["rules"]]
+
+
+def dashboard_expressions() -> list[str]:
+    panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
+    return [target["expr"] for panel in panels for target in panel.get("targets", [])]
+
+
+def used_names() -> set[str]:
+    return {
+        name
+        for expr in rule_expressions() + dashboard_expressions()
+        for name in _NAME.findall(expr)
+    }
+
+
+def served_names(exposition: str) -> set[str]:
+    """Every series name a Prometheus scraping this text could store, from its families."""
+    names: set[str] = set()
+    for family in text_string_to_metric_families(exposition):
+        names.update(family.name + suffix for suffix in _SUFFIXES.get(family.type, ("",)))
+        names.update(sample.name for sample in family.samples)
+    return names
+
+
+def ingest_exposition() -> str:
+    """ingest's /metrics after a webhook went through."""
+    settings = Settings(whatsapp_app_secret=SECRET)
+    with TestClient(
+        create_app(build_ingest(settings, InMemoryEventLog(), in_memory_keyring()))
+    ) as client:
+        body = whatsapp_text_body(wamid="wamid.rules", phone="15550000000", text="hi")
+        client.post("/webhooks/whatsapp", content=body, headers=whatsapp_headers(SECRET, body))
+        return client.get("/metrics").text
+
+
+class NoDatabase:
+    async def get(self) -> Database:
+        raise ConnectionError("not needed to list the families")
+
+
+def worker_exposition(tmp_path: Path) -> str:
+    """The worker's registry as `register_metrics` wires it into the Faust app (lag and
+    retention gauges included), without starting the app."""
+    settings = Settings(switchboard_worker_data_dir=tmp_path)
+    metrics = register_metrics(create_faust_app(settings), settings, NoDatabase())
+    RetentionMetrics(metrics.registry)  # as build_worker passes it to register_retention
+    return generate_latest(metrics.registry).decode()
+
+
+@pytest.fixture(scope="module")
+def promtool() -> Path:
+    found = shutil.which("promtool")
+    if found:
+        return Path(found)
+    if not PROMTOOL.exists():
+        subprocess.run(
+            [str(ROOT / "deploy" / "prometheus" / "fetch-promtool.sh"), str(PROMTOOL)], check=True
+        )
+    return PROMTOOL
+
+
+def test_promtool_accepts_the_rules(promtool: Path) -> None:
+    """`promtool check rules` finds every rule valid."""
+    result = subprocess.run(
+        [str(promtool), "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rule_expressions())} rules found" in result.stdout
+
+
+def test_prometheus_loads_the_rules_and_scrapes_both_processes() -> None:
+    """docker-compose's Prometheus evaluates alerts.yml and scrapes ingest and the worker."""
+    config = yaml.safe_load(PROMETHEUS.read_text(encoding="utf-8"))
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    volumes = compose["services"]["prometheus"]["volumes"]
+    assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in volumes
+    port = Settings.model_fields["switchboard_worker_web_port"].default
+    targets = {
+        t for job in config["scrape_configs"] for g in job["static_configs"] for t in g["targets"]
+    }
+    assert f"worker:{port}" in targets
+
+
+def test_every_metric_used_is_served(tmp_path: Path) -> None:
+    """No alert or panel reads a metric that neither process exposes."""
+    served = served_names(ingest_exposition()) | served_names(worker_exposition(tmp_path))
+    used = used_names()
+    assert len(used) > 30
+    assert used <= served, sorted(used - served)
+
+
+def test_rules_cover_what_operations_asked_for() -> None:
+    """Lag in seconds, stalled and stopped partitions, webhook errors, dead letters and
+    erasures not completing each have a rule."""
+    text = "\n".join(rule_expressions())
+    for needle in (
+        "switchboard_consumergroup_lag_seconds",
+        "switchboard_consumergroup_status == 5",
+        "switchboard_consumergroup_status == 4",
+        "switchboard_webhook_requests_total",
+        "switchboard_dead_letters_total",
+        "switchboard_erasure_oldest_pending_age_seconds",
+    ):
+        assert needle in text
