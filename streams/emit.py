@@ -22,12 +22,15 @@ class TopicLog:
             for topic in CATALOGUE
         }
 
-    async def emit(self, events: Sequence[Event]) -> None:
+    async def emit(
+        self, events: Sequence[Event], headers: Sequence[tuple[str, bytes]] = ()
+    ) -> None:
+        """``headers`` go on every record, after each event's own (replay marks)."""
         pending = [
             await self.topics[topic_for(event).name].send(
                 key=event.subject.encode(),
                 value=encode(event),
-                headers=kafka_headers(event),
+                headers=[*kafka_headers(event), *headers],
             )
             for event in events
         ]

@@ -6,7 +6,8 @@ Three agents share one consumer group and one PostgreSQL pool:
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
-  delivery log before the offset is committed;
+  delivery log before the offset is committed; actions of a replay are held back unless it
+  was started with ``--resend`` (streams/replay/hooks.py);
 - ``exports`` (streams/exports): export requests → an archive file; and the retention
   crontab (streams/retention), run by the leader only.
 
@@ -31,6 +32,7 @@ from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.store import ConversationStore
+from sinks.postgres.suppressions import PostgresSuppressionLog
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
 from streams.dead_letter import DeadLetters
@@ -40,6 +42,7 @@ from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.lag.monitor import register_lag_monitor
+from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
 from streams.storage import StorageAgent, is_transient
@@ -141,8 +144,10 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        conversations = Conversations(state_table, GraphFlow(flow), action_log)
-        async for _, event in _decoded(stream, dead_letters):
+        marked = MarkedActions(action_log)  # replays' actions carry the replay mark
+        conversations = Conversations(state_table, GraphFlow(flow), marked)
+        async for record, event in _decoded(stream, dead_letters):
+            marked.follow(record.headers)
             await until_done(
                 lambda: conversations.handle(event),  # type: ignore[arg-type]  # noqa: B023
                 "converse",
@@ -154,7 +159,10 @@ def build_worker(settings: Settings) -> faust.App:
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
             deliveries = Deliveries(sender, action_log, dead_letters)
+            replays = ReplayGuard(PostgresSuppressionLog(db))
             async for record, event in _decoded(stream, dead_letters):
+                if await replays.holds_back(event, record.headers):
+                    continue
                 await until_done(
                     lambda: deliveries.handle(event, record),  # type: ignore[arg-type]  # noqa: B023
                     "deliver",

@@ -1,0 +1,78 @@
+"""The worker's two replay hooks, kept out of the agents.
+
+- converse: `MarkedActions` is the conversation's `ActionLog`; told the headers of the record
+  being handled (`follow`), it puts that record's replay marks on every action it emits.
+- deliver: `ReplayGuard.holds_back` answers True for an action marked ``replay: 1``, after
+  recording it as suppressed; the agent then acknowledges it without sending anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+import structlog
+
+from schemas.events import Event, HandoffRequested, ReplyRequested
+from streams.replay.marks import REPLAYED_FROM, Mark, mark_headers, replay_mark
+from streams.retry import until_done
+
+log = structlog.get_logger(__name__)
+
+HeaderPairs = Mapping[str, bytes | None] | Iterable[tuple[str, bytes | None]] | None
+
+
+class HeaderedLog(Protocol):
+    async def emit(
+        self, events: Sequence[Event], headers: Sequence[tuple[str, bytes]] = ()
+    ) -> None: ...
+
+
+def _replayed_from(headers: HeaderPairs) -> str | None:
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for key, value in pairs:
+        if key == REPLAYED_FROM and value is not None:
+            return value.decode(errors="replace")
+    return None
+
+
+class MarkedActions:
+    """An `ActionLog` that carries the current record's replay marks onto what it emits."""
+
+    def __init__(self, log: HeaderedLog) -> None:
+        self.log = log
+        self.mark: Mark | None = None
+        self.origin: str | None = None
+
+    def follow(self, headers: HeaderPairs) -> None:
+        self.mark = replay_mark(headers)
+        self.origin = _replayed_from(headers) if self.mark is not None else None
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        extra = mark_headers(self.mark)
+        if self.origin is not None:
+            extra.append((REPLAYED_FROM, self.origin.encode()))
+        await self.log.emit(events, extra)
+
+
+class SuppressionLog(Protocol):
+    async def suppressed(self, action_id: str, action_type: str, origin: str | None) -> None:
+        """Record that this action was held back; repeats only count."""
+        ...
+
+
+class ReplayGuard:
+    def __init__(self, suppressions: SuppressionLog) -> None:
+        self.suppressions = suppressions
+
+    async def holds_back(self, event: object, headers: HeaderPairs) -> bool:
+        if replay_mark(headers) != "suppress":
+            return False
+        if isinstance(event, ReplyRequested | HandoffRequested):
+            origin = _replayed_from(headers)
+            await until_done(
+                lambda: self.suppressions.suppressed(event.id, event.type, origin),
+                "suppress_replayed_action",
+            )
+            log.info("delivery_suppressed_replay", action_id=event.id, replayed_from=origin)
+        return True
