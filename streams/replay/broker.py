@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from streams.lag.offsets import LagReader
@@ -40,17 +41,36 @@ async def reader(bootstrap_servers: str) -> AsyncIterator[AIOKafkaConsumer]:
         await consumer.stop()
 
 
-async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    if topic not in await consumer.topics():
-        raise ReplayRefusedError(f"topic {topic!r} does not exist on the broker")
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+async def partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The topic's partitions as the broker has them (the catalogue may lag a change)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=TIMEOUT_MS)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for found in described:
+        if found["topic"] == topic and found["error_code"] == 0 and found["partitions"]:
+            ids = sorted(p["partition"] for p in found["partitions"])
+            return [TopicPartition(topic, p) for p in ids]
+    raise ReplayRefusedError(f"topic {topic!r} does not exist on the broker")
 
 
 async def log_bounds(
-    consumer: AIOKafkaConsumer, topic: str, start: datetime | None, end: datetime | None
+    bootstrap_servers: str, topic: str, start: datetime | None, end: datetime | None
 ) -> dict[int, LogBounds]:
     """Per partition: first and next offsets, and the first offsets at or after the times."""
-    tps = await partitions(consumer, topic)
+    tps = await partitions(bootstrap_servers, topic)
+    async with reader(bootstrap_servers) as consumer:
+        return await _bounds(consumer, tps, start, end)
+
+
+async def _bounds(
+    consumer: AIOKafkaConsumer,
+    tps: Sequence[TopicPartition],
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[int, LogBounds]:
     beginnings = await consumer.beginning_offsets(tps)
     ends = await consumer.end_offsets(tps)
     at_start = await _offsets_at(consumer, tps, _millis(start))
@@ -110,8 +130,8 @@ async def commit_offsets(
 async def read_keys(bootstrap_servers: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:
     """Every (key, value) of a topic, from its first offset to its end when asked."""
     found: list[tuple[bytes | None, bytes | None]] = []
+    tps = await partitions(bootstrap_servers, topic)
     async with reader(bootstrap_servers) as consumer:
-        tps = await partitions(consumer, topic)
         starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
         ranges = [PartitionRange(tp.partition, starts[tp], ends[tp]) for tp in tps]

@@ -79,8 +79,7 @@ async def republish(
 
 async def replay(settings: Settings, request: ReplayRequest, out: TextIO = sys.stdout) -> int:
     bootstrap = settings.kafka_bootstrap_servers
-    async with reader(bootstrap) as consumer:
-        bounds = await log_bounds(consumer, request.full_topic, request.from_time, request.to_time)
+    bounds = await log_bounds(bootstrap, request.full_topic, request.from_time, request.to_time)
     plan = make_plan(request, bounds)
     print(headline(plan, dry_run=request.dry_run), file=out)
     print(render_plan(plan), file=out)
