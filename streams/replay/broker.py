@@ -90,15 +90,22 @@ async def _offsets_at(
     return {tp: found.offset for tp, found in answers.items() if found is not None}
 
 
-async def active_members(bootstrap_servers: str, group: str) -> int:
-    """How many consumers are in the group now (0 for a group the broker does not know)."""
+async def group_state(bootstrap_servers: str, group: str, topic: str) -> tuple[int, dict[int, int]]:
+    """How many consumers are in the group now (0 for a group the broker does not know), and
+    its committed offsets on the topic, by partition."""
     lag_reader = LagReader(bootstrap_servers, timeout_seconds=TIMEOUT_MS / 1000)
     await lag_reader.start()
     try:
         snapshot = await lag_reader.snapshot([group])
     finally:
         await lag_reader.close()
-    return len(snapshot.groups[0].members)
+    state = snapshot.groups[0]
+    committed = {
+        p.partition: p.committed
+        for p in state.partitions
+        if p.topic == topic and p.committed is not None
+    }
+    return len(state.members), committed
 
 
 async def commit_offsets(

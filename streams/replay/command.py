@@ -14,8 +14,8 @@ from aiokafka.errors import KafkaError
 from schemas.catalogue import ERASURES
 from streams.replay.broker import (
     Republisher,
-    active_members,
     commit_offsets,
+    group_state,
     log_bounds,
     read_keys,
     read_range,
@@ -82,12 +82,14 @@ async def replay(settings: Settings, request: ReplayRequest, out: TextIO = sys.s
     bounds = await log_bounds(bootstrap, request.full_topic, request.from_time, request.to_time)
     plan = make_plan(request, bounds)
     print(headline(plan, dry_run=request.dry_run), file=out)
-    print(render_plan(plan), file=out)
     if request.mode == "offsets":
-        members = await active_members(bootstrap, request.group)
+        members, current = await group_state(bootstrap, request.group, request.full_topic)
+        print(render_plan(plan, current), file=out)
         reason = refusal(request, members, worker_group=settings.switchboard_worker_group)
         if reason is not None:
             raise ReplayRefusedError(reason)
+    else:
+        print(render_plan(plan), file=out)
     if request.dry_run:
         print("dry run: nothing was changed", file=out)
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from streams.replay.plan import ReplayPlan
@@ -33,12 +34,17 @@ def _where(plan: ReplayPlan) -> str:
     return f"{request.full_topic} from {start} to {end}"
 
 
-def render_plan(plan: ReplayPlan) -> str:
-    """Per partition: from, to (exclusive), count; then what would happen."""
-    lines = [f"{'PARTITION':>9}  {'FROM':>12}  {'TO':>12}  {'COUNT':>10}"]
+def render_plan(plan: ReplayPlan, current: Mapping[int, int] | None = None) -> str:
+    """Per partition: from, to (exclusive), count; with `current` (a group's committed
+    offsets, ``-`` where it has none), where the group stands now."""
+    now = "" if current is None else f"  {'CURRENT':>12}"
+    lines = [f"{'PARTITION':>9}{now}  {'FROM':>12}  {'TO':>12}  {'COUNT':>10}"]
     for p in plan.partitions:
-        lines.append(f"{p.partition:>9}  {p.start:>12}  {p.end:>12}  {p.count:>10}")
-    lines.append(f"{'total':>9}  {'':>12}  {'':>12}  {plan.total:>10}")
+        if current is not None:
+            now = f"  {current.get(p.partition, '-'):>12}"
+        lines.append(f"{p.partition:>9}{now}  {p.start:>12}  {p.end:>12}  {p.count:>10}")
+    blank = "" if current is None else f"  {'':>12}"
+    lines.append(f"{'total':>9}{blank}  {'':>12}  {'':>12}  {plan.total:>10}")
     return "\n".join(lines)
 
 

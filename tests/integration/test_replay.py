@@ -169,12 +169,16 @@ async def test_group_with_live_members_is_refused(settings: Settings, tmp_path: 
 
 
 async def test_dry_run_changes_no_offsets(settings: Settings, tmp_path: Path) -> None:
-    """The plan is printed per partition; the group is left as it was (here: nonexistent)."""
+    """The plan is printed per partition with where the group stands; the group stays."""
     own = await isolated(settings, "replay")
     topic = INBOUND.full_name(own.switchboard_topic_prefix)
     await produce(own, topic, [(b"k", b"x", None, [])] * 5, partition=2)
     group = f"replay-dry-{uuid.uuid4().hex[:6]}"
     env = settings_env(own, tmp_path)
+    code, _, err = await cli(env, "--topic", "inbound.v1", "--from-offset", "4", "--group", group)
+    assert code == 0, err
+    before = await committed(own, group, topic)
+    assert before[2] == 4
 
     code, out, err = await cli(
         env, "--topic", "inbound.v1", "--from-offset", "1", "--group", group, "--dry-run"
@@ -182,9 +186,10 @@ async def test_dry_run_changes_no_offsets(settings: Settings, tmp_path: Path) ->
 
     assert code == 0, err
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
-    assert rows["2"] == ["1", "5", "4"]
+    assert rows["PARTITION"] == ["CURRENT", "FROM", "TO", "COUNT"]
+    assert rows["2"] == ["4", "1", "5", "4"]
     assert "dry run: nothing was changed" in out
-    assert await committed(own, group, topic) == {}
+    assert await committed(own, group, topic) == before
 
 
 def message(conversation: int, contact: str) -> MessageReceived:

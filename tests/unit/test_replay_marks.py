@@ -126,6 +126,10 @@ def test_plan_and_summary_text() -> None:
     assert table[2].split() == ["1", "3", "3", "0"]
     assert table[-1].split() == ["total", "6"]
     assert "sending nothing to customers" in headline(plan, dry_run=True)
+    with_group = render_plan(plan, {0: 2}).splitlines()
+    assert with_group[0].split() == ["PARTITION", "CURRENT", "FROM", "TO", "COUNT"]
+    assert with_group[1].split() == ["0", "2", "4", "10", "6"]
+    assert with_group[2].split() == ["1", "-", "3", "3", "0"]
     text = summary(plan, Tally(republished=4, erased=2))
     assert "records in range: 6" in text
     assert "skipped (erased): 2" in text
