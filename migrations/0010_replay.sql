@@ -12,3 +12,14 @@ CREATE TABLE suppressed_deliveries (
     times               integer     NOT NULL DEFAULT 1
 );
 CREATE INDEX suppressed_deliveries_last ON suppressed_deliveries (last_suppressed_at);
+
+-- Consumer groups `switchboard replay` seeded (offsets mode, a group other than the worker's).
+-- A worker running in one of them marks every action it emits as a replay (`resend`: as a
+-- replay that may reach customers), and its deliver agent leaves the live pipeline's actions
+-- to the live worker.
+CREATE TABLE replay_groups (
+    group_id  text        PRIMARY KEY,
+    topic     text        NOT NULL,
+    resend    boolean     NOT NULL,
+    seeded_at timestamptz NOT NULL DEFAULT now()
+);

@@ -31,8 +31,8 @@ from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
+from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
 from sinks.postgres.store import ConversationStore
-from sinks.postgres.suppressions import PostgresSuppressionLog
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
 from streams.dead_letter import DeadLetters
@@ -144,7 +144,10 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
-        marked = MarkedActions(action_log)  # replays' actions carry the replay mark
+        # Actions of replayed records (or of a group a replay seeded) carry the replay mark.
+        marked = MarkedActions(
+            action_log, await replay_group_mark(db, settings.switchboard_worker_group)
+        )
         conversations = Conversations(state_table, GraphFlow(flow), marked)
         async for record, event in _decoded(stream, dead_letters):
             marked.follow(record.headers)
@@ -159,7 +162,10 @@ def build_worker(settings: Settings) -> faust.App:
         async with outbound_client(settings) as client:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
             deliveries = Deliveries(sender, action_log, dead_letters)
-            replays = ReplayGuard(PostgresSuppressionLog(db))
+            replay_group = (
+                await replay_group_mark(db, settings.switchboard_worker_group) is not None
+            )
+            replays = ReplayGuard(PostgresSuppressionLog(db), replay_group=replay_group)
             async for record, event in _decoded(stream, dead_letters):
                 if await replays.holds_back(event, record.headers):
                     continue

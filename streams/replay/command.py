@@ -9,9 +9,12 @@ import sys
 import time
 from typing import TextIO
 
+import asyncpg
 from aiokafka.errors import KafkaError
 
 from schemas.catalogue import ERASURES
+from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.replays import register_replay_group
 from streams.replay.broker import (
     Republisher,
     commit_offsets,
@@ -94,8 +97,11 @@ async def replay(settings: Settings, request: ReplayRequest, out: TextIO = sys.s
         print("dry run: nothing was changed", file=out)
         return 0
     if request.mode == "offsets":
+        replay_group = request.group != settings.switchboard_worker_group
+        if replay_group:
+            await _register(settings, request)
         await commit_offsets(bootstrap, request.group, request.full_topic, plan.partitions)
-        print(summary(plan), file=out)
+        print(summary(plan, replay_group=replay_group), file=out)
         return 0
     erasures = ErasureFilter.from_contacts(
         erased_contacts(
@@ -107,11 +113,24 @@ async def replay(settings: Settings, request: ReplayRequest, out: TextIO = sys.s
     return 0
 
 
+async def _register(settings: Settings, request: ReplayRequest) -> None:
+    """Mark the group as a replay's, before it has offsets: a worker in it sends nothing."""
+    config = PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
+    database = await Database.connect(config)
+    try:
+        await register_replay_group(database, request.group, request.full_topic, request.resend)
+    finally:
+        await database.close()
+
+
 def run(settings: Settings, request: ReplayRequest) -> int:
     try:
         return asyncio.run(replay(settings, request))
     except ReplayRefusedError as exc:
         print(f"replay refused: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"replay stopped: PostgreSQL answered {type(exc).__name__}", file=sys.stderr)
         return 1
     except KafkaError as exc:
         print(

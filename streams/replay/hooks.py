@@ -1,9 +1,13 @@
 """The worker's two replay hooks, kept out of the agents.
 
 - converse: `MarkedActions` is the conversation's `ActionLog`; told the headers of the record
-  being handled (`follow`), it puts that record's replay marks on every action it emits.
+  being handled (`follow`), it puts that record's replay marks on every action it emits. In a
+  group `switchboard replay` seeded (a replay group), every record counts as replayed, with
+  the mark the replay was started with.
 - deliver: `ReplayGuard.holds_back` answers True for an action marked ``replay: 1``, after
-  recording it as suppressed; the agent then acknowledges it without sending anything.
+  recording it as suppressed; the agent then acknowledges it without sending anything. In a
+  replay group it also holds back the actions that are no replay's: those belong to the live
+  pipeline, whose own worker delivers them.
 """
 
 from __future__ import annotations
@@ -39,14 +43,16 @@ def _replayed_from(headers: HeaderPairs) -> str | None:
 class MarkedActions:
     """An `ActionLog` that carries the current record's replay marks onto what it emits."""
 
-    def __init__(self, log: HeaderedLog) -> None:
+    def __init__(self, log: HeaderedLog, group_mark: Mark | None = None) -> None:
         self.log = log
+        self.group_mark = group_mark
         self.mark: Mark | None = None
         self.origin: str | None = None
 
     def follow(self, headers: HeaderPairs) -> None:
-        self.mark = replay_mark(headers)
-        self.origin = _replayed_from(headers) if self.mark is not None else None
+        own = replay_mark(headers)
+        self.mark = own or self.group_mark
+        self.origin = _replayed_from(headers) if own is not None else None
 
     async def emit(self, events: Sequence[Event]) -> None:
         extra = mark_headers(self.mark)
@@ -62,11 +68,15 @@ class SuppressionLog(Protocol):
 
 
 class ReplayGuard:
-    def __init__(self, suppressions: SuppressionLog) -> None:
+    def __init__(self, suppressions: SuppressionLog, *, replay_group: bool = False) -> None:
         self.suppressions = suppressions
+        self.replay_group = replay_group
 
     async def holds_back(self, event: object, headers: HeaderPairs) -> bool:
-        if replay_mark(headers) != "suppress":
+        mark = replay_mark(headers)
+        if mark is None:
+            return self.replay_group
+        if mark == "resend":
             return False
         if isinstance(event, ReplyRequested | HandoffRequested):
             origin = _replayed_from(headers)

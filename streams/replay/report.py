@@ -66,7 +66,7 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     return f"[{bar}] {done:>{len(str(total))}}/{total} {fraction:4.0%}"
 
 
-def summary(plan: ReplayPlan, tally: Tally | None = None) -> str:
+def summary(plan: ReplayPlan, tally: Tally | None = None, *, replay_group: bool = False) -> str:
     """The closing lines: partitions, records in range, and what became of them."""
     request = plan.request
     lines = [
@@ -76,6 +76,9 @@ def summary(plan: ReplayPlan, tally: Tally | None = None) -> str:
     ]
     if tally is None:
         lines.append(f"group {request.group!r} set to the start offsets above")
+        if replay_group:
+            sends = "sends replies not delivered before" if request.resend else "sends nothing"
+            lines.append(f"a Switchboard worker run in this group {sends} (a replay group)")
     else:
         lines += [
             f"republished: {tally.republished}",

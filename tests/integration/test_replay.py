@@ -303,3 +303,54 @@ async def test_republish_reprocesses_and_sends_only_with_resend(
     finally:
         await database.close()
         worker.stop()
+
+
+async def test_a_worker_in_a_new_group_reprocesses_the_last_hour_and_sends_nothing(
+    settings: Settings, tmp_path: Path, standin_requests: Requests
+) -> None:
+    """The issue's check: replay the last hour into a new group and run a worker in it. The
+    events are processed again (stored, answered by the flow), the Chatwoot stand-in gets
+    nothing, and the command reported the counts."""
+    own = await isolated(settings, "replayg")
+    topic = INBOUND.full_name(own.switchboard_topic_prefix)
+    now = datetime.now(UTC)
+    events = [message(next(_conversations), f"ct_group_{uuid.uuid4().hex[:8]}") for _ in range(3)]
+    stale = message(next(_conversations), f"ct_group_{uuid.uuid4().hex[:8]}")
+    await produce(own, topic, [record(stale, now - timedelta(hours=3))])
+    await produce(own, topic, [record(e, now - timedelta(minutes=30)) for e in events])
+    group = f"{own.switchboard_worker_group}-replay"
+    replaying = own.model_copy(update={"switchboard_worker_group": group})
+    live_env = settings_env(own, tmp_path)  # the data engineer runs replay as the pipeline
+
+    hour_ago = iso(now - timedelta(hours=1))
+    code, out, err = await cli(
+        live_env, "--topic", "inbound.v1", "--from-time", hour_ago, "--group", group
+    )
+    assert code == 0, err
+    assert "records in range: 3" in out
+    assert "sends nothing (a replay group)" in out
+
+    worker = Worker(settings_env(replaying, tmp_path), tmp_path / "worker.log")
+    worker.start()
+    database = await asyncpg.connect(own.database_url.get_secret_value())
+    try:
+        ids = [e.id for e in events]
+
+        async def suppressed() -> bool:
+            count = await database.fetchval(
+                "SELECT count(*) FROM suppressed_deliveries WHERE action_id LIKE ANY($1)",
+                [f"%:{i}" for i in ids],
+            )
+            return bool(count == len(ids))
+
+        assert await eventually(suppressed, timeout=90, interval=1), worker.log()[-3000:]
+        stored = await database.fetch(
+            "SELECT event_id FROM messages WHERE event_id = ANY($1)", [*ids, stale.id]
+        )
+        assert sorted(r[0] for r in stored) == sorted(ids)
+        requests = standin_requests("chatwoot")
+        for event in [*events, stale]:
+            assert sent_to(requests, event.data.route.conversation_id) == []  # type: ignore[union-attr]
+    finally:
+        await database.close()
+        worker.stop()

@@ -134,3 +134,27 @@ def test_plan_and_summary_text() -> None:
     assert "records in range: 6" in text
     assert "skipped (erased): 2" in text
     assert "replies: suppressed" in text
+
+
+async def test_a_replay_groups_actions_are_all_marked() -> None:
+    """In a group a replay seeded, every action is a replay's, unless its record says how."""
+    log = HeaderLog()
+    marked = MarkedActions(log, group_mark="suppress")
+    agent = Conversations({}, ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), marked)
+    marked.follow({"type": b"message.received"})
+    await agent.handle(message(1))
+    marked.follow({"replay": b"resend"})
+    await agent.handle(message(2))
+    assert log.sent == [("reply:m1", [("replay", b"1")]), ("reply:m2", [("replay", b"resend")])]
+
+
+async def test_a_replay_group_leaves_live_actions_alone() -> None:
+    """A worker in a replay group delivers none of the live pipeline's actions (its live
+    worker does) and records none of them as suppressed; its own resend replays go out."""
+    rows = Suppressions()
+    guard = ReplayGuard(rows, replay_group=True)
+    action = reply(action_id="reply:m1")
+    assert await guard.holds_back(action, {"type": b"reply.requested"})
+    assert not await guard.holds_back(action, {"replay": b"resend"})
+    assert await guard.holds_back(action, {"replay": b"1"})
+    assert rows.rows == [("reply:m1", "reply.requested", None)]
