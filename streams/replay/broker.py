@@ -16,6 +16,8 @@ from streams.lag.offsets import LagReader
 from streams.replay.plan import LogBounds, PartitionRange, ReplayRefusedError
 
 TIMEOUT_MS = 10_000
+# Empty polls of a second in a row after which a range that has not reached its end fails.
+IDLE_POLLS = 15
 # Sends in flight before waiting for the broker's acknowledgements.
 _BATCH = 500
 
@@ -150,15 +152,27 @@ async def read_keys(bootstrap_servers: str, topic: str) -> list[tuple[bytes | No
 async def read_range(
     consumer: AIOKafkaConsumer, topic: str, ranges: Sequence[PartitionRange]
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Records of `[start, end)` on each partition, in order within a partition."""
+    """Records of `[start, end)` on each partition, in order within a partition.
+
+    A partition that stops short of its end for `IDLE_POLLS` polls in a row is an error,
+    never a silent short read: reading `erasures.v1` incompletely would bring people back."""
     pending = {TopicPartition(topic, r.partition): r for r in ranges if r.count > 0}
     if not pending:
         return
     consumer.assign(list(pending))
     for tp, r in pending.items():
         consumer.seek(tp, r.start)
+    idle = 0
     while pending:
         batch = await consumer.getmany(*pending, timeout_ms=1000)
+        idle = 0 if any(batch.values()) else idle + 1
+        if idle >= IDLE_POLLS:
+            tp, r = next(iter(pending.items()))
+            position = await consumer.position(tp)
+            raise ReplayRefusedError(
+                f"{topic} partition {tp.partition} stopped at offset {position}, "
+                f"short of {r.end}; nothing after it was read"
+            )
         for tp, records in batch.items():
             last = pending.get(tp)
             if last is None:
