@@ -21,7 +21,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas.catalogue import ERASURES, INBOUND
+from schemas.catalogue import ACTIONS, ERASURES, INBOUND
 from schemas.events import (
     ChatwootRoute,
     MessageReceived,
@@ -214,6 +214,23 @@ def record(event: MessageReceived, stamp: datetime) -> tuple[bytes, bytes, int, 
     return event.subject.encode(), encode(event), ms(stamp), kafka_headers(event)
 
 
+def conv(event: MessageReceived) -> int:
+    return event.data.route.conversation_id  # type: ignore[union-attr]
+
+
+async def caught_up(settings: Settings, topic: str) -> bool:
+    """The worker's group has committed everything written to the topic so far."""
+    group = await committed(settings, settings.switchboard_worker_group, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(ACTIONS.partitions)]
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return all(group.get(tp.partition, 0) >= end for tp, end in ends.items())
+
+
 def sent_to(requests: list[dict[str, Any]], conversation: int) -> list[dict[str, Any]]:
     prefix = f"/api/v1/accounts/{ACCOUNT_ID}/conversations/{conversation}/"
     return [r for r in requests if r["method"] == "POST" and r["path"].startswith(prefix)]
@@ -300,6 +317,18 @@ async def test_republish_reprocesses_and_sends_only_with_resend(
         requests = standin_requests("chatwoot")
         for event in quiet:
             assert sent_to(requests, event.data.route.conversation_id) == []  # type: ignore[union-attr]
+
+        # Every action re-published with --resend: the delivery log skips the delivered ones.
+        await asyncio.sleep(2)  # the replies' last steps (hand-off status) settle
+        before = {e.id: len(sent_to(standin_requests("chatwoot"), conv(e))) for e in loud}
+        actions = ACTIONS.full_name(own.switchboard_topic_prefix)
+        since = ["--from-time", iso(now - timedelta(hours=1))]
+        code, out, err = await cli(env, "--topic", "actions.v1", "--republish", "--resend", *since)
+        assert code == 0, err
+        assert await eventually(lambda: caught_up(own, actions), timeout=60, interval=1)
+        after = {e.id: len(sent_to(standin_requests("chatwoot"), conv(e))) for e in loud}
+        assert after == before
+        assert "outbound_step_already_delivered" in worker.log()  # the delivery log's doing
     finally:
         await database.close()
         worker.stop()
