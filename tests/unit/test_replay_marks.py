@@ -106,6 +106,7 @@ def test_erasure_filter() -> None:
 
 
 def test_progress_bar() -> None:
+    """Filled in proportion, with counts and percent; an empty range is complete."""
     assert progress_bar(0, 10, width=10) == "[..........]  0/10   0%"
     assert progress_bar(5, 10, width=10) == "[#####.....]  5/10  50%"
     assert progress_bar(0, 0, width=4) == "[####] 0/0 100%"

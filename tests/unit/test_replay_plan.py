@@ -102,6 +102,7 @@ def test_exactly_one_start() -> None:
 
 
 def test_end_before_start_is_refused() -> None:
+    """An empty or backwards time range is refused."""
     with pytest.raises(ReplayRefusedError, match="later than"):
         request(to_time="2026-11-26T09:00:00Z")
 
@@ -180,6 +181,7 @@ def test_ranges_stay_inside_the_log(
 
 
 def test_group_with_members_is_refused_by_name_and_count() -> None:
+    """The refusal names the group and how many members it has."""
     reason = refusal(request(group="analytics"), 2, worker_group=WORKER)
     assert reason is not None
     assert "'analytics'" in reason
@@ -187,6 +189,7 @@ def test_group_with_members_is_refused_by_name_and_count() -> None:
 
 
 def test_empty_group_may_move() -> None:
+    """A group without members (or unknown to the broker) may be moved or seeded."""
     assert refusal(request(group="analytics"), 0, worker_group=WORKER) is None
 
 
