@@ -25,13 +25,16 @@ class TopicLog:
             for topic in CATALOGUE
         }
 
-    async def emit(self, events: Sequence[Event]) -> None:
+    async def emit(
+        self, events: Sequence[Event], headers: Sequence[tuple[str, bytes]] = ()
+    ) -> None:
+        """``headers`` go on every record, after each event's own (replay marks)."""
         sealed = [await self.keyring.seal(event) for event in events]
         pending = [
             await self.topics[topic_for(event).name].send(
                 key=event.subject.encode(),
                 value=encode(event),
-                headers=kafka_headers(event),
+                headers=[*kafka_headers(event), *headers],
             )
             for event in sealed
         ]

@@ -6,7 +6,8 @@ The agents share one consumer group and one PostgreSQL pool:
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
-  delivery log before the offset is committed;
+  delivery log before the offset is committed; actions of a replay are held back unless it
+  was started with ``--resend`` (streams/replay/hooks.py);
 - ``exports`` (streams/exports): export requests → an archive file; and the retention
   crontab (streams/retention), run by the leader only.
 - ``contacts`` (with the consent table and the erasure timer, `streams.privacy`): consent
@@ -32,6 +33,7 @@ from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
+from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
 from streams.conversation.agent import Conversations, GraphFlow
@@ -54,6 +56,7 @@ from streams.metrics.instruments import (
 from streams.metrics.serve import register_metrics
 from streams.privacy import register_privacy
 from streams.reading import read_event
+from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
@@ -192,14 +195,21 @@ def build_worker(settings: Settings) -> faust.App:
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
         )
+        # Actions of replayed records (or of a group a replay seeded) carry the replay mark.
+        marked = MarkedActions(
+            action_log, await replay_group_mark(db, settings.switchboard_worker_group)
+        )
         conversations = Conversations(
             state_table,
             MeteredFlow(GraphFlow(flow, privacy.consent), metrics),
-            action_log,
+            marked,
             states=SealedStates(keyring),
             erasures=PostgresConversationErasures(db),
         )
-        async for _, event in metrics.timed("converse", _decoded(stream, keyring, dead_letters)):
+        async for record, event in metrics.timed(
+            "converse", _decoded(stream, keyring, dead_letters)
+        ):
+            marked.follow(record.headers)
             await until_done(
                 lambda: conversations.handle(event),  # noqa: B023
                 "converse",
@@ -213,9 +223,15 @@ def build_worker(settings: Settings) -> faust.App:
             sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
             sender.retried = metrics.delivery_retry
             deliveries = Deliveries(MeteredSender(sender, metrics), action_log, dead_letters)
+            replay_group = (
+                await replay_group_mark(db, settings.switchboard_worker_group) is not None
+            )
+            replays = ReplayGuard(PostgresSuppressionLog(db), replay_group=replay_group)
             async for record, event in metrics.timed(
                 "deliver", _decoded(stream, keyring, dead_letters)
             ):
+                if await replays.holds_back(event, record.headers):
+                    continue
                 await until_done(
                     lambda: deliveries.handle(event, record),  # noqa: B023
                     "deliver",

@@ -173,6 +173,29 @@ def _lag(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, groups=args.group, watch_seconds=args.watch, as_json=args.json)
 
 
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.replay.command import run
+    from streams.replay.plan import ReplayRefusedError, build_request
+
+    try:
+        request = build_request(
+            topic=args.topic,
+            prefix=settings.switchboard_topic_prefix,
+            worker_group=settings.switchboard_worker_group,
+            from_time=args.from_time,
+            from_offset=args.from_offset,
+            to_time=args.to_time,
+            group=args.group,
+            republish=args.republish,
+            dry_run=args.dry_run,
+            resend=args.resend,
+        )
+    except ReplayRefusedError as exc:
+        print(f"replay refused: {exc}", file=sys.stderr)
+        return 2
+    return run(settings, request)
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.local import run_pipeline
 
@@ -222,6 +245,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--group", action="append", default=[], help="only this group (repeatable)")
     sub.add_argument("--watch", type=float, nargs="?", const=5.0, metavar="SECONDS")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command(
+        "replay", _replay, "Move a consumer group back in a topic, or re-publish a range of it."
+    )
+    sub.add_argument("--topic", required=True, help="a catalogue topic, e.g. inbound.v1")
+    start = sub.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from-time", metavar="ISO", help="UTC, with its offset: ...T10:00Z")
+    start.add_argument("--from-offset", type=int, metavar="N", help="on every partition")
+    sub.add_argument("--to-time", metavar="ISO", help="end of the range, exclusive")
+    sub.add_argument("--group", help="the group to move or seed (default: the worker's)")
+    sub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sub.add_argument(
+        "--republish", action="store_true", help="copy the range into its topic, as a replay"
+    )
+    sub.add_argument("--resend", action="store_true", help="let replayed replies reach customers")
     sub = command("run", _run, "Run the whole pipeline locally, with a demo conversation.")
     sub.add_argument("--no-demo", action="store_true", help="skip the demo conversation")
     sub.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
