@@ -20,10 +20,8 @@ import faust
 import httpx
 import structlog
 from faust.types import StreamT
-from pydantic import ValidationError
 
 from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, Topic
-from schemas.events import decode
 from sinks.chatwoot.contacts import ChatwootContacts
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
@@ -46,6 +44,7 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
+from streams.exports.agent import Decoded
 from streams.retry import until_done
 from switchboard.settings import Settings
 
@@ -116,8 +115,12 @@ def register_privacy(
     settings: Settings,
     database: Callable[[], Awaitable[Database]],
     events: TopicLog,
+    *,
     dead_letters: DeadLetters,
+    decoded: Decoded,
 ) -> Privacy:
+    """``decoded`` is the worker's iterator of opened events (sealed personal data opened,
+    forgotten contacts' events skipped, undecodable records dead-lettered, manual acks)."""
     prefix = settings.switchboard_topic_prefix
     # Faust's default table codecs: keys and values JSON (the view reads them so).
     table = app.Table("consent", partitions=CONTACT_EVENTS.partitions)
@@ -169,18 +172,11 @@ def register_privacy(
         handler = ContactEvents(
             ConsentKeeper(table, PostgresConsentRecords(db), view), await eraser(), start
         )
-        manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-        async for record in manual.events():
-            try:
-                event = decode(record.value)
-            except ValidationError:
-                await dead_letters.send(record, "undecodable")
-            else:
-                await until_done(
-                    lambda: handler.handle(event),  # noqa: B023
-                    "contacts",
-                )
-            await manual.ack(record)
+        async for _, event in decoded(stream, dead_letters):
+            await until_done(
+                lambda: handler.handle(event),  # type: ignore[arg-type]  # noqa: B023
+                "contacts",
+            )
 
     @app.timer(interval=ERASURE_TIMER_SECONDS)  # type: ignore[untyped-decorator]
     async def drive_erasures() -> None:

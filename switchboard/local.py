@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from migrations.runner import migrate
 from sinks.postgres.knowledge import load_directory
@@ -28,6 +29,9 @@ from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 
 KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "kb"
+
+
+LOCAL_CHATWOOT_ADMIN_TOKEN = "dev-chatwoot-admin-token"  # noqa: S105 - the local stand-in's
 
 
 def _spawn(name: str, env: Mapping[str, str], logs: Path) -> subprocess.Popen[bytes]:
@@ -72,10 +76,14 @@ def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay
         "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
         "DATABASE_URL": endpoints.database_url,
     }
+    # Erasure anonymises the contact in Chatwoot with a user token; the stand-in gets one.
+    admin = settings.chatwoot_admin_token or SecretStr(LOCAL_CHATWOOT_ADMIN_TOKEN)
+    child_env["CHATWOOT_ADMIN_TOKEN"] = admin.get_secret_value()
     settings = settings.model_copy(
         update={
             "kafka_bootstrap_servers": endpoints.kafka_bootstrap_servers,
             "database_url": type(settings.database_url)(endpoints.database_url),
+            "chatwoot_admin_token": admin,
         }
     )
     for action in asyncio.run(

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from schemas.events import Event
+from streams.keys.testing import in_memory_keyring
 from streams.retry import until_done
 from switchboard import logs
 from switchboard.sentry import init_sentry
@@ -105,7 +106,8 @@ def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Recei
     assert init_sentry(settings, "ingest")
     body = whatsapp_text_body(wamid="wamid.sentry-1", phone=PHONE, text=TEXT, name=NAME)
     with TestClient(
-        create_app(build_ingest(settings, FailingLog())), raise_server_exceptions=False
+        create_app(build_ingest(settings, FailingLog(), in_memory_keyring())),
+        raise_server_exceptions=False,
     ) as client:
         headers = {**whatsapp_headers(SECRET, body), "X-Request-ID": REQUEST_ID}
         assert client.post("/webhooks/whatsapp", content=body, headers=headers).status_code == 500
