@@ -914,8 +914,9 @@ def render(out: Results, plan: Plan, started: datetime) -> tuple[str, bool]:
         "Notes:",
         "- The history was stored by the worker's storage sink called from this script, not by "
         "the worker (~50 msg/s); every erased contact's last message went through the worker.",
-        "- A single erasure that takes ~1-2 s waited for the converse agent's report on its "
-        "conversation: the driver looks again after 1 s (`WAIT_POLL_SECONDS`).",
+        "- A single erasure that takes ~1-2 s had its conversation-state target still waiting "
+        "for the converse agent's report when the contacts agent first drove it; the worker's "
+        "erasure timer (every 2 s, `ERASURE_TIMER_SECONDS`) finished it.",
         *(f"- {n}" for n in out.notes),
     ]
     return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
