@@ -43,7 +43,8 @@ integration: install
 
 bench: install
 	-$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/flow.py
+	-$(BIN)/python bench/flow.py
+	$(BIN)/python bench/erasure.py
 
 stack-down:
 	$(BIN)/switchboard stack down
