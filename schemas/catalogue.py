@@ -98,11 +98,16 @@ DEAD_LETTER = Topic(
     },
 )
 
-# Compacted topics keyed by contact id. A tombstone must be physically gone within
-# COMPACTION_BOUND_MS: segments roll at least hourly and the cleaner must compact a dirty
-# segment within max.compaction.lag.ms; tombstones themselves stay delete.retention.ms so
-# that a replay in progress sees the deletion.
-COMPACTION_BOUND_MS = 2 * HOUR_MS
+# Compacted topics keyed by contact id. A tombstoned value must be physically gone within
+# COMPACTION_BOUND_MS. Kafka never cleans the active segment and rolls one only when a record
+# arrives after segment.ms, so the worker appends a roll marker (ROLL_KEY, no value) to every
+# partition of data-keys.v1 each ROLL_INTERVAL_MS: a segment holding a tombstone is closed
+# within segment.ms + ROLL_INTERVAL_MS, and the cleaner must compact it within
+# max.compaction.lag.ms. Tombstones themselves stay delete.retention.ms so that a replay in
+# progress sees the deletion.
+ROLL_INTERVAL_MS = HOUR_MS // 2
+ROLL_KEY = b"~segment-roll"
+COMPACTION_BOUND_MS = HOUR_MS + ROLL_INTERVAL_MS + HOUR_MS
 _COMPACTED = {
     "cleanup.policy": "compact",
     "segment.ms": str(HOUR_MS),

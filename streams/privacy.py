@@ -21,7 +21,7 @@ import httpx
 import structlog
 from faust.types import StreamT
 
-from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, Topic
+from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, ROLL_INTERVAL_MS, ROLL_KEY, Topic
 from sinks.chatwoot.contacts import ChatwootContacts
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
@@ -73,6 +73,12 @@ class KafkaKeyed:
 
     async def publish(self, contact_id: str, value: bytes) -> None:
         await self._send(contact_id, value)
+
+    async def roll(self, partitions: int) -> None:
+        """A roll marker on every partition: the record that lets Kafka close the segment
+        a tombstone sits in, so the cleaner can remove what it deletes (COMPACTION_BOUND_MS)."""
+        for partition in range(partitions):
+            await (await self.topic.send(key=ROLL_KEY, value=None, partition=partition))
 
 
 @dataclass
@@ -184,6 +190,13 @@ def register_privacy(
             await (await eraser()).drive_due()
         except Exception as exc:
             log.error("erasure_timer_failed", error=type(exc).__name__)  # noqa: TRY400
+
+    @app.timer(interval=ROLL_INTERVAL_MS / 1000, on_leader=True)  # type: ignore[untyped-decorator]
+    async def roll_data_keys() -> None:
+        try:
+            await keys.roll(DATA_KEYS.partitions)
+        except Exception as exc:  # the next tick tries again
+            log.warning("data_keys_roll_failed", error=type(exc).__name__)
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_consent() -> None:
