@@ -1,8 +1,8 @@
 """Corrections to faust-streaming 0.15.3, applied where the app is created.
 
-Stale acknowledgements. Around a rebalance, Faust skips records that were fetched under the previous consumer
-generation, and acknowledges them as it skips them (streams.py: ``do_ack or value is
-skipped_value``). Those offsets then count as processed, the next commit moves past them,
+Stale acknowledgements. Around a rebalance, Faust skips records that were fetched under the
+previous consumer generation, and acknowledges them as it skips them (streams.py: ``do_ack or
+value is skipped_value``). Those offsets then count as processed, the next commit moves past them,
 and the records are never handled: a SIGKILLed worker that rejoins its group lost a few
 messages per partition this way. Refusing acknowledgements from an older generation keeps
 the commit behind them; after the rebalance Faust seeks to the committed offset and
