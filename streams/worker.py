@@ -166,7 +166,16 @@ def build_worker(settings: Settings) -> faust.App:
     action_log = TopicLog(app, prefix, keys.unstarted())
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
     state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
-    privacy = register_privacy(app, settings, database.get, action_log, dead_letters)
+
+    async def opened(
+        stream: StreamT[bytes], dead_letters: DeadLetters
+    ) -> AsyncIterator[tuple[EventT[bytes], Event]]:
+        async for item in _decoded(stream, await keys.get(), dead_letters):
+            yield item
+
+    privacy = register_privacy(
+        app, settings, database.get, action_log, dead_letters, decoded=opened
+    )
 
     @app.agent(stored, name="store")
     async def store(stream: StreamT[bytes]) -> None:
@@ -236,12 +245,6 @@ def build_worker(settings: Settings) -> faust.App:
                     lambda: deliveries.handle(event, record),  # noqa: B023
                     "deliver",
                 )
-
-    async def opened(
-        stream: StreamT[bytes], dead_letters: DeadLetters
-    ) -> AsyncIterator[tuple[EventT[bytes], Event]]:
-        async for item in _decoded(stream, await keys.get(), dead_letters):
-            yield item
 
     exports_decoded = timed_decoder(metrics, "exports", opened)
     register_exports(
