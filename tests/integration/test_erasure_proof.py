@@ -37,7 +37,7 @@ from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
 from ingest.testing import chatwoot_headers
 from migrations.runner import migrate
-from schemas.catalogue import INBOUND
+from schemas.catalogue import ACTIONS, CONTACT_EVENTS, INBOUND
 from schemas.events import SealedPersonal, decode
 from schemas.sealing import contact_of, open_event
 from sinks.postgres.knowledge import load_directory
@@ -321,6 +321,29 @@ async def live_through_it(setup: Setup, person: Person) -> None:
     assert person.name in archive
 
 
+async def caught_up(settings: Settings, group: str) -> bool:
+    """Whether the group has committed, on every partition of the topics the worker reads,
+    the offset at the end of the log."""
+    prefix = settings.switchboard_topic_prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        partitions = [
+            TopicPartition(t.full_name(prefix), p)
+            for t in (INBOUND, CONTACT_EVENTS, ACTIONS)
+            for p in range(t.partitions)
+        ]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    done = {tp: meta.offset for tp, meta in committed.items()}
+    return all(end == 0 or done.get(tp, -1) >= end for tp, end in ends.items())
+
+
 def chatwoot_contact(setup: Setup, person: Person) -> dict[str, Any]:
     """The contact as Chatwoot's API shows it to the admin token."""
     answer = httpx.get(
@@ -462,7 +485,8 @@ async def scan_database(url: str, people: dict[str, Person]) -> dict[str, Found]
     try:
         tables = await conn.fetch(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
+            "AND table_name <> 'proof_writes'"
         )
         for table in tables:
             name = table["table_name"]
@@ -474,6 +498,41 @@ async def scan_database(url: str, people: dict[str, Person]) -> dict[str, Found]
                     )
     finally:
         await conn.close()
+    return found
+
+
+async def tap_writes(url: str) -> None:
+    """Record every row inserted or updated in any table of this database, as JSON, in
+    `proof_writes`: what a worker wrote, even if it was deleted again later."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "CREATE TABLE proof_writes (tbl text NOT NULL, row_json text NOT NULL);"
+            "CREATE FUNCTION proof_tap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO proof_writes VALUES (TG_TABLE_NAME, row_to_json(NEW)::text); "
+            "RETURN NEW; END $$"
+        )
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            "AND table_type = 'BASE TABLE' AND table_name <> 'proof_writes'"
+        )
+        for table in tables:
+            name = table["table_name"]
+            await conn.execute(
+                f'CREATE TRIGGER proof_tap AFTER INSERT OR UPDATE ON "{name}" '
+                "FOR EACH ROW EXECUTE FUNCTION proof_tap()"
+            )
+    finally:
+        await conn.close()
+
+
+async def written(url: str, people: dict[str, Person]) -> dict[str, Found]:
+    """Needles and contact ids in every row ever written, by table."""
+    found = {who: Found() for who in people}
+    for row in await fetch(url, "SELECT tbl, row_json FROM proof_writes"):
+        for who, person in people.items():
+            needles = {**person.needles, "contact_id": person.contact}
+            found[who].look(needles, row["tbl"], row["row_json"])
     return found
 
 
@@ -619,6 +678,7 @@ async def replay_into_a_fresh_group(
     erased, kept = people["erased"], people["kept"]
     replay_group = f"proof-replay-{uuid.uuid4().hex[:8]}"
     url = await new_database(settings, f"replay_{uuid.uuid4().hex[:6]}")
+    await tap_writes(url)
     tmp = setup.tmp / "replay"
     tmp.mkdir()
     export_dir = tmp / "exports"
@@ -657,28 +717,36 @@ async def replay_into_a_fresh_group(
 
         async def reprocessed() -> bool:
             rows = await fetch(
-                url,
-                "SELECT (SELECT count(*) FROM messages WHERE contact_id = $1) AS messages, "
-                "(SELECT count(*) FROM actions WHERE contact_id = $1) AS actions",
-                kept.contact,
+                url, "SELECT count(*) AS n FROM messages WHERE contact_id = $1", kept.contact
             )
-            return bool(rows[0]["messages"] == 3 and rows[0]["actions"] >= 3)
+            return rows[0]["n"] == 3 and await caught_up(setup.settings, replay_group)
 
+        # Caught up on every partition of the topics it reads: the erased contact's events
+        # (on other partitions than the kept one's) were reached, and skipped.
         assert await eventually(reprocessed, timeout=60), worker.log()[-5000:]
-        # The replay worker has also read the topic to its end: every inbound record, the
-        # erased contact's among them, was handled (or skipped) before the kept one's last.
+        # Every row the replay worker ever wrote, not only what is left: the erasure it
+        # reads again on contact-events would delete afterwards what it had let through.
+        writes = await written(url, people)
+        assert writes["erased"].where("contact_id") <= PROOF_TABLES
+        assert writes["erased"].where(*erased.needles) == set()
+        assert {"messages", "actions"} <= writes["kept"].where("contact_id")
+        assert "messages" in writes["kept"].where("marker", "name", "phone")
         database = await scan_database(url, people)
         assert database["erased"].where("contact_id") <= PROOF_TABLES
         assert database["erased"].where(*erased.needles) == set()
         assert "messages" in database["kept"].where("marker", "name", "phone")
-        assert (
-            await fetch(url, "SELECT 1 FROM conversations WHERE contact_id = $1", erased.contact)
-            == []
-        )
+        assert "erased_contact_skipped" in worker.log()
         # Nothing reached Chatwoot from the replay group (its actions are marked replayed),
         # least of all anything for the erased contact's conversation.
         since = requests(setup)[sent_before:]
         assert not [r for r in since if f"/conversations/{erased.conversation}/" in r["path"]]
+        assert not [r for r in since if f"/conversations/{kept.conversation}/" in r["path"]]
+        assert await fetch(
+            url,
+            "SELECT 1 FROM suppressed_deliveries s JOIN actions a USING (action_id) "
+            "WHERE a.contact_id = $1",
+            kept.contact,
+        )
         assert not [r for r in since if f"/contacts/{erased.chatwoot_id}" in r["path"]]
         assert scan_files(export_dir, people)["erased"].hits == {}
         raw, opened, topic_names = await scan_topics(setup.settings, [replay_group], people)
