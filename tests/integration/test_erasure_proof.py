@@ -37,7 +37,7 @@ from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
 from ingest.testing import chatwoot_headers
 from migrations.runner import migrate
-from schemas.catalogue import ACTIONS, CONTACT_EVENTS, INBOUND
+from schemas.catalogue import ACTIONS, CONTACT_EVENTS, DATA_KEYS, ERASURES, INBOUND
 from schemas.events import SealedPersonal, decode
 from schemas.sealing import contact_of, open_event
 from sinks.postgres.knowledge import load_directory
@@ -55,7 +55,13 @@ from tests.integration.conftest import (
     isolated,
     settings_env,
 )
-from tests.integration.privacy_helpers import ACCOUNT, contact_id, conversation_key, ids
+from tests.integration.privacy_helpers import (
+    ACCOUNT,
+    contact_id,
+    conversation_key,
+    ids,
+    read_topic,
+)
 from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
@@ -342,6 +348,17 @@ async def caught_up(settings: Settings, group: str) -> bool:
         await admin.close()
     done = {tp: meta.offset for tp, meta in committed.items()}
     return all(end == 0 or done.get(tp, -1) >= end for tp, end in ends.items())
+
+
+async def about(settings: Settings, person: Person) -> dict[str, list[bytes | None]]:
+    """The values keyed by the person's contact id on the shared contact-keyed topics."""
+    found: dict[str, list[bytes | None]] = {}
+    for topic in (ERASURES, DATA_KEYS):
+        records = await read_topic(
+            settings.kafka_bootstrap_servers, topic.full_name(settings.switchboard_topic_prefix)
+        )
+        found[topic.name] = [v for k, v in records if k == person.contact.encode()]
+    return found
 
 
 def chatwoot_contact(setup: Setup, person: Person) -> dict[str, Any]:
@@ -690,6 +707,8 @@ async def replay_into_a_fresh_group(
         "SWITCHBOARD_EXPORT_DIR": str(export_dir),
     }
     sent_before = len(requests(setup))
+    shared_before = await about(setup.settings, erased)
+    assert len(shared_before[ERASURES.name]) == 1  # the proof
     command = subprocess.run(  # noqa: ASYNC221 - a short CLI run, nothing else is waiting
         [
             sys.executable,
@@ -736,6 +755,9 @@ async def replay_into_a_fresh_group(
         assert database["erased"].where(*erased.needles) == set()
         assert "messages" in database["kept"].where("marker", "name", "phone")
         assert "erased_contact_skipped" in worker.log()
+        # Nor did it carry out the erasure again on the shared topics (a second proof, a
+        # second tombstone: for a contact who came back since, a shredded live key).
+        assert await about(setup.settings, erased) == shared_before
         # Nothing reached Chatwoot from the replay group (its actions are marked replayed),
         # least of all anything for the erased contact's conversation.
         since = requests(setup)[sent_before:]
