@@ -617,6 +617,11 @@ async def erase(setup: Setup, person: Person) -> dict[str, Any]:
 async def test_an_erased_contact_is_nowhere_and_a_replay_does_not_bring_it_back(
     setup: Setup, settings: Settings
 ) -> None:
+    """Two contacts live through the pipeline; one is erased through the API. Every target
+    completes; no topic (raw or opened), table, export file or Chatwoot record still holds
+    its marker, phone, name, email or ip address, while the other's are found; a replay of
+    the inbound topic into a fresh group writes nothing about it. (Faust tables are kept in
+    memory, so their changelog topics are the whole of them.)"""
     setup.headers.update(await api_key(setup))
     erased = new_person(setup.settings, "Erin")
     kept = new_person(setup.settings, "Kim")
@@ -672,6 +677,7 @@ async def test_an_erased_contact_is_nowhere_and_a_replay_does_not_bring_it_back(
     assert files["erased"].hits == {}
     assert files["kept"].where("marker") == {f"{kept.export_id}.json"}
     assert not (setup.export_dir / f"{erased.export_id}.json").exists()
+    assert scan_files(setup.tmp / "worker-data", people)["erased"].hits == {}
 
     # Chatwoot: the contact anonymised, and no request ever carried the contact's details.
     chatwoot = scan_chatwoot(setup, people)
