@@ -213,8 +213,25 @@ async def setup(
                     yield Setup(own, worker, urls.chatwoot, export_dir, tmp, client)
             finally:
                 worker.stop()
+                await delete_topics(own, [own.switchboard_worker_group, *REPLAY_GROUPS])
     finally:
         await drop_database(settings, url)
+
+
+REPLAY_GROUPS: list[str] = []
+
+
+async def delete_topics(settings: Settings, groups: list[str]) -> None:
+    """Leave the shared broker as it was: the run's topics and its groups' Faust topics."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        starts = (settings.switchboard_topic_prefix, *(f"{g}-" for g in groups))
+        names = [n for n in await admin.list_topics() if n.startswith(starts)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
 
 
 async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
@@ -700,6 +717,7 @@ async def replay_into_a_fresh_group(
     contact's conversation comes back, the erased one's does not, in any sink."""
     erased, kept = people["erased"], people["kept"]
     replay_group = f"proof-replay-{uuid.uuid4().hex[:8]}"
+    REPLAY_GROUPS.append(replay_group)
     url = await new_database(settings, f"replay_{uuid.uuid4().hex[:6]}")
     await tap_writes(url)
     tmp = setup.tmp / "replay"
