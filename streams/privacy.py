@@ -2,8 +2,9 @@
 
 - the ``consent`` table (keyed by contact id, JSON values, changelog compacted and managed by
   Faust), partitioned like ``contact-events.v1``;
-- the ``contacts`` agent on ``contact-events.v1`` (`streams.contact_events`), acknowledging
-  each record only after its work is done;
+- the ``contacts`` agent on ``contact-events.v1`` (`streams.contact_events`), reading each
+  event as every agent does (personal data opened, events of forgotten contacts skipped)
+  and acknowledging it only after its work is done;
 - a task that keeps this process's `ConsentView` following the consent changelog, for the
   ``converse`` agent (why a view: `streams.consent.view`);
 - a timer that drives every incomplete deletion from PostgreSQL, so failed targets are
@@ -13,15 +14,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import faust
 import httpx
 import structlog
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 
 from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, ROLL_INTERVAL_MS, ROLL_KEY, Topic
+from schemas.events import Event
 from sinks.chatwoot.contacts import ChatwootContacts
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
@@ -44,11 +46,14 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
-from streams.exports.agent import Decoded
 from streams.retry import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+# The worker's manual-ack iterator: events opened with the key ring, acknowledged after the
+# caller's work on each (`streams.worker._decoded`).
+Decoded = Callable[[StreamT[bytes], DeadLetters], AsyncIterator[tuple[EventT[bytes], Event]]]
 
 ERASURE_TIMER_SECONDS = 2.0
 CHATWOOT_TIMEOUT_SECONDS = 10.0
@@ -178,9 +183,11 @@ def register_privacy(
         handler = ContactEvents(
             ConsentKeeper(table, PostgresConsentRecords(db), view), await eraser(), start
         )
+        # Opened like every agent's events: a consent change from the API carries its ip
+        # address sealed, and a replay must not record consent of a forgotten contact.
         async for _, event in decoded(stream, dead_letters):
             await until_done(
-                lambda: handler.handle(event),  # type: ignore[arg-type]  # noqa: B023
+                lambda: handler.handle(event),  # noqa: B023
                 "contacts",
             )
 

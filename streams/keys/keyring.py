@@ -19,7 +19,7 @@ from datetime import datetime
 
 import structlog
 
-from schemas.events import ConversationErased, ErasureRequested, Event, SealedPersonal
+from schemas.events import ConversationErased, Event, SealedPersonal
 from schemas.sealing import (
     DataKey,
     MasterKeys,
@@ -35,8 +35,11 @@ from streams.keys.log import KeyLog
 
 log = structlog.get_logger(__name__)
 
-# Events about the erasure itself are never skipped: they carry out the erasure.
-_ALWAYS_READ = (ErasureRequested, ConversationErased)
+# Never skipped: a conversation's erasure carries out the contact's. An erasure request is
+# skipped like any event once an erasure completed after it was made: it was carried out,
+# and a replay or a new group running it again would re-publish the proof and shred the key
+# (and state) of a contact who came back since.
+_ALWAYS_READ = (ConversationErased,)
 
 
 def default_owner() -> str:

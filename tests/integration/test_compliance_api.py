@@ -388,19 +388,18 @@ async def test_an_export_request_is_recorded_and_announced(
             body["export_id"],
         )
     assert row is not None
-    assert (row["contact_id"], row["status"], row["expires_at"]) == (
-        customer.contact_id,
-        "processing",
-        expires_at,
-    )
+    assert (row["contact_id"], row["expires_at"]) == (customer.contact_id, expires_at)
+    assert row["status"] in {"processing", "completed"}  # see below
     ((key, event),) = await contact_events(settings, request_id)
     assert key == customer.contact_id.encode()
     assert isinstance(event, ExportRequested)
     assert event.data.export_id == body["export_id"]
     status = client.get(f"/gdpr/export/{body['export_id']}/status", headers=headers)
     assert status.status_code == 200
-    assert status.json()["status"] == "processing"
-    assert status.json()["download_url"] is None
+    # A worker in the same session may already have written the archive.
+    if status.json()["status"] != "completed":
+        assert status.json()["status"] == "processing"
+        assert status.json()["download_url"] is None
 
 
 async def _completed_export(
@@ -552,31 +551,30 @@ async def test_an_erasure_is_recorded_announced_and_reported(
     assert again.status_code == 202
     assert again.json()["deletion_id"] == deletion_id
 
+    # Targets of names the session's worker (which may be carrying this erasure out) never
+    # writes, so the report shows exactly what was stored.
     async with database.connection() as conn:
         await conn.execute(
             "INSERT INTO gdpr_deletion_targets (deletion_id, target, status, attempts,"
             " completed_at) VALUES ($1, 'data_key', 'completed', 1, now()),"
-            " ($1, 'chatwoot', 'failed', 2, NULL)",
+            " ($1, 'crm', 'failed', 2, NULL)",
             deletion_id,
         )
         await conn.execute(
             "UPDATE gdpr_deletion_targets SET last_error = 'http_503'"
-            " WHERE deletion_id = $1 AND target = 'chatwoot'",
+            " WHERE deletion_id = $1 AND target = 'crm'",
             deletion_id,
         )
     _, reader = await new_key(database, "gdpr:read")
     status = client.get(f"/gdpr/deletions/{deletion_id}", headers=reader)
     assert status.status_code == 200
     report = status.json()
-    assert (report["status"], report["contact_id"], report["reason"]) == (
-        "pending",
-        contact_id,
-        "customer_request",
-    )
+    assert (report["contact_id"], report["reason"]) == (contact_id, "customer_request")
+    assert report["status"] in {"pending", "in_progress"}  # a failed target keeps it open
     targets = {t["target"]: t for t in report["targets"]}
     assert targets["data_key"]["status"] == "completed"
     assert targets["data_key"]["completed_at"] is not None
-    assert (targets["chatwoot"]["attempts"], targets["chatwoot"]["last_error"]) == (2, "http_503")
+    assert (targets["crm"]["attempts"], targets["crm"]["last_error"]) == (2, "http_503")
     _, consent_only = await new_key(database, "consent:write")
     assert client.get(f"/gdpr/deletions/{deletion_id}", headers=consent_only).status_code == 403
     outcomes = [r["outcome"] for r in await audit_rows(database, key_id)]

@@ -13,6 +13,8 @@ from schemas.events import (
     ChatwootRoute,
     ConversationErased,
     ConversationErasedData,
+    ErasureRequested,
+    ErasureRequestedData,
     Event,
     MessageReceived,
     MessageReceivedData,
@@ -153,7 +155,8 @@ async def test_seal_and_open_round_trip_and_redact_after_forget() -> None:
 
 
 async def test_events_of_forgotten_contacts_are_skipped_up_to_the_erasure() -> None:
-    """Erased at T: events at or before T are skipped, later ones and erasure events are read."""
+    """Erased at T: events at or before T are skipped, erasure requests among them; later
+    ones and conversation erasures are read."""
     log, claims = InMemoryKeyLog(), InMemoryClaims()
     ring = _ring(log, claims, "a")
     before = await ring.seal(_message(at=NOW))
@@ -171,6 +174,20 @@ async def test_events_of_forgotten_contacts_are_skipped_up_to_the_erasure() -> N
         data=ConversationErasedData(contact_id="ct_1", deletion_id="del_1"),
     )
     assert await ring.open(erased) is erased
+    request = ErasureRequested(
+        id="erasure:del_1",
+        source="switchboard",
+        time=NOW - timedelta(seconds=2),
+        subject="ct_1",
+        correlation_id="del_1",
+        data=ErasureRequestedData(
+            contact_id="ct_1", deletion_id="del_1", reason="customer_request", requested_by="t"
+        ),
+    )
+    # Carried out already: a replay must not run it again (shredding a returned contact's key).
+    assert await ring.open(request) is None
+    later = request.model_copy(update={"time": NOW + timedelta(seconds=2)})
+    assert await ring.open(later) is later
 
 
 async def test_a_reader_that_cannot_look_keys_up_raises_instead_of_redacting() -> None:
