@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,9 @@ from tests.integration.conftest import TEST_CHATWOOT_SECRET
 from tests.unit import chatwoot_payloads
 
 ACCOUNT = chatwoot_payloads.ACCOUNT_ID
-ids = itertools.count(int(time.time() * 1000) % 1_000_000_000)
+# A random start per module: message and conversation ids of different modules must not
+# meet in the session's shared delivery log and Chatwoot stand-in.
+ids = itertools.count(uuid.uuid4().int % 1_000_000_000)
 
 
 def keys(settings: Settings) -> Pseudonymizer:

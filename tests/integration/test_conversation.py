@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,7 +25,9 @@ from tests.unit import chatwoot_payloads
 pytestmark = pytest.mark.integration
 
 Requests = Callable[[str], list[dict[str, Any]]]
-_ids = itertools.count(int(time.time() * 1000) % 1_000_000_000)
+# A random start per module: message and conversation ids of different modules must not
+# meet in the session's shared delivery log and Chatwoot stand-in.
+_ids = itertools.count(uuid.uuid4().int % 1_000_000_000)
 ACCOUNT = chatwoot_payloads.ACCOUNT_ID
 
 
