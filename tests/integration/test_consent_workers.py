@@ -109,7 +109,7 @@ async def test_a_withdrawal_reaches_conversations_on_the_other_worker(
         finally:
             await conn.close()
 
-    assert await eventually(recorded, timeout=60)
+    assert await eventually(recorded, timeout=60), [w.log()[-4000:] for w in pair.workers]
     await asyncio.sleep(2.0)  # the other worker's view reads the changelog within this
     conversations = _conversations_on_every_partition(pair.settings)
     for conversation in conversations:
