@@ -45,25 +45,38 @@ def run_id() -> str:
     return uuid.uuid4().hex[:10]
 
 
+async def create_database(server_url: str, name: str, *, knowledge_base: bool = True) -> str:
+    """A fresh, migrated database on the server of ``server_url``; its url."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(url)
+    if knowledge_base:
+        database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
+        try:
+            await load_directory(database, ROOT / "kb")
+        finally:
+            await database.close()
+    return url
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def database_url(endpoints: stack.Endpoints, run_id: str) -> AsyncIterator[str]:
     """A fresh, migrated database for this session, dropped afterwards."""
-    admin_url = endpoints.database_url
-    name = f"switchboard_test_{run_id}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
-    try:
-        await load_directory(database, ROOT / "kb")
-    finally:
-        await database.close()
+    url = await create_database(endpoints.database_url, f"switchboard_test_{run_id}")
     yield url
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await drop_database(endpoints.database_url, url)
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,16 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from ingest.app import build_ingest, create_app
-from migrations.runner import migrate
-from sinks.postgres.knowledge import load_directory
-from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
 from switchboard.standins import Tokens, run_standins
-from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
+from tests.integration.conftest import (
+    Worker,
+    create_database,
+    drop_database,
+    eventually,
+    isolated,
+    settings_env,
+)
 from tests.integration.privacy_helpers import (
     ACCOUNT,
     consent_event,
@@ -59,21 +63,9 @@ async def own_database(settings: Settings) -> AsyncIterator[str]:
     """A database of this module's own: the session's worker drives deletions it finds in
     its database too, with another configuration (no admin token, other topics)."""
     session_url = settings.database_url.get_secret_value()
-    name = f"{session_url.rsplit('/', 1)[1]}_erasure"
-    admin = await asyncpg.connect(session_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = session_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
-    try:
-        await load_directory(database, ROOT / "kb")
-    finally:
-        await database.close()
+    url = await create_database(session_url, f"{session_url.rsplit('/', 1)[1]}_erasure")
     yield url
-    admin = await asyncpg.connect(session_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await drop_database(session_url, url)
 
 
 @pytest.fixture(scope="module")

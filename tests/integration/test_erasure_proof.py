@@ -36,11 +36,9 @@ from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
 from ingest.testing import chatwoot_headers
-from migrations.runner import migrate
 from schemas.catalogue import ACTIONS, CONTACT_EVENTS, DATA_KEYS, ERASURES, INBOUND
 from schemas.events import SealedPersonal, decode
 from schemas.sealing import contact_of, open_event
-from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from streams.conversation.stored import SealedStates
 from streams.keys.build import build_keyring
@@ -51,6 +49,8 @@ from tests.integration.conftest import (
     ROOT,
     TEST_CHATWOOT_SECRET,
     Worker,
+    create_database,
+    drop_database,
     eventually,
     isolated,
     settings_env,
@@ -163,24 +163,7 @@ class Setup:
 async def new_database(settings: Settings, suffix: str) -> str:
     """A migrated database of its own, with the knowledge base loaded."""
     session_url = settings.database_url.get_secret_value()
-    name = f"{session_url.rsplit('/', 1)[1]}_{suffix}"
-    admin = await asyncpg.connect(session_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = session_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
-    try:
-        await load_directory(database, ROOT / "kb")
-    finally:
-        await database.close()
-    return url
-
-
-async def drop_database(settings: Settings, url: str) -> None:
-    admin = await asyncpg.connect(settings.database_url.get_secret_value())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await admin.close()
+    return await create_database(session_url, f"{session_url.rsplit('/', 1)[1]}_{suffix}")
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +198,7 @@ async def setup(
                 worker.stop()
                 await delete_topics(own, [own.switchboard_worker_group, *REPLAY_GROUPS])
     finally:
-        await drop_database(settings, url)
+        await drop_database(settings.database_url.get_secret_value(), url)
 
 
 REPLAY_GROUPS: list[str] = []
@@ -802,4 +785,4 @@ async def replay_into_a_fresh_group(
         assert opened["kept"].where("marker")
     finally:
         worker.stop()
-        await drop_database(settings, url)
+        await drop_database(settings.database_url.get_secret_value(), url)

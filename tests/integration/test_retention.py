@@ -19,12 +19,19 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 
-from migrations.runner import migrate
 from schemas.catalogue import CONTACT_EVENTS, INBOUND
 from schemas.events import ConversationErased, ErasureRequested, decode
 from switchboard import stack
 from switchboard.settings import Settings
-from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
+from tests.integration.conftest import (
+    ROOT,
+    Worker,
+    create_database,
+    drop_database,
+    eventually,
+    isolated,
+    settings_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +58,9 @@ def ago(days: float) -> datetime:
 async def own_database(endpoints: stack.Endpoints) -> AsyncIterator[str]:
     """A fresh database: a run removes across the whole database, so it gets its own."""
     name = f"switchboard_retention_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(endpoints.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = endpoints.database_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
+    url = await create_database(endpoints.database_url, name, knowledge_base=False)
     yield url
-    admin = await asyncpg.connect(endpoints.database_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await drop_database(endpoints.database_url, url)
 
 
 async def conversation(
