@@ -56,7 +56,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from bench.flow import BenchError, Child, machine, markdown, ms, spawn
+from bench.flow import BenchError, Child, machine, ms, spawn
+from bench.report import markdown
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate

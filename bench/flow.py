@@ -37,7 +37,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 import argparse
 import asyncio
 import contextlib
-import gc
 import itertools
 import json
 import math
@@ -65,7 +64,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from bench.processes import HOST, die_with_parent, free_port, stop
+from bench.processes import (
+    CLOCK_TICKS,
+    HOST,
+    busy_seconds,
+    die_with_parent,
+    free_port,
+    settle,
+    stop,
+)
+from bench.report import markdown, number, revision
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
@@ -118,7 +126,6 @@ START_SECONDS = 180.0  # worker start-up: group join, table recovery, the first 
 DRAIN_SECONDS = 300.0  # the longest a phase may take to finish
 IDLE = 0.1  # share of a core under which the worker counts as idle
 DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CPU_NAMES = ("worker", "ingest", "kafka", "postgres", "bench", "other")
 # The ceiling writes here, not to actions.v1, which the worker would deliver.
 CEILING_TOPIC = replace(ACTIONS, name="ceiling-actions.v1")
@@ -297,12 +304,6 @@ def signed_webhooks(customers: Customers, count: int) -> list[Signed]:
     return signed
 
 
-def settle() -> None:
-    """Keep pre-built payloads out of this process's garbage collector during timing."""
-    gc.collect()
-    gc.freeze()
-
-
 # --- CPU -----------------------------------------------------------------------------------
 
 
@@ -328,13 +329,6 @@ def cpu_seconds(pid: int | None, *, with_children: bool = False) -> float:
                 if int(child[1]) == pid:
                     total += int(child[11]) + int(child[12])
     return total / CLOCK_TICKS
-
-
-def busy_seconds() -> float:
-    """CPU time the whole machine spent busy (user, nice, system, interrupts), all cores."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    user, nice, system, _, _, irq, softirq = (int(v) for v in fields[1:8])
-    return (user + nice + system + irq + softirq) / CLOCK_TICKS
 
 
 @dataclass(frozen=True)
@@ -950,10 +944,6 @@ def ms(values: Sequence[float], quantile: float) -> float:
     return ordered[rank] * 1000
 
 
-def _num(value: float, digits: int = 1) -> str:
-    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
-
-
 def progress(runs: Sequence[Throughput]) -> None:
     for run in runs:
         print(
@@ -975,21 +965,6 @@ def progress_latency(run: EndToEnd) -> None:
     )
 
 
-def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
-    """A padded Markdown table; the first `left` columns read left-aligned, numbers right."""
-    widths = [max(3, *(len(row[i]) for row in [header, *rows])) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.ljust(w) if i < left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = ["-" * w if i < left else "-" * (w - 1) + ":" for i, w in enumerate(widths)]
-    return [line(header), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
-
-
 def throughput_table(runs: Sequence[Throughput]) -> list[str]:
     best = find(runs, CEILING).rate
     header = ["target", "messages", "seconds", "msg/s", "x ceiling", "CPU ms/msg"]
@@ -998,10 +973,10 @@ def throughput_table(runs: Sequence[Throughput]) -> list[str]:
         [
             run.target,
             str(run.count),
-            _num(run.seconds, 2),
-            _num(run.rate),
+            number(run.seconds, 2),
+            number(run.rate),
             f"{run.rate / best:.3f}",
-            _num(run.cpu_per_message, 2),
+            number(run.cpu_per_message, 2),
             cpu_cell(run.cpu),
         ]
         for run in runs
@@ -1020,7 +995,7 @@ def latency_table(run: EndToEnd) -> list[str]:
     ]
     header = ["span", "count", "p50 ms", "p90 ms", "p99 ms", "max ms"]
     rows = [
-        [name, str(len(values)), *(_num(ms(values, q)) for q in (0.5, 0.9, 0.99, 1.0))]
+        [name, str(len(values)), *(number(ms(values, q)) for q in (0.5, 0.9, 0.99, 1.0))]
         for name, values in spans
     ]
     return markdown(header, rows)
@@ -1065,25 +1040,12 @@ def notes(runs: Sequence[Throughput], latency: EndToEnd) -> list[str]:
         lines.append(f"- end to end: {', '.join(f'{k} x{v}' for k, v in latency.errors.items())}")
     lag, polls = latency.lag, latency.polls
     lines.append(
-        f"- end to end: {len(latency.due)} webhooks; client lag p99 {_num(ms(lag, 0.99), 2)} ms; "
-        f"the stand-in's record read {len(polls)} times, p50 {_num(ms(polls, 0.5), 2)} ms, "
-        f"p99 {_num(ms(polls, 0.99), 2)} ms a read; "
+        f"- end to end: {len(latency.due)} webhooks; client lag p99 {number(ms(lag, 0.99), 2)} ms; "
+        f"the stand-in's record read {len(polls)} times, p50 {number(ms(polls, 0.5), 2)} ms, "
+        f"p99 {number(ms(polls, 0.99), 2)} ms a read; "
         f"CPU % {'/'.join(CPU_NAMES)}: {cpu_cell(latency.cpu)}"
     )
     return lines
-
-
-def revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    described = subprocess.run(  # noqa: S603 - git, found on PATH, with fixed arguments
-        [git, "-C", str(ROOT), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return described.stdout.strip() or "unknown"
 
 
 def machine() -> list[tuple[str, str]]:

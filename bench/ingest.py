@@ -31,7 +31,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 import argparse
 import asyncio
 import contextlib
-import gc
 import itertools
 import json
 import math
@@ -39,7 +38,6 @@ import os
 import platform
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -62,7 +60,16 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from bench.processes import HOST, die_with_parent, free_port, stop
+from bench.processes import (
+    CLOCK_TICKS,
+    HOST,
+    busy_seconds,
+    die_with_parent,
+    free_port,
+    settle,
+    stop,
+)
+from bench.report import markdown, number, revision
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -84,7 +91,6 @@ WARM_CAP_RATE = 20_000  # requests pre-built per warm-up second: more than 2 cor
 RAW_POOL = 2000  # distinct encoded events the raw producer cycles through
 CONTACTS = 1000  # distinct customers: each gets its data key once, before timing
 DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -234,12 +240,6 @@ def encoded_events(signed: Sequence[Signed], prefix: str, keys: Pseudonymizer) -
     return records
 
 
-def settle() -> None:
-    """Keep pre-built payloads out of this process's garbage collector during timing."""
-    gc.collect()
-    gc.freeze()
-
-
 # --- measuring ------------------------------------------------------------------------
 
 
@@ -378,13 +378,6 @@ def cpu_seconds(pid: int | None) -> float:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return math.nan
-
-
-def busy_seconds() -> float:
-    """CPU time the whole machine spent busy (user, nice, system, interrupts), all cores."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    user, nice, system, _, _, irq, softirq = (int(v) for v in fields[1:8])
-    return (user + nice + system + irq + softirq) / CLOCK_TICKS
 
 
 @dataclass
@@ -537,19 +530,6 @@ async def phases(rig: Rig, servers: Sequence[Server]) -> list[Run]:
 # --- report ---------------------------------------------------------------------------
 
 
-def revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    described = subprocess.run(  # noqa: S603 - git, found on PATH, with fixed arguments
-        [git, "-C", str(ROOT), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return described.stdout.strip() or "unknown"
-
-
 def machine() -> list[tuple[str, str]]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
@@ -571,25 +551,6 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def _num(value: float, digits: int = 1) -> str:
-    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
-
-
-def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
-    """A padded Markdown table; the first `left` columns read left-aligned, numbers right."""
-    widths = [max(3, *(len(row[i]) for row in [header, *rows])) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.ljust(w) if i < left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = ["-" * w if i < left else "-" * (w - 1) + ":" for i, w in enumerate(widths)]
-    return [line(header), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
-
-
 def results_table(runs: Sequence[Run]) -> list[str]:
     header = ["target", "load", "req/s", "p50 ms", "p99 ms", "max ms", "ok", "errors"]
     header += ["lag p99 ms", "CPU % srv/kafka/client/other"]
@@ -597,13 +558,13 @@ def results_table(runs: Sequence[Run]) -> list[str]:
         [
             run.target,
             run.load,
-            _num(run.rate, 0),
-            _num(run.ms(0.5), 2),
-            _num(run.ms(0.99), 2),
-            _num(run.ms(1.0), 2),
+            number(run.rate, 0),
+            number(run.ms(0.5), 2),
+            number(run.ms(0.99), 2),
+            number(run.ms(1.0), 2),
             str(len(run.latencies)),
             str(run.errors_total),
-            _num(run.ms(0.99, run.lag), 2) if run.lag else "-",
+            number(run.ms(0.99, run.lag), 2) if run.lag else "-",
             run.cpu_cell,
         ]
         for run in runs
@@ -619,7 +580,13 @@ def ratio_table(runs: Sequence[Run]) -> list[str]:
     bare, ingest = find(runs, "bare", "closed"), find(runs, "ingest", "closed")
     raw = find(runs, RAW, "closed")
     rows = [
-        [str(b.level), _num(b.rate, 0), _num(i.rate, 0), f"{i.rate / b.rate:.2f}", _num(r.rate, 0)]
+        [
+            str(b.level),
+            number(b.rate, 0),
+            number(i.rate, 0),
+            f"{i.rate / b.rate:.2f}",
+            number(r.rate, 0),
+        ]
         for b, i, r in zip(bare, ingest, raw, strict=True)
     ]
     header = ["concurrency", "bare req/s", "ingest req/s", "ingest/bare", "raw producer req/s"]
