@@ -263,11 +263,17 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-demo", action="store_true", help="skip the demo conversation")
     sub.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
     sub = command(
-        "standins", _standins, "Serve local stand-ins of Chatwoot, the Graph API and 360dialog."
+        "standins",
+        _standins,
+        "Serve local stand-ins of Chatwoot, the Graph API, 360dialog and a chat model.",
     )
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument(
-        "--ports", type=int, nargs=3, default=(3000, 3001, 3002), metavar=("CW", "GRAPH", "D360")
+        "--ports",
+        type=int,
+        nargs=4,
+        default=(3000, 3001, 3002, 3003),
+        metavar=("CW", "GRAPH", "D360", "MODEL"),
     )
     compliance_cli.register(command)
     return root

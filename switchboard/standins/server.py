@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 
 from switchboard.settings import Settings
 from switchboard.standins.chatwoot import chatwoot_app
+from switchboard.standins.model import model_app
 from switchboard.standins.whatsapp import dialog360_app, graph_app
 
 GRAPH_VERSION = "v23.0"
@@ -36,15 +37,17 @@ class Tokens:
     dialog360: str = "dev-360dialog-api-key"
     # A Chatwoot user token: when set, only it may list messages, as in Chatwoot.
     chatwoot_admin: str | None = None
+    model: str = "dev-model-api-key"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:
-        admin = settings.chatwoot_admin_token
+        admin, model_key = settings.chatwoot_admin_token, settings.switchboard_llm_api_key
         return cls(
             chatwoot=settings.chatwoot_api_token.get_secret_value(),
             whatsapp=settings.whatsapp_access_token.get_secret_value(),
             dialog360=settings.dialog360_api_key.get_secret_value(),
             chatwoot_admin=admin.get_secret_value() if admin is not None else None,
+            model=model_key.get_secret_value() if model_key is not None else Tokens.model,
         )
 
 
@@ -55,6 +58,7 @@ class Ports:
     chatwoot: int = 0
     graph: int = 0
     dialog360: int = 0
+    model: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,21 @@ class StandInURLs:
     chatwoot: str
     graph: str
     dialog360: str
+    model: str
 
     @property
     def whatsapp_api_base_url(self) -> str:
         """The Graph base URL with its version, as ``WHATSAPP_API_BASE_URL`` takes it."""
         return f"{self.graph}/{GRAPH_VERSION}"
 
+    @property
+    def model_base_url(self) -> str:
+        """The OpenAI-style base URL, as ``SWITCHBOARD_LLM_BASE_URL`` takes it."""
+        return f"{self.model}/v1"
+
     def settings(self) -> dict[str, str]:
-        """Settings fields that point Switchboard at these stand-ins."""
+        """Settings fields that point Switchboard at these stand-ins (not the model: an
+        empty model setting means the offline responder, which most runs want)."""
         return {
             "chatwoot_base_url": self.chatwoot,
             "whatsapp_api_base_url": self.whatsapp_api_base_url,
@@ -82,6 +93,7 @@ def build_apps(tokens: Tokens) -> dict[str, Starlette]:
         "chatwoot": chatwoot_app(tokens.chatwoot, tokens.chatwoot_admin),
         "graph": graph_app(tokens.whatsapp),
         "dialog360": dialog360_app(tokens.dialog360),
+        "model": model_app(tokens.model),
     }
 
 
@@ -127,10 +139,11 @@ def serve(
     tokens: Tokens | None = None,
 ) -> None:
     """Serve the stand-ins in the foreground until SIGINT or SIGTERM."""
-    with run_standins(host, ports=ports or Ports(3000, 3001, 3002), tokens=tokens) as urls:
+    with run_standins(host, ports=ports or Ports(3000, 3001, 3002, 3003), tokens=tokens) as urls:
         print(f"Chatwoot stand-in    {urls.chatwoot}")
         print(f"Graph API stand-in   {urls.whatsapp_api_base_url}")
         print(f"360dialog stand-in   {urls.dialog360}")
+        print(f"Chat model stand-in  {urls.model_base_url}")
         print("Requests received: GET <url>/_standin/requests. Ctrl-C to stop.")
         previous = {s: signal.signal(s, signal.default_int_handler) for s in _STOP_SIGNALS}
         try:

@@ -1,0 +1,315 @@
+"""The no-loss fault suite: a known set of webhooks goes in while the pipeline is broken in
+every way it can break here, and exactly that set comes out, once each.
+
+While a driver sends uniquely identified, signed Chatwoot webhooks at about 60% of the
+capacity measured at the start of the run, a fault script kills the ingest (SIGKILL) and
+restarts it, kills a worker mid-flow and restarts it, hangs the broker (SIGSTOP) for longer
+than the producer timeout and then kills and restarts it, restarts PostgreSQL, makes Chatwoot
+answer 500 and then time out, and makes the model time out. Then `tests/faults/ledger.py`
+checks every message against what PostgreSQL, the actions topic and Chatwoot hold.
+
+The second test runs the same checker against an ingest that answers before producing, and
+shows the checker catches the loss it causes: the checker is known to work.
+
+Counts go to bench/results/fault-suite.md (quoted in BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bench.report import markdown
+from streams import topics
+from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.faults.driver import Driver
+from tests.faults.ledger import Report, check, summary
+from tests.faults.observe import observe, until_caught_up
+from tests.faults.rig import HOST, ROOT, PrivateStack, Service, free_ports, python, serving
+from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
+from tests.unit.chatwoot_payloads import ACCOUNT_ID
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+CONVERSATIONS = 60
+PRODUCE_TIMEOUT_SECONDS = 3.0
+FLOW_TIMEOUT_SECONDS = 3.0
+CATCH_UP_SECONDS = 240.0
+RESULTS = ROOT / "bench" / "results" / "fault-suite.md"
+
+
+@pytest.fixture(scope="module")
+def private_stack() -> Iterator[PrivateStack]:
+    private = PrivateStack()
+    try:
+        private.up()
+        yield private
+    finally:
+        private.down()
+
+
+@pytest.fixture(scope="module")
+def standins() -> Iterator[StandInURLs]:
+    with run_standins() as urls:
+        yield urls
+
+
+@dataclass
+class Rig:
+    stack: PrivateStack
+    settings: Settings
+    urls: StandInURLs
+    ingest: Service
+    worker: Service
+    ingest_url: str
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def note(self, what: str) -> None:
+        self.timeline.append((time.monotonic() - self.started, what))
+
+    def logs(self) -> str:
+        return f"{self.ingest.tail()}\n{self.worker.tail()}"
+
+    async def fault(self, standin: str, faults: list[dict[str, object]]) -> None:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(f"{standin}/_standin/faults", json=faults)
+            response.raise_for_status()
+
+    async def faults_taken(self, standin: str) -> int:
+        async with httpx.AsyncClient() as client:
+            requests = (await client.get(f"{standin}/_standin/requests")).json()["requests"]
+        return sum(1 for r in requests if r["fault"] is not None)
+
+    async def until_taken(self, standin: str, count: int, timeout: float = 90.0) -> None:  # noqa: ASYNC109
+        """Keep the load flowing until the stand-in has served every fault queued."""
+        deadline = time.monotonic() + timeout
+        while await self.faults_taken(standin) < count:
+            assert time.monotonic() < deadline, f"{standin} took too few faults\n{self.logs()}"
+            await settle(self, 1)
+
+
+IngestCommand = Callable[[int], list[str]]
+MakeRig = Callable[[IngestCommand], Awaitable[Rig]]
+
+
+def real_ingest(port: int) -> list[str]:
+    return python("switchboard.cli", "ingest", "--host", HOST, "--port", str(port))
+
+
+def broken_ingest(port: int) -> list[str]:
+    return python("tests.faults.broken_ingest", "--port", str(port))
+
+
+async def start_rig(
+    private: PrivateStack, urls: StandInURLs, tmp: Path, command: IngestCommand
+) -> Rig:
+    endpoints = private.up()
+    run = uuid.uuid4().hex[:8]
+    database_url = await create_database(endpoints.database_url, f"faults_{run}")
+    settings = Settings(
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        database_url=SecretStr(database_url),
+        switchboard_topic_prefix=f"faults-{run}.",
+        switchboard_worker_group=f"faults-worker-{run}",
+        chatwoot_base_url=urls.chatwoot,
+        whatsapp_api_base_url=urls.whatsapp_api_base_url,
+        dialog360_api_base_url=urls.dialog360,
+    )
+    await topics.apply(settings.kafka_bootstrap_servers, settings.switchboard_topic_prefix, 1)
+    ingest_port, web_port = free_ports(2)
+    env = settings_env(settings, tmp) | {
+        "RATE_LIMIT_PER_MINUTE": str(10**9),  # one driver address stands for all of Chatwoot
+        "SWITCHBOARD_PRODUCE_TIMEOUT_SECONDS": str(PRODUCE_TIMEOUT_SECONDS),
+        "SWITCHBOARD_WORKER_WEB_PORT": str(web_port),
+        "SWITCHBOARD_LLM_MODEL": "openai:stand-in",
+        "SWITCHBOARD_LLM_BASE_URL": urls.model_base_url,
+        "SWITCHBOARD_LLM_API_KEY": Tokens().model,
+        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": str(FLOW_TIMEOUT_SECONDS),
+        "SWITCHBOARD_MODEL_RETRIES": "0",
+    }
+    worker = Service("worker", python("switchboard.cli", "worker"), env, tmp / "worker.log")
+    ingest = Service("ingest", command(ingest_port), env, tmp / "ingest.log")
+    rig = Rig(private, settings, urls, ingest, worker, f"http://{HOST}:{ingest_port}")
+    worker.start()
+    ingest.start()
+    await serving(rig.ingest_url, ingest)
+    return rig
+
+
+@pytest.fixture
+async def rig_factory(
+    private_stack: PrivateStack, standins: StandInURLs, tmp_path: Path
+) -> AsyncIterator[MakeRig]:
+    rigs: list[Rig] = []
+
+    async def make(command: IngestCommand) -> Rig:
+        rig = await start_rig(private_stack, standins, tmp_path, command)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        rig.ingest.stop()
+        rig.worker.stop()
+    async with httpx.AsyncClient() as client:
+        for url in (standins.chatwoot, standins.model):
+            await client.post(f"{url}/_standin/reset")
+
+
+async def calibrate(rig: Rig, driver: Driver) -> float:
+    """Messages a second the whole pipeline answers, from a burst: one per conversation
+    (which also gives every customer a data key before the faults start), then a second
+    round, timed from its first request until the worker has no lag left."""
+    await driver.burst(CONVERSATIONS)
+    await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+    started = time.monotonic()
+    await driver.burst(CONVERSATIONS)
+    await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+    return CONVERSATIONS / (time.monotonic() - started)
+
+
+async def settle(rig: Rig, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    for service in (rig.ingest, rig.worker):
+        assert service.alive(), f"{service.name} died\n{rig.logs()}"
+
+
+async def inject_faults(rig: Rig) -> None:
+    """The six faults, one after another, with load flowing before and after each."""
+    await settle(rig, 5)
+    rig.note("ingest: SIGKILL, restarted after 1 s")
+    rig.ingest.kill()
+    await asyncio.sleep(1)
+    rig.ingest.start()
+    await serving(rig.ingest_url, rig.ingest)
+    await settle(rig, 5)
+
+    rig.note("worker: SIGKILL mid-flow, restarted at once")
+    rig.worker.restart()
+    await settle(rig, 12)
+
+    rig.note(f"kafka: SIGSTOP for {PRODUCE_TIMEOUT_SECONDS + 4:.0f} s, then SIGKILL and restart")
+    rig.stack.pause_kafka()
+    await asyncio.sleep(PRODUCE_TIMEOUT_SECONDS + 4)
+    rig.stack.kill_kafka()
+    await asyncio.to_thread(rig.stack.up)
+    rig.note("kafka: serving again")
+    await settle(rig, 10)
+
+    rig.note("postgresql: fast shutdown and restart")
+    await asyncio.to_thread(rig.stack.restart_postgres)
+    rig.note("postgresql: serving again")
+    await settle(rig, 8)
+
+    rig.note("chatwoot: 500 for the next 20 requests, then 6 answered after the timeout")
+    await rig.fault(
+        rig.urls.chatwoot, [{"status": 500, "times": 20}, {"delay_seconds": 4, "times": 6}]
+    )
+    await settle(rig, 10)
+
+    rig.note("model: the next 6 calls answered after the flow's timeout")
+    await rig.fault(rig.urls.model, [{"delay_seconds": FLOW_TIMEOUT_SECONDS + 2, "times": 6}])
+    await rig.until_taken(rig.urls.model, 6)
+    await settle(rig, 5)
+
+
+async def outcome(rig: Rig, driver: Driver) -> Report:
+    token = Tokens().chatwoot
+    observed = await observe(
+        rig.settings, rig.urls.chatwoot, token, ACCOUNT_ID, driver.conversations
+    )
+    return check(driver.sent(), observed)
+
+
+def write_results(rig: Rig, report: Report, capacity: float, rate: float, caught_up: float) -> str:
+    lines = [
+        "# Fault suite",
+        "",
+        f"Capacity measured at the start: {capacity:.1f} messages/s; "
+        f"driven at {rate:.1f} messages/s across {CONVERSATIONS} conversations.",
+        "",
+        *markdown(["what", "count"], summary(report)),
+        "",
+        "| seconds into the run | fault |",
+        "| --- | --- |",
+        *(f"| {at:.1f} | {what} |" for at, what in rig.timeline),
+        "",
+        f"After the load stopped the worker had no lag left within {caught_up:.1f} s.",
+        "",
+        "Command: `.venv/bin/pytest -m faults tests/faults/test_no_loss.py`",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines)
+
+
+@pytest.mark.timeout(900)
+async def test_every_accepted_webhook_is_answered_exactly_once_through_every_fault(
+    rig_factory: MakeRig,
+) -> None:
+    rig = await rig_factory(real_ingest)
+    driver = Driver(rig.ingest_url, TEST_CHATWOOT_SECRET, CONVERSATIONS)
+    try:
+        capacity = await calibrate(rig, driver)
+        rate = max(2.0, 0.6 * capacity)
+        rig.note(f"steady load starts: {rate:.1f} messages/s")
+        stop = asyncio.Event()
+        load = asyncio.create_task(driver.steady(rate, stop))
+        await inject_faults(rig)
+        stop.set()
+        await load
+        rig.note("load stops; every message answered 2xx or given up")
+        caught_up = await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+        report = await outcome(rig, driver)
+    finally:
+        await driver.close()
+    print(write_results(rig, report, capacity, rate, caught_up))
+    assert report.ok, "\n".join(report.problems[:30]) + "\n" + rig.logs()
+    # The faults bit: retries happened, the ingest was unreachable, Chatwoot and the model
+    # failed, and some conversations were handed to a person because of it.
+    assert report.never_accepted == 0
+    assert report.accepted_after_retry > 0
+    assert {"503", "no-connection"} <= set(report.statuses)
+    assert await rig.faults_taken(rig.urls.chatwoot) == 26
+    assert await rig.faults_taken(rig.urls.model) == 6
+    assert report.handoffs >= 1
+
+
+async def test_the_checker_catches_an_ingest_that_answers_before_producing(
+    rig_factory: MakeRig,
+) -> None:
+    rig = await rig_factory(broken_ingest)
+    driver = Driver(rig.ingest_url, TEST_CHATWOOT_SECRET, CONVERSATIONS)
+    try:
+        await calibrate(rig, driver)
+        stop = asyncio.Event()
+        load = asyncio.create_task(driver.steady(10.0, stop))
+        await settle(rig, 3)
+        rig.stack.pause_kafka()
+        await asyncio.sleep(PRODUCE_TIMEOUT_SECONDS)
+        rig.ingest.kill()  # what it said it had, it only held in memory
+        rig.stack.kill_kafka()
+        await asyncio.to_thread(rig.stack.up)
+        rig.ingest.start()
+        await serving(rig.ingest_url, rig.ingest)
+        await settle(rig, 3)
+        stop.set()
+        await load
+        await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+        report = await outcome(rig, driver)
+    finally:
+        await driver.close()
+    lost = [p for p in report.problems if "stored 0 times" in p]
+    print(f"the checker found {len(lost)} messages answered 2xx and lost, e.g. {lost[:3]}")
+    assert not report.ok
+    assert len(lost) >= 5, report.problems
