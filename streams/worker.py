@@ -188,7 +188,9 @@ def build_worker(settings: Settings) -> faust.App:
         # stalled this agent, and every agent sharing its consumer, after a rebalance.)
         manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
         async for record in metrics.timed("store", manual.events()):
-            await agent.handle([record])
+            # Anything handle() does not settle itself (permanent refusals go to the dead
+            # letters) is retried: an agent that crashed would come back past this record.
+            await until_done(lambda: agent.handle([record]), "store")  # noqa: B023
             await manual.ack(record)
 
     # One actor per partition: conversations on different partitions wait on the database

@@ -8,13 +8,15 @@ passages replaced, all in one transaction.
 
 from __future__ import annotations
 
+import asyncpg
+
 import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from sinks.postgres.pool import Database
-from streams.flow.retrieval import Passage, passage_title, split_markdown
+from streams.flow.retrieval import KnowledgeUnavailable, Passage, passage_title, split_markdown
 
 # Part of every content hash: a new way of cutting passages reloads every document.
 _SPLITTER_VERSION = "1"
@@ -55,6 +57,12 @@ SELECT $1, pos, h, b FROM unnest($2::int[], $3::text[], $4::text[]) AS u(pos, h,
 _PRUNE = "DELETE FROM kb_documents WHERE NOT (id = ANY($1::text[])) RETURNING id"
 
 
+# The server cannot be reached, or is going down or starting up (admin_shutdown,
+# crash_shutdown, cannot_connect_now): all of it passes.
+_UNREACHABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+_SHUTTING_DOWN = frozenset({"57P01", "57P02", "57P03"})
+
+
 class PostgresRetriever:
     """`Retriever` over ``kb_passages`` with PostgreSQL full-text search."""
 
@@ -64,8 +72,15 @@ class PostgresRetriever:
     async def search(self, query: str, limit: int) -> list[Passage]:
         if not query.strip():
             return []
-        async with self.database.connection() as conn:
-            rows = await conn.fetch(_SEARCH, query, limit)
+        try:
+            async with self.database.connection() as conn:
+                rows = await conn.fetch(_SEARCH, query, limit)
+        except _UNREACHABLE as exc:
+            raise KnowledgeUnavailable(type(exc).__name__) from exc
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate not in _SHUTTING_DOWN:
+                raise
+            raise KnowledgeUnavailable(type(exc).__name__) from exc
         return [
             Passage(
                 row["id"], passage_title(row["title"], row["heading"]), row["body"], row["score"]

@@ -11,6 +11,7 @@ replaced if it does not. A connection in steady use skips the ping (HikariCP's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -100,7 +101,10 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    conn.mark_used()  # type: ignore[attr-defined]  # proxied to _TimedConnection
+                    # A connection the server cut off mid-use (a restart) is detached from
+                    # this proxy already: nothing to mark, and releasing it does nothing.
+                    with contextlib.suppress(AttributeError):
+                        conn.mark_used()  # type: ignore[attr-defined]  # proxied to _TimedConnection
                     await self.pool.release(conn)
                 return
             # A closed connection is reopened by the pool on its next acquire.

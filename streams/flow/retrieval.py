@@ -28,9 +28,18 @@ class Passage:
     score: float = 0.0
 
 
+class KnowledgeUnavailable(Exception):  # noqa: N818 - reads as what happened
+    """The knowledge base cannot be reached right now (its database restarting).
+
+    Ours, not the customer's problem: the flow lets it escape, so the message waits and is
+    retried instead of being handed to a person over a blip.
+    """
+
+
 class Retriever(Protocol):
     async def search(self, query: str, limit: int) -> list[Passage]:
-        """The best passages for the query, best first; an empty list when none match."""
+        """The best passages for the query, best first; an empty list when none match.
+        Raises `KnowledgeUnavailable` when the store cannot be reached."""
         ...
 
 

@@ -3,7 +3,8 @@
 Whatever happens inside, a message gets exactly one outcome: the graph's own, or a
 hand-off when the budget runs out (``flow_timeout``) or something escapes the graph
 (``flow_error``). Transient model errors are retried with exponential backoff; when the
-retries run out the graph hands off with ``model_error``.
+retries run out the graph hands off with ``model_error``. The one exception that escapes is
+`KnowledgeUnavailable`: our own database being down is waited out, not handed off.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from schemas.events import HandoffReason
 from streams.flow.graph import FlowInput, FlowOutcome, FlowState, build_graph, handoff_outcome
 from streams.flow.model import is_transient
-from streams.flow.retrieval import Passage, Retriever
+from streams.flow.retrieval import KnowledgeUnavailable, Passage, Retriever
 from streams.retry import backoff_seconds
 
 log = structlog.get_logger(__name__)
@@ -72,11 +73,14 @@ class Flow:
         self._graph = build_graph(retriever, answer, min_score)
 
     async def run(self, inp: FlowInput) -> FlowOutcome:
-        """Exactly one outcome for the message; a hand-off when anything goes wrong."""
+        """Exactly one outcome for the message; a hand-off when anything goes wrong but the
+        knowledge base being unreachable (`KnowledgeUnavailable` is raised: retry later)."""
         budget = asyncio.timeout(self.timeout_seconds)
         try:
             async with budget:
                 state = await self._graph.ainvoke(FlowState(inp=inp))
+        except KnowledgeUnavailable:
+            raise
         except Exception as exc:
             reason: HandoffReason = "flow_timeout" if budget.expired() else "flow_error"
             log.warning(

@@ -158,7 +158,7 @@ class Service:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def tail(self, lines: int = 60) -> str:
+    def tail(self, lines: int = 120) -> str:
         text = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
         return f"--- {self.name} (last {lines} lines) ---\n" + "\n".join(text[-lines:])
 

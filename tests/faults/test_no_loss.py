@@ -282,7 +282,9 @@ async def test_every_accepted_webhook_is_answered_exactly_once_through_every_fau
     assert {"503", "no-connection"} <= set(report.statuses)
     assert await rig.faults_taken(rig.urls.chatwoot) == 26
     assert await rig.faults_taken(rig.urls.model) == 6
-    assert report.handoffs >= 1
+    # Only the model's silence hands conversations over: a restart of our own database or
+    # broker is waited out, not passed on to the customer.
+    assert set(report.handoff_reasons) == {"flow_timeout"}, report.handoff_reasons
 
 
 async def test_the_checker_catches_an_ingest_that_answers_before_producing(

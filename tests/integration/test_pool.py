@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from sinks.postgres.pool import Database, PoolConfig
@@ -31,6 +32,30 @@ async def test_a_killed_connection_is_replaced_not_handed_out(
         for _ in range(4):
             async with database.connection() as conn:
                 assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await database.close()
+
+
+async def _cut_off_mid_transaction(database: Database) -> None:
+    async with database.connection() as conn, conn.transaction():
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        async with database.connection() as other:
+            await other.execute("SELECT pg_terminate_backend($1)", backend)
+        await asyncio.sleep(0.2)
+        await conn.execute("SELECT 1")
+
+
+async def test_a_connection_cut_off_mid_transaction_raises_the_database_error(
+    database_url: str,
+) -> None:
+    """When the server ends a session while a transaction is using it (a restart), the caller
+    gets asyncpg's connection error, which the agents retry; not an error of the pool's own."""
+    database = await Database.connect(PoolConfig(database_url, size=2, max_overflow=0))
+    try:
+        with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
+            await _cut_off_mid_transaction(database)
+        async with database.connection() as conn:
+            assert await conn.fetchval("SELECT 1") == 1
     finally:
         await database.close()
 

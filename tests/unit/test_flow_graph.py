@@ -27,7 +27,7 @@ from streams.flow.graph import (
     offline_answer,
     trim,
 )
-from streams.flow.retrieval import InMemoryRetriever, Passage
+from streams.flow.retrieval import InMemoryRetriever, KnowledgeUnavailable, Passage
 from streams.flow.runner import HISTORY_TURNS, Flow
 
 KB = {
@@ -324,6 +324,18 @@ async def test_an_error_escaping_the_graph_hands_off() -> None:
     """A failure outside the model (the knowledge base) still yields a hand-off, not an error."""
     outcome = await make_flow(None, retriever=FailingRetriever()).run(message(DELIVERY_QUESTION))
     assert (outcome.kind, outcome.reason) == ("handoff", "flow_error")
+
+
+class UnreachableRetriever:
+    async def search(self, query: str, limit: int) -> list[Passage]:
+        raise KnowledgeUnavailable("CannotConnectNowError")
+
+
+async def test_an_unreachable_knowledge_base_is_waited_for_not_handed_off() -> None:
+    """Our own database restarting is no reason to hand a customer to a person: the error
+    escapes, so the agent retries the message once the database is back."""
+    with pytest.raises(KnowledgeUnavailable):
+        await make_flow(None, retriever=UnreachableRetriever()).run(message(DELIVERY_QUESTION))
 
 
 # --- branches that never reach the model -------------------------------------------------
