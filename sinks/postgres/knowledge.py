@@ -8,12 +8,12 @@ passages replaced, all in one transaction.
 
 from __future__ import annotations
 
-import asyncpg
-
 import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 from sinks.postgres.pool import Database
 from streams.flow.retrieval import KnowledgeUnavailable, Passage, passage_title, split_markdown
