@@ -34,8 +34,9 @@ from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.faults.driver import Driver
 from tests.faults.ledger import Report, check, summary
 from tests.faults.observe import observe, until_caught_up
-from tests.faults.rig import HOST, ROOT, PrivateStack, Service, free_ports, python, serving
+from tests.faults.rig import HOST, ROOT, Service, python, serving
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
+from tests.private_stack import PrivateStack, free_ports
 from tests.unit.chatwoot_payloads import ACCOUNT_ID
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,21 +21,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from switchboard import stack
 from switchboard.settings import Settings
 from switchboard.stack.config import KAFKA, POSTGRES, ComponentState, StackState, dump_state
+from tests.private_stack import free_ports, private_folder
 
 pytestmark = pytest.mark.integration
-
-SHARED_JARS = Path(__file__).resolve().parents[2] / ".stack" / "kafka"
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _answers(port: int) -> bool:
@@ -61,16 +48,6 @@ def _dead_pid() -> int:
     return process.pid
 
 
-def _private_folder() -> Path:
-    # Not tmp_path: pytest's base folder is 0700, which PostgreSQL's own account cannot
-    # enter when the tests run as root.
-    folder = Path(tempfile.mkdtemp(prefix="switchboard-stack-test-"))
-    folder.chmod(0o755)
-    SHARED_JARS.mkdir(parents=True, exist_ok=True)
-    (folder / "kafka").symlink_to(SHARED_JARS, target_is_directory=True)
-    return folder
-
-
 def _settings(folder: Path, ports: list[int]) -> Settings:
     kafka_port, controller_port, postgres_port = ports
     return Settings(
@@ -83,8 +60,8 @@ def _settings(folder: Path, ports: list[int]) -> Settings:
 
 @pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
-    folder = _private_folder()
-    settings = _settings(folder, _free_ports(3))
+    folder = private_folder()
+    settings = _settings(folder, free_ports(3))
     yield settings
     stack.down(settings)
     shutil.rmtree(folder, ignore_errors=True)  # removes the symlink, not the shared jars
@@ -150,8 +127,8 @@ def test_status_reports_both_components_running(
 
 def test_a_port_taken_by_a_stranger_fails_before_anything_starts() -> None:
     """A foreign listener on the Kafka port fails `up` naming the port and the setting."""
-    folder = _private_folder()
-    ports = _free_ports(3)
+    folder = private_folder()
+    ports = free_ports(3)
     settings = _settings(folder, ports)
     try:
         with socket.socket() as stranger:
