@@ -101,15 +101,21 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    # A connection the server cut off mid-use (a restart) is detached from
-                    # this proxy already: nothing to mark, and releasing it does nothing.
-                    with contextlib.suppress(AttributeError):
-                        conn.mark_used()  # type: ignore[attr-defined]  # proxied to _TimedConnection
-                    await self.pool.release(conn)
+                    await self._give_back(conn, used=True)
                 return
             # A closed connection is reopened by the pool on its next acquire.
-            await self.pool.release(conn)
+            await self._give_back(conn, used=False)
         raise ConnectionError("no usable PostgreSQL connection")
+
+    async def _give_back(self, conn: Any, *, used: bool) -> None:
+        """Return a connection to the pool. One the server cut off mid-use (a restart) may be
+        back in the pool already, detached from this proxy: then there is nothing to mark or
+        release, and the caller sees the connection error, not the pool's complaint."""
+        with contextlib.suppress(AttributeError):
+            if used:
+                conn.mark_used()
+        with contextlib.suppress(asyncpg.InternalClientError):
+            await self.pool.release(conn)
 
     async def _usable(self, conn: Any) -> bool:
         now = time.monotonic()
