@@ -58,8 +58,14 @@ _PRUNE = "DELETE FROM kb_documents WHERE NOT (id = ANY($1::text[])) RETURNING id
 
 
 # The server cannot be reached, or is going down or starting up (admin_shutdown,
-# crash_shutdown, cannot_connect_now): all of it passes.
-_UNREACHABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+# crash_shutdown, cannot_connect_now): all of it passes. asyncpg's pool raises
+# InternalClientError only around connections cut off under it.
+_UNREACHABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 _SHUTTING_DOWN = frozenset({"57P01", "57P02", "57P03"})
 
 

@@ -94,7 +94,13 @@ class Database:
     async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
         """A connection that is young enough and alive."""
         for _ in range(self.config.size + self.config.max_overflow + 1):
-            conn = await self.pool.acquire(timeout=self.config.acquire_timeout)
+            try:
+                conn = await self.pool.acquire(timeout=self.config.acquire_timeout)
+            except asyncpg.InternalClientError as exc:
+                # asyncpg's pool can trip over its own bookkeeping while connections it
+                # holds are being cut off (a server restart): to callers, that is a lost
+                # connection, which they retry.
+                raise ConnectionError("the PostgreSQL pool is reconnecting") from exc
             if await self._usable(conn):
                 if self.query_logger is not None:  # a set: adding it again changes nothing
                     conn.add_query_logger(self.query_logger)

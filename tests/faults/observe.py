@@ -105,9 +105,9 @@ async def observe(
     )
 
 
-async def lag(settings: Settings) -> int | None:
-    """Records on the worker's two input topics its group has not committed yet; None when
-    the broker cannot tell right now (a coordinator moving after a restart)."""
+async def offsets(settings: Settings) -> tuple[int, int] | None:
+    """(committed, written) over the worker's two input topics, summed over partitions; None
+    when the broker cannot tell right now (a coordinator moving after a restart)."""
     names = [t.full_name(settings.switchboard_topic_prefix) for t in (INBOUND, ACTIONS)]
     partitions = [
         TopicPartition(name, p)
@@ -127,7 +127,25 @@ async def lag(settings: Settings) -> int | None:
         await consumer.stop()
         await admin.close()
     done = {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
-    return int(sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items()))
+    return sum(min(done.get(tp, 0), end) for tp, end in ends.items()), sum(ends.values())
+
+
+async def lag(settings: Settings) -> int | None:
+    """Records on the worker's input topics its group has not committed yet."""
+    found = await offsets(settings)
+    return None if found is None else found[1] - found[0]
+
+
+async def until_resumed(settings: Settings, after: int, timeout: float) -> float:  # noqa: ASYNC109
+    """Seconds until the group commits past ``after`` (its committed total at a fault)."""
+    started = time.monotonic()
+    while True:
+        found = await offsets(settings)
+        if found is not None and found[0] > after:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"the worker did not resume within {timeout} s")
+        await asyncio.sleep(0.25)
 
 
 async def until_caught_up(settings: Settings, timeout: float) -> float:  # noqa: ASYNC109

@@ -33,7 +33,7 @@ from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.faults.driver import Driver
 from tests.faults.ledger import Report, check, summary
-from tests.faults.observe import observe, until_caught_up
+from tests.faults.observe import observe, offsets, until_caught_up, until_resumed
 from tests.faults.rig import HOST, ROOT, Service, python, serving
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
 from tests.private_stack import PrivateStack, free_ports
@@ -77,6 +77,24 @@ class Rig:
 
     def note(self, what: str) -> None:
         self.timeline.append((time.monotonic() - self.started, what))
+
+    async def committed(self) -> int:
+        found = await offsets(self.settings)
+        assert found is not None, "the broker should answer before a fault"
+        return found[0]
+
+    async def resumed(self, who: str, after: int | None = None) -> float:
+        """Wait until the worker commits again; the wait goes into the timeline."""
+        baseline = await self.committed() if after is None else after
+        seconds = await until_resumed(self.settings, baseline, CATCH_UP_SECONDS)
+        self.note(f"{who}: processing again after {seconds:.1f} s")
+        return seconds
+
+    async def restart_worker(self) -> float:
+        """SIGKILL and start again; the seconds until it commits again are its recovery."""
+        baseline = await self.committed()
+        self.worker.restart()
+        return await self.resumed("the restarted worker", baseline)
 
     def logs(self) -> str:
         return f"{self.ingest.tail()}\n{self.worker.tail()}"
@@ -196,8 +214,8 @@ async def inject_faults(rig: Rig) -> None:
     await settle(rig, 5)
 
     rig.note("worker: SIGKILL mid-flow, restarted at once")
-    rig.worker.restart()
-    await settle(rig, 12)
+    await rig.restart_worker()
+    await settle(rig, 5)
 
     rig.note(f"kafka: SIGSTOP for {PRODUCE_TIMEOUT_SECONDS + 4:.0f} s, then SIGKILL and restart")
     rig.stack.pause_kafka()
@@ -205,7 +223,8 @@ async def inject_faults(rig: Rig) -> None:
     rig.stack.kill_kafka()
     await asyncio.to_thread(rig.stack.up)
     rig.note("kafka: serving again")
-    await settle(rig, 10)
+    await rig.resumed("the worker")
+    await settle(rig, 5)
 
     rig.note("postgresql: fast shutdown and restart")
     await asyncio.to_thread(rig.stack.restart_postgres)

@@ -11,6 +11,7 @@ import pytest
 from sinks.postgres.knowledge import PostgresRetriever, load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from streams.flow.graph import FlowInput
+from streams.flow.retrieval import KnowledgeUnavailable
 from streams.flow.runner import Flow
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,12 @@ async def test_the_offline_flow_answers_from_the_database(database: Database) ->
     outcome = await flow.run(FlowInput("evt-kb", "How long does delivery take?", "whatsapp"))
     assert outcome.kind == "reply"
     assert "working days" in outcome.text
+
+
+async def test_an_unreachable_database_is_reported_as_such(database_url: str) -> None:
+    """A search that cannot reach PostgreSQL says so (`KnowledgeUnavailable`), so the flow
+    waits for the database instead of handing the customer off."""
+    database = await Database.connect(PoolConfig(database_url, size=1, max_overflow=0))
+    await database.close()
+    with pytest.raises(KnowledgeUnavailable):
+        await PostgresRetriever(database).search("delivery", 3)
