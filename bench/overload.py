@@ -56,14 +56,19 @@ FULL = Plan(seconds=30.0)
 QUICK = Plan(seconds=15.0, calibration=100)
 TEST = Plan(seconds=20.0)
 PROVIDER_TIMEOUT_MS = 5000.0  # Meta and Chatwoot give up on a webhook after 5 s
-# A 429 is decided from the headers, before any body is read or any work done: it waits
-# only for the event loop. The bound leaves room for a JSON parse of a 3 MB body (tens of
-# ms on this machine) in front of it, yet is far below an accepted request's budget.
-LIMITED_P99_MS = 250.0
-# Ingest's resident memory may grow under the load by the bodies it reads at once (its body
-# budget, ingest/admission.py; twice: the bytes read and their copy) plus this much for the
-# JSON of a body at the limit, buffers and the allocator's slack; not by a body per request.
-RSS_HEADROOM_MB = 64.0
+# A 429 is decided from the headers, before any body is read or any work is done: it waits
+# only for the event loops (the load generator's and ingest's). Outside the flood that is
+# tens of ms on a busy 2-core machine; while the flood's 240 MB is moved and refused, every
+# process on the machine is busy for a few hundred ms and the 429s wait with everything
+# else. Both bounds are far below the 5 s that would make a provider give up.
+LIMITED_P99_MS = 500.0
+LIMITED_CALM_P99_MS = 100.0
+FLOOD_SECONDS = 2.0  # the flood is seen to last this long on either side of its moment
+# Ingest's resident memory may grow under the load by the bodies it reads at once (twice
+# the default 32 MiB body budget of ingest/admission.py: the bytes read and their copy)
+# plus 64 MB for the JSON of a body at the limit, buffers and the allocator's slack; not by
+# a body per request in flight (the flood alone would be 240 MB).
+RSS_GROWTH_BOUND_MB = 128.0
 MIN_FACTOR = 1.5  # accepted load, as a multiple of the capacity, that counts as overload
 # After the load, the worker must get through its backlog at no less than half its measured
 # capacity, plus its commit interval and a margin.
@@ -84,6 +89,16 @@ def accepted_rate(results: Results) -> float:
     return sum(a.accepted for a in results.answers) / results.plan.seconds
 
 
+def calm_limited(results: Results) -> list[float]:
+    """Seconds to each 429 due outside the flood (+/- FLOOD_SECONDS around its moment)."""
+    flood = results.plan.seconds / 2
+    return [
+        a.seconds
+        for a in results.answers
+        if a.status == 429 and not flood - FLOOD_SECONDS <= a.at < flood + FLOOD_SECONDS
+    ]
+
+
 def rss_peak(results: Results) -> tuple[int, int]:
     """Ingest's peak resident memory, and how far it rose over its memory before the load."""
     ingest = results.ingest
@@ -91,10 +106,6 @@ def rss_peak(results: Results) -> tuple[int, int]:
         return 0, 0
     peak = max(ingest.hwm, ingest.peak_sampled)
     return peak, peak - ingest.before
-
-
-def rss_growth_bound(results: Results) -> float:
-    return 2 * results.body_budget + RSS_HEADROOM_MB * 2**20
 
 
 def drain_bound(results: Results) -> float:
@@ -105,6 +116,7 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
     answers = results.answers
     limited = [a for a in answers if a.status == 429]
     limited_p99 = ms(latencies(limited, lambda a: True), 0.99)
+    calm_p99 = ms(calm_limited(results), 0.99)
     accepted_p99 = ms(latencies(answers, lambda a: a.accepted), 0.99)
     unanswered = sum(a.status is None for a in answers)
     bad_5xx = sum(
@@ -118,7 +130,7 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
     over_413 = sum(a.status == 413 for a in over)
     factor = accepted_rate(results) / results.offer.capacity
     peak, growth = rss_peak(results)
-    growth_bound = rss_growth_bound(results)
+    growth_bound = RSS_GROWTH_BOUND_MB * 2**20
     drained = not math.isnan(results.drain_seconds)
     bound = drain_bound(results)
     return [
@@ -132,11 +144,13 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
             and abusive_limited > 0
             and good_limited == 0
             and all(a.retry_after for a in limited)
-            and limited_p99 < LIMITED_P99_MS,
+            and limited_p99 < LIMITED_P99_MS
+            and calm_p99 < LIMITED_CALM_P99_MS,
             f"rate limiting: {len(limited)} x 429 ({abusive_limited} to abusive clients, "
             f"{good_limited} to well-behaved ones), "
             f"{sum(not a.retry_after for a in limited)} without Retry-After, "
-            f"p99 {limited_p99:.1f} ms (target < {LIMITED_P99_MS:g} ms)",
+            f"p99 {limited_p99:.1f} ms (target < {LIMITED_P99_MS:g} ms), "
+            f"{calm_p99:.1f} ms outside the flood (target < {LIMITED_CALM_P99_MS:g} ms)",
         ),
         (
             accepted_p99 < PROVIDER_TIMEOUT_MS,
@@ -154,8 +168,7 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
         (
             peak > 0 and growth < growth_bound,
             f"ingest peak RSS {mb(peak)} MB, {mb(growth)} MB over its RSS before the load "
-            f"(target < {mb(growth_bound)} MB: twice the {mb(results.body_budget)} MB body "
-            f"budget + {RSS_HEADROOM_MB:g} MB)",
+            f"(target < {RSS_GROWTH_BOUND_MB:g} MB; body budget {mb(results.body_budget)} MB)",
         ),
         (
             drained and results.drain_seconds <= bound,

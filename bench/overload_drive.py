@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
@@ -52,7 +52,7 @@ CLIENT_TIMEOUT_SECONDS = 30.0  # far past every provider's 5 s: a slow answer is
 SAMPLE_SECONDS = 0.05  # how often each child's resident memory is read
 LAG_SECONDS = 0.5  # how often the worker group's lag is read after the load
 DUPLICATES_SECONDS = 2.0  # after the drain: an action written twice would arrive by then
-CHUNK = 64 * 1024  # big bodies are written in pieces of this size
+CHUNK = 64 * 1024  # a chunked body is framed in pieces of this size; smaller go by aiohttp
 
 
 class OverloadError(Exception):
@@ -79,6 +79,7 @@ class Answer:
     event_id: str | None
     accepted: bool  # 200 with "accepted": the event is in the log
     error: str | None = None
+    at: float = 0.0  # when it was due, seconds into the load
 
 
 @dataclass
@@ -145,15 +146,7 @@ async def post_small(session: aiohttp.ClientSession, url: str, shot: Shot, due: 
             headers = {k.lower(): v for k, v in response.headers.items()}
             return outcome(shot, response.status, headers, body, time.perf_counter() - due)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return Answer(
-            shot.kind,
-            None,
-            time.perf_counter() - due,
-            None,
-            shot.event_id,
-            False,
-            type(exc).__name__,
-        )
+        return failed(shot, due, exc)
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -166,60 +159,49 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, st
     return status, headers, await reader.readexactly(length) if length else b""
 
 
+def failed(shot: Shot, due: float, exc: BaseException) -> Answer:
+    """No answer at all: the connection failed or nothing came in time."""
+    elapsed = time.perf_counter() - due
+    return Answer(shot.kind, None, elapsed, None, shot.event_id, False, type(exc).__name__)
+
+
+def framed(shot: Shot) -> bytes:
+    if not shot.chunked:
+        return shot.body
+    pieces = (shot.body[n : n + CHUNK] for n in range(0, len(shot.body), CHUNK))
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # a reset after an early answer is expected
+
+
 async def post_raw(port: int, shot: Shot, due: float) -> Answer:
-    """A big body over a connection of its own, written piece by piece and abandoned as soon
-    as the answer arrives: ingest may answer (413, 429, 503) before reading it all."""
+    """A big body over a connection of its own, handed to the socket whole (the transport
+    writes it as the server reads) and abandoned as soon as the answer arrives: ingest may
+    answer (413, 429, 503) before reading it all."""
     try:
         reader, writer = await asyncio.open_connection(HOST, port)
     except OSError as exc:
-        return Answer(
-            shot.kind,
-            None,
-            time.perf_counter() - due,
-            None,
-            shot.event_id,
-            False,
-            type(exc).__name__,
-        )
-    framing = (
-        {"Transfer-Encoding": "chunked"}
-        if shot.chunked
-        else {"Content-Length": str(len(shot.body))}
-    )
+        return failed(shot, due, exc)
+    length = {"Transfer-Encoding": "chunked"} if shot.chunked else {}
+    length = length or {"Content-Length": str(len(shot.body))}
     lines = [f"POST {shot.path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in (shot.headers | framing).items()]
-    answer = asyncio.create_task(read_response(reader))
+    lines += [f"{k}: {v}" for k, v in (shot.headers | length).items()]
+    answer = asyncio.ensure_future(read_response(reader))
     try:
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        with contextlib.suppress(ConnectionError):
-            for offset in range(0, len(shot.body), CHUNK):
-                if answer.done():
-                    break
-                piece = shot.body[offset : offset + CHUNK]
-                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if shot.chunked else piece)
-                await writer.drain()
-            else:
-                if shot.chunked:
-                    writer.write(b"0\r\n\r\n")
-                    await writer.drain()
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + framed(shot))
+        written = asyncio.ensure_future(writer.drain())
+        written.add_done_callback(_retrieved)
         async with asyncio.timeout(CLIENT_TIMEOUT_SECONDS):
             status, headers, body = await answer
         return outcome(shot, status, headers, body, time.perf_counter() - due)
     except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError) as exc:
-        answer.cancel()
-        return Answer(
-            shot.kind,
-            None,
-            time.perf_counter() - due,
-            None,
-            shot.event_id,
-            False,
-            type(exc).__name__,
-        )
+        return failed(shot, due, exc)
     finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        answer.cancel()
+        writer.transport.abort()  # whatever is left unsent is dropped
 
 
 @dataclass(frozen=True)
@@ -230,8 +212,10 @@ class Target:
 
     async def send(self, shot: Shot, due: float) -> Answer:
         if len(shot.body) > CHUNK:
-            return await post_raw(self.port, shot, due)
-        return await post_small(self.session, self.url, shot, due)
+            answer = await post_raw(self.port, shot, due)
+        else:
+            answer = await post_small(self.session, self.url, shot, due)
+        return replace(answer, at=shot.due)
 
 
 async def open_loop(target: Target, shots: Sequence[Shot], results: Results) -> None:
