@@ -57,12 +57,15 @@ QUICK = Plan(seconds=15.0, calibration=100)
 TEST = Plan(seconds=20.0)
 PROVIDER_TIMEOUT_MS = 5000.0  # Meta and Chatwoot give up on a webhook after 5 s
 # A 429 is decided from the headers, before any body is read or any work is done: it waits
-# only for the event loops (the load generator's and ingest's). Outside the flood that is
-# tens of ms on a busy 2-core machine; while the flood's 240 MB is moved and refused, every
-# process on the machine is busy for a few hundred ms and the 429s wait with everything
-# else. Both bounds are far below the 5 s that would make a provider give up.
-LIMITED_P99_MS = 500.0
-LIMITED_CALM_P99_MS = 100.0
+# only for the event loops (the load generator's and ingest's) and for CPU. On a quiet
+# 2-core machine that is a few ms at p50 and tens of ms at p99; sharing the cores with the
+# broker, the worker and other load, the 3 MB bursts put it at up to ~200 ms; while the
+# flood's 240 MB is moved and refused, every process is busy for several hundred ms and the
+# 429s wait with everything else. The bounds leave that room and stay far below the 5 s
+# after which a provider gives up; without the body budget the flood alone put the p99
+# past 1.9 s (1.1 s outside it).
+LIMITED_P99_MS = 1000.0
+LIMITED_CALM_P99_MS = 250.0
 FLOOD_SECONDS = 2.0  # the flood is seen to last this long on either side of its moment
 # Ingest's resident memory may grow under the load by the bodies it reads at once (twice
 # the default 32 MiB body budget of ingest/admission.py: the bytes read and their copy)
