@@ -64,7 +64,7 @@ PROVIDER_TIMEOUT_MS = 5000.0  # Meta and Chatwoot give up on a webhook after 5 s
 # 429s wait with everything else. The bounds leave that room and stay far below the 5 s
 # after which a provider gives up; without the body budget the flood alone put the p99
 # past 1.9 s (1.1 s outside it).
-LIMITED_P99_MS = 1000.0
+LIMITED_P99_MS = 500.0
 LIMITED_CALM_P99_MS = 250.0
 FLOOD_SECONDS = 2.0  # the flood is seen to last this long on either side of its moment
 # Ingest's resident memory may grow under the load by the bodies it reads at once (twice
