@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bench.flow import QUESTIONS  # each answered by the sample knowledge base
 from ingest.normalise.chatwoot import normalise as chatwoot_events
 from ingest.normalise.whatsapp import normalise as whatsapp_events
 from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_body
@@ -38,18 +39,6 @@ CHATWOOT_SECRET = "bench-overload-chatwoot-secret"
 WHATSAPP_SECRET = "bench-overload-whatsapp-secret"
 CHATWOOT = "/webhooks/chatwoot"
 WHATSAPP = "/webhooks/whatsapp"
-QUESTIONS = (  # each answered by the sample knowledge base (see bench/flow.py)
-    "How long does delivery take?",
-    "How can I track my order?",
-    "Can I return a lamp?",
-    "Which payment methods do you accept?",
-    "When are you open?",
-    "How do I clean my lamp?",
-    "Is there a warranty?",
-    "How do I get a refund?",
-    "How much is shipping?",
-    "Where is my parcel?",
-)
 GOOD_SHARE = 0.75  # a well-behaved client's rate, as a share of the per-client limit
 UPDATES = 1000  # what a body at the size limit holds
 CHUNKED_EXTRA = 64 * 1024  # how far past the limit a body without a declared length goes
