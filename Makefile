@@ -44,7 +44,8 @@ integration: install
 bench: install
 	-$(BIN)/python bench/ingest.py
 	-$(BIN)/python bench/flow.py
-	$(BIN)/python bench/erasure.py
+	-$(BIN)/python bench/erasure.py
+	$(BIN)/python bench/overload.py
 
 stack-down:
 	$(BIN)/switchboard stack down

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingest.admission import BodyBudget
 from ingest.compliance import routes as compliance_routes
 from ingest.compliance.wiring import build_compliance
 from ingest.database import ServedConnections
@@ -71,6 +72,7 @@ def build_ingest(
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=IngestMetrics(),
         max_body_bytes=settings.switchboard_max_body_bytes,
+        bodies=BodyBudget(settings.switchboard_body_budget_bytes),
         trusted_proxies=parse_networks(settings.switchboard_trusted_proxies),
         database=database,
         compliance=build_compliance(settings, ServedConnections(database.get), log),

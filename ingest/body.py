@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 
+from ingest.admission import Reservation
 from ingest.errors import Malformed, Oversized, UnsupportedMediaType
 
 
-def check_declared(headers: Mapping[str, str], limit: int) -> None:
-    """Refuse before reading a byte: wrong content type, or a declared length over the limit."""
+def check_declared(headers: Mapping[str, str], limit: int) -> int | None:
+    """Refuse before reading a byte: wrong content type, or a declared length over the limit.
+    The declared length, if any."""
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
@@ -19,15 +21,22 @@ def check_declared(headers: Mapping[str, str], limit: int) -> None:
             raise Malformed("Content-Length is not a number")
         if int(declared) > limit:
             raise Oversized(f"body exceeds {limit} bytes")
+        return int(declared)
+    return None
 
 
-async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """Stop reading as soon as a chunked body passes the limit."""
+async def read_limited(
+    chunks: AsyncIterator[bytes], limit: int, reservation: Reservation | None = None
+) -> bytes:
+    """Stop reading as soon as a chunked body passes the limit; with a reservation, hold
+    every byte read in it first (Busy when the budget is spent)."""
     body = bytearray()
     async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
+        if len(body) + len(chunk) > limit:
             raise Oversized(f"body exceeds {limit} bytes")
+        if reservation is not None:
+            reservation.ensure(len(body) + len(chunk))
+        body += chunk
     return bytes(body)
 
 

@@ -50,6 +50,14 @@ class LogUnavailable(Refused):
     outcome = "broker_unavailable"
 
 
+class Busy(Refused):
+    """Too many large bodies are being read at once (ingest/admission.py): refused before
+    this one is read; the sender retries."""
+
+    status_code = 503
+    outcome = "busy"
+
+
 class KeysUnavailable(Refused):
     """A new contact's data key could not be made or read now (PostgreSQL or Kafka away):
     nothing was written; the sender retries."""

@@ -19,6 +19,8 @@ OUTCOMES = (
     "unsupported_media_type",
     "rate_limited",
     "broker_unavailable",
+    "keys_unavailable",
+    "busy",
     "not_configured",
 )
 

@@ -1,8 +1,9 @@
 """The webhook endpoints: one shared acceptance path, one small adapter per provider.
 
 Every request goes through the same steps, in this order, and stops at the first refusal:
-rate limit (429) → content type and declared length (415, 413) → read the body within the
-limit (413) → authenticate (403) → parse JSON (400) → normalise → append to the log (503
+rate limit (429) → content type and declared length (415, 413) → room for the body among
+those being read (503, ingest/admission.py) → read the body within the limit (413, 503) →
+authenticate (403) → parse JSON (400) → normalise → append to the log (503
 if Kafka does not acknowledge in time) → 200. Nothing is written before the last step, so a
 refused request leaves nothing behind.
 """
@@ -19,6 +20,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from ingest.admission import BodyBudget
 from ingest.body import check_declared, parse_json, read_limited
 from ingest.compliance.wiring import Compliance
 from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
@@ -65,6 +67,7 @@ class Ingest:
     limiter: RateLimiter
     metrics: IngestMetrics
     max_body_bytes: int
+    bodies: BodyBudget  # bytes of bodies held at once, across requests
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
     # PostgreSQL, for key claims of new contacts and the compliance API, closed with the
@@ -134,13 +137,15 @@ async def _accept(
             "rate limit exceeded; retry later",
             headers={"Retry-After": retry_after_header(wait)},
         )
-    check_declared(headers, ingest.max_body_bytes)
-    body = await read_limited(request.stream(), ingest.max_body_bytes)
+    body = await _read_body(request, ingest)
     try:
         provider.authenticate(ingest, headers, body)
     except SignatureError as exc:
         raise BadSignature(str(exc)) from exc
     result = provider.normalise(ingest, parse_json(body), headers, request_id)
+    # Nothing awaited since the body was read: dropped now, neither it nor its JSON is held
+    # across the append below, so ingest.bodies counts every body held across an await.
+    del body
     ingest.metrics.ignored_parts.labels(provider.name).inc(len(result.ignored))
     if not result.recognised:
         detail = {"status": "ignored", "detail": "payload shape not recognised"}
@@ -154,6 +159,17 @@ async def _accept(
     outcome = "accepted" if result.events else "ignored"
     summary = {"status": outcome, "events": len(result.events), "ignored": len(result.ignored)}
     return outcome, JSONResponse(summary)
+
+
+async def _read_body(request: Request, ingest: Ingest) -> bytes:
+    """The body, read within the size limit and the budget of bodies being read at once."""
+    declared = check_declared(request.headers, ingest.max_body_bytes)
+    reservation = ingest.bodies.reserve()
+    try:
+        reservation.ensure(declared or 0)  # a declared body is refused before it is read
+        return await read_limited(request.stream(), ingest.max_body_bytes, reservation)
+    finally:
+        reservation.release()
 
 
 # --- providers ---------------------------------------------------------------------

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     switchboard_ingest_host: str = "0.0.0.0"  # noqa: S104 - a container's service port
     switchboard_ingest_port: int = Field(default=8000, ge=1, le=65535)
     switchboard_max_body_bytes: int = Field(default=3 * 1024 * 1024, gt=0)
+    # Bytes of bodies ingest reads at once, across requests (ingest/admission.py): beyond
+    # it, 503 with Retry-After before reading. At least one body at the size limit.
+    switchboard_body_budget_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     switchboard_trusted_proxies: StrList = ()
 
@@ -177,6 +180,15 @@ class Settings(BaseSettings):
         if "360dialog" in self.switchboard_providers:
             required["DIALOG360_WEBHOOK_SECRET"] = list(self.dialog360_webhook_secret)
         return required
+
+    @model_validator(mode="after")
+    def _body_budget_holds_a_body(self) -> Settings:
+        if self.switchboard_body_budget_bytes < self.switchboard_max_body_bytes:
+            raise ValueError(
+                "SWITCHBOARD_BODY_BUDGET_BYTES must be at least SWITCHBOARD_MAX_BODY_BYTES, "
+                "or bodies at the size limit could never be read"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
