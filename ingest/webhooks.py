@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ingest.body import check_declared, parse_json, read_limited
 from ingest.compliance.wiring import Compliance
-from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
+from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused, StaleSignature
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
 from ingest.normalise import whatsapp as whatsapp_payloads
@@ -36,7 +36,7 @@ from ingest.openapi import (
 )
 from ingest.producer import EventLog
 from ingest.ratelimit import Network, RateLimiter, client_address, retry_after_header
-from ingest.signatures import SignatureError
+from ingest.signatures import SignatureError, StaleTimestampError
 from ingest.signatures import chatwoot as chatwoot_signature
 from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
@@ -146,6 +146,8 @@ async def _accept(
     body = await read_limited(request.stream(), ingest.max_body_bytes)
     try:
         provider.authenticate(ingest, headers, body)
+    except StaleTimestampError as exc:
+        raise StaleSignature(str(exc)) from exc
     except SignatureError as exc:
         raise BadSignature(str(exc)) from exc
     result = provider.normalise(ingest, parse_json(body), headers, request_id)

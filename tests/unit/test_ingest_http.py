@@ -280,6 +280,8 @@ def test_chatwoot_signature_with_rotated_secrets(client: TestClient) -> None:
     refused = client.post("/webhooks/chatwoot", content=body, headers=stale)
     assert refused.status_code == 403
     assert "window" in refused.json()["detail"]
+    metrics = client.get("/metrics").text
+    assert 'outcome="stale_timestamp",provider="chatwoot"} 1.0' in metrics
 
 
 def test_360dialog_header_secret(client: TestClient, event_log: InMemoryEventLog) -> None:
