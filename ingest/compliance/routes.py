@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ingest.compliance.audit import Action, AuditEntry
 from ingest.compliance.auth import Principal
+from ingest.compliance.invalid import validation_errors
 from ingest.compliance.models import (
     ConsentAccepted,
     ConsentRequest,
@@ -237,7 +237,7 @@ async def _invalid(request: Request, exc: Exception) -> Response:
         if principal is not None:
             entry = AuditEntry(principal.key_id, found[1], "invalid")
             await _compliance(request).audit.record(entry)
-    return await request_validation_exception_handler(request, exc)
+    return JSONResponse({"detail": validation_errors(exc.errors())}, status_code=422)
 
 
 def install(app: FastAPI, compliance: Compliance) -> None:

@@ -34,7 +34,8 @@ from tests.integration.conftest import isolated
 
 pytestmark = [
     pytest.mark.integration,
-    # schemathesis draws from `random` inside its strategies, which Hypothesis warns about.
+    # The app's Kafka clients (aiokafka) draw from the global `random` in the test client's
+    # thread while Hypothesis draws in this one, which Hypothesis takes for a strategy's use.
     pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
 ]
 
