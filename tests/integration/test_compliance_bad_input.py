@@ -15,11 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.app import build_ingest, create_app
-from ingest.compliance import apikeys
-from ingest.compliance.keystore import KeyStore
-from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
-from tests.integration.conftest import isolated
+from tests.integration.conftest import compliance_key, isolated
 from tests.unit.json_strategies import json_values, mutated
 
 pytestmark = [
@@ -58,15 +55,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 async def token(settings: Settings) -> str:
-    database = await Database.connect(
-        PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
-    )
-    try:
-        key = apikeys.generate("bad-input", apikeys.SCOPES)
-        await KeyStore(database).add(key)
-    finally:
-        await database.close()
-    return key.token
+    return await compliance_key(settings, "bad-input")
 
 
 @pytest.fixture(scope="module")

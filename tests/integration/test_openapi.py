@@ -25,12 +25,9 @@ from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi import checks
 
 from ingest.app import build_ingest, create_app
-from ingest.compliance import apikeys
-from ingest.compliance.keystore import KeyStore
 from ingest.testing import chatwoot_headers, dialog360_headers, whatsapp_headers
-from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
-from tests.integration.conftest import isolated
+from tests.integration.conftest import compliance_key, isolated
 
 pytestmark = [
     pytest.mark.integration,
@@ -64,15 +61,7 @@ async def openapi_settings(
 @pytest.fixture(scope="module")
 async def api_key(openapi_settings: Settings) -> str:
     """A compliance API key holding every scope."""
-    database = await Database.connect(
-        PoolConfig(openapi_settings.database_url.get_secret_value(), size=1, max_overflow=0)
-    )
-    try:
-        key = apikeys.generate("openapi-test", apikeys.SCOPES)
-        await KeyStore(database).add(key)
-    finally:
-        await database.close()
-    return key.token
+    return await compliance_key(openapi_settings, "openapi-test")
 
 
 def provider_headers(settings: Settings, path: str, body: bytes) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""Hypothesis strategies for untrusted JSON, and mutations of real provider bodies.
+"""Hypothesis strategies for untrusted input: JSON of any shape, mutations of real provider
+bodies, and bytes altered by one.
 
-Shared by the normaliser tests (which call the parsers directly) and the HTTP property
-tests (which send the same values, serialised and signed, through the app).
+Shared by the normaliser and signature tests (which call the pure functions directly) and
+the HTTP property tests (which send the same values, serialised and signed, through the app).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 json_scalars = (
@@ -63,3 +65,17 @@ def mutated(draw: st.DrawFn, body: object, values: st.SearchStrategy[Any] = json
         path = draw(st.sampled_from(found))
         mutate(body, path, draw(values), delete=draw(st.booleans()))
     return body
+
+
+@st.composite
+def altered(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` with one byte replaced, inserted or removed."""
+    position = draw(st.integers(min_value=0, max_value=len(data)))
+    replacement = draw(st.integers(min_value=0, max_value=255))
+    kind = draw(st.sampled_from(["replace", "insert", "delete"]))
+    if kind == "insert" or not data or position == len(data):
+        return data[:position] + bytes([replacement]) + data[position:]
+    if kind == "delete":
+        return data[:position] + data[position + 1 :]
+    assume(data[position] != replacement)
+    return data[:position] + bytes([replacement]) + data[position + 1 :]

@@ -30,7 +30,7 @@ from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 from tests.conftest import Fixtures
 from tests.unit import chatwoot_payloads as cw
-from tests.unit.json_strategies import json_values, mutate, mutated, paths
+from tests.unit.json_strategies import altered, json_values, mutate, mutated, paths
 
 WHATSAPP_SECRET = "whatsapp-secret-for-properties"
 CHATWOOT_SECRET = "chatwoot-secret-for-properties"
@@ -246,20 +246,6 @@ bodies = (
         st.integers(min_value=MAX_BODY - 32, max_value=MAX_BODY + 32),
     )
 )
-
-
-@st.composite
-def altered(draw: st.DrawFn, data: bytes) -> bytes:
-    """``data`` with one byte replaced, inserted or removed."""
-    position = draw(st.integers(min_value=0, max_value=len(data)))
-    replacement = draw(st.integers(min_value=0, max_value=255))
-    kind = draw(st.sampled_from(["replace", "insert", "delete"]))
-    if kind == "insert" or not data or position == len(data):
-        return data[:position] + bytes([replacement]) + data[position:]
-    if kind == "delete":
-        return data[:position] + data[position + 1 :]
-    assume(data[position] != replacement)
-    return data[:position] + bytes([replacement]) + data[position + 1 :]
 
 
 def _serialised(value: object) -> bytes:

@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ingest.signatures import SignatureError, StaleTimestampError, chatwoot, dialog360, whatsapp
+from tests.unit.json_strategies import altered
 
 SECRET = b"whsec-rotation-current-2f9c1a"
 OLD_SECRET = b"whsec-rotation-previous-77d0e4"
@@ -325,20 +326,6 @@ secrets = st.binary(min_size=1, max_size=64)
 bodies = st.binary(max_size=2048)
 timestamps = st.integers(min_value=0, max_value=10**11)
 header_values = st.text(max_size=200) | st.text(alphabet="0123456789abcdefABCDEF=sha", max_size=80)
-
-
-@st.composite
-def altered(draw: st.DrawFn, body: bytes) -> bytes:
-    """The body with one byte changed, inserted or removed."""
-    position = draw(st.integers(min_value=0, max_value=len(body)))
-    replacement = draw(st.integers(min_value=0, max_value=255))
-    kind = draw(st.sampled_from(["replace", "insert", "delete"]))
-    if kind == "insert" or not body or position == len(body):
-        return body[:position] + bytes([replacement]) + body[position:]
-    if kind == "delete":
-        return body[:position] + body[position + 1 :]
-    assume(body[position] != replacement)
-    return body[:position] + bytes([replacement]) + body[position + 1 :]
 
 
 @given(secret=secrets, body=bodies, timestamp=timestamps, data=st.data())
