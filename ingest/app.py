@@ -102,10 +102,11 @@ def create_app(ingest: Ingest, health_checks: HealthChecks | None = None) -> Fas
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
     app.state.ingest = ingest
-    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(ingest.metrics.registry))
     app.include_router(router)
     if ingest.compliance is not None:
         compliance_routes.install(app, ingest.compliance)
+    # Added last, so outermost: it also counts what other middleware answers (413s).
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(ingest.metrics.registry))
     app.state.health = checks
     app.include_router(health_router)
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ingest.body_limit import BodyLimitMiddleware
 from ingest.compliance.audit import Action, AuditEntry
 from ingest.compliance.auth import Principal
 from ingest.compliance.invalid import validation_errors
@@ -49,8 +50,13 @@ _ENDPOINTS: dict[str, tuple[str, Action]] = {
 }
 
 
+# Compliance requests are a few hundred bytes; nothing larger is read (ingest/body_limit.py).
+MAX_BODY_BYTES = 64 * 1024
+
+
 def _problem(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Problem} for code in codes}
+    """Refusals with the {"detail"} body; every endpoint may refuse a body over the limit."""
+    return {code: {"model": Problem} for code in (*codes, 413)}
 
 
 def _compliance(request: Request) -> Compliance:
@@ -243,5 +249,6 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI, compliance: Compliance) -> None:
     app.state.compliance = compliance
     app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, prefix=router.prefix, limit=MAX_BODY_BYTES)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)
