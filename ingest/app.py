@@ -19,6 +19,7 @@ from ingest.health.routes import HealthChecks
 from ingest.health.routes import router as health_router
 from ingest.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from ingest.metrics import IngestMetrics
+from ingest.openapi import Alive
 from ingest.producer import EventLog, KafkaEventLog
 from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.sealing import SealingEventLog
@@ -103,14 +104,15 @@ def create_app(ingest: Ingest, health_checks: HealthChecks | None = None) -> Fas
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
     app.state.ingest = ingest
-    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(ingest.metrics.registry))
     app.include_router(router)
     if ingest.compliance is not None:
         compliance_routes.install(app, ingest.compliance)
+    # Added last, so outermost: it also counts what other middleware answers (413s).
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(ingest.metrics.registry))
     app.state.health = checks
     app.include_router(health_router)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], responses={200: {"model": Alive}})
     async def health() -> JSONResponse:
         """The process is up and serving."""
         return JSONResponse({"status": "healthy"})

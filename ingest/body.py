@@ -47,5 +47,7 @@ def parse_json(body: bytes) -> object:
         raise Malformed("body is not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise Malformed(f"malformed JSON at line {exc.lineno} column {exc.colno}") from exc
+    except ValueError as exc:  # an integer past Python's 4300-digit conversion limit
+        raise Malformed("JSON holds a number too long to read") from exc
     except RecursionError as exc:
         raise Malformed("JSON nested too deeply") from exc

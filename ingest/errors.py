@@ -18,6 +18,13 @@ class BadSignature(Refused):
     outcome = "bad_signature"
 
 
+class StaleSignature(BadSignature):
+    """Authentic, but signed too long ago (or ahead): a replay is refused like a forgery,
+    and counted apart so that replays can be seen."""
+
+    outcome = "stale_timestamp"
+
+
 class Malformed(Refused):
     status_code = 400
     outcome = "malformed"

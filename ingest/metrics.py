@@ -14,6 +14,7 @@ OUTCOMES = (
     "ignored",
     "unrecognised",
     "bad_signature",
+    "stale_timestamp",
     "malformed",
     "oversized",
     "unsupported_media_type",

@@ -18,13 +18,17 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic_core import PydanticSerializationError
 
-from ingest.errors import LogUnavailable, Malformed
+from ingest.errors import LogUnavailable, Malformed, Oversized
 from schemas.catalogue import topic_for
 from schemas.events import Event, encode, kafka_headers
 
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_SECONDS = "5"
+# The producer's request limit (aiokafka's default; the broker's message.max.bytes is a few
+# bytes more), and what a record may take of it beside the batch and record headers.
+MAX_REQUEST_BYTES = 1_048_576
+MAX_RECORD_BYTES = MAX_REQUEST_BYTES - 1024
 
 
 class EventLog(Protocol):
@@ -46,17 +50,26 @@ class Record:
     value: bytes
     headers: list[tuple[str, bytes]]
 
+    @property
+    def size(self) -> int:
+        return len(self.key) + len(self.value) + sum(len(k) + len(v) for k, v in self.headers)
+
 
 def to_records(events: Sequence[Event], prefix: str) -> list[Record]:
     """Serialise every event before any is sent, so a body that cannot be written is refused
-    whole (400) rather than half-written."""
+    whole (400, or 413 for an event over a record's size) rather than half-written. Kafka
+    would refuse such a record on every attempt: a 503 would only make the sender retry it
+    for days."""
     try:
-        return [
+        records = [
             Record(topic_for(e).full_name(prefix), e.subject.encode(), encode(e), kafka_headers(e))
             for e in events
         ]
     except PydanticSerializationError as exc:
         raise Malformed("the payload holds values that cannot be represented") from exc
+    if any(record.size > MAX_RECORD_BYTES for record in records):
+        raise Oversized(f"an event of this body exceeds the log's {MAX_RECORD_BYTES}-byte records")
+    return records
 
 
 def _unavailable(cause: BaseException | None, count: int) -> LogUnavailable:
@@ -100,6 +113,7 @@ class KafkaEventLog:
                 enable_idempotence=True,
                 request_timeout_ms=int(self._timeout * 1000),
                 linger_ms=1,
+                max_request_size=MAX_REQUEST_BYTES,
             )
             try:
                 async with asyncio.timeout(self._timeout):

@@ -23,14 +23,22 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from ingest.admission import BodyBudget
 from ingest.body import check_declared, parse_json, read_limited
 from ingest.compliance.wiring import Compliance
-from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused
+from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused, StaleSignature
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
 from ingest.normalise import whatsapp as whatsapp_payloads
 from ingest.normalise.result import Normalised
+from ingest.openapi import (
+    CHATWOOT_EXAMPLE,
+    CLOUD_API_EXAMPLE,
+    SUBSCRIBE_REQUEST,
+    SUBSCRIBE_RESPONSES,
+    WEBHOOK_RESPONSES,
+    webhook_request,
+)
 from ingest.producer import EventLog
 from ingest.ratelimit import Network, RateLimiter, client_address, retry_after_header
-from ingest.signatures import SignatureError
+from ingest.signatures import SignatureError, StaleTimestampError
 from ingest.signatures import chatwoot as chatwoot_signature
 from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
@@ -140,6 +148,8 @@ async def _accept(
     body = await _read_body(request, ingest)
     try:
         provider.authenticate(ingest, headers, body)
+    except StaleTimestampError as exc:
+        raise StaleSignature(str(exc)) from exc
     except SignatureError as exc:
         raise BadSignature(str(exc)) from exc
     result = provider.normalise(ingest, parse_json(body), headers, request_id)
@@ -223,25 +233,49 @@ DIALOG360 = Provider("360dialog", _dialog360_auth, _dialog360_events)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-@router.post("/chatwoot")
+@router.post(
+    "/chatwoot",
+    responses=WEBHOOK_RESPONSES,
+    openapi_extra=webhook_request(
+        CHATWOOT_EXAMPLE,
+        ("X-Chatwoot-Signature", "sha256=<hex HMAC-SHA256 of '{timestamp}.{body}'>", True),
+        ("X-Chatwoot-Timestamp", "unix seconds; refused outside the tolerance", True),
+        ("X-Chatwoot-Delivery", "Chatwoot's delivery id", False),
+    ),
+)
 async def chatwoot(request: Request) -> Response:
     """Chatwoot account, agent-bot and API-inbox webhooks, signed with X-Chatwoot-Signature."""
     return await accept(request, CHATWOOT)
 
 
-@router.post("/whatsapp")
+@router.post(
+    "/whatsapp",
+    responses=WEBHOOK_RESPONSES,
+    openapi_extra=webhook_request(
+        CLOUD_API_EXAMPLE,
+        ("X-Hub-Signature-256", "sha256=<hex HMAC-SHA256 of the body with the app secret>", True),
+    ),
+)
 async def whatsapp(request: Request) -> Response:
     """WhatsApp Cloud API webhooks from Meta, signed with X-Hub-Signature-256."""
     return await accept(request, WHATSAPP)
 
 
-@router.post("/360dialog")
+@router.post(
+    "/360dialog", responses=WEBHOOK_RESPONSES, openapi_extra=webhook_request(CLOUD_API_EXAMPLE)
+)
 async def dialog360(request: Request) -> Response:
-    """360dialog Cloud API webhooks, authenticated by the header registered with 360dialog."""
+    """360dialog Cloud API webhooks, authenticated by the header registered with 360dialog
+    (DIALOG360_WEBHOOK_HEADER, X-Switchboard-Token unless configured otherwise)."""
     return await accept(request, DIALOG360)
 
 
-@router.get("/whatsapp", response_class=PlainTextResponse)
+@router.get(
+    "/whatsapp",
+    response_class=PlainTextResponse,
+    responses=SUBSCRIBE_RESPONSES,
+    openapi_extra=SUBSCRIBE_REQUEST,
+)
 async def whatsapp_subscribe(request: Request) -> Response:
     """Meta's verification handshake: echo hub.challenge when hub.verify_token matches."""
     ingest: Ingest = request.app.state.ingest

@@ -34,10 +34,15 @@ Action = Literal[
 _OUR_ID = re.compile(r"^(exp|del|key)_[0-9a-f]{16,32}$")
 
 
+def is_our_id(value: str) -> bool:
+    """Whether ``value`` is shaped like an id we issue (export, deletion, key)."""
+    return _OUR_ID.match(value) is not None
+
+
 def our_id(value: str) -> str:
     """An id a caller sent, for the audit detail, only if it is shaped like one we issue:
     anything else could be text a caller typed."""
-    return value if _OUR_ID.match(value) else "unrecognised"
+    return value if is_our_id(value) else "unrecognised"
 
 
 @dataclass(frozen=True)

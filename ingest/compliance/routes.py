@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ingest.body_limit import BodyLimitMiddleware
 from ingest.compliance.audit import Action, AuditEntry
 from ingest.compliance.auth import Principal
+from ingest.compliance.invalid import validation_errors
 from ingest.compliance.models import (
     ConsentAccepted,
     ConsentRequest,
@@ -49,8 +50,13 @@ _ENDPOINTS: dict[str, tuple[str, Action]] = {
 }
 
 
+# Compliance requests are a few hundred bytes; nothing larger is read (ingest/body_limit.py).
+MAX_BODY_BYTES = 64 * 1024
+
+
 def _problem(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Problem} for code in codes}
+    """Refusals with the {"detail"} body; every endpoint may refuse a body over the limit."""
+    return {code: {"model": Problem} for code in (*codes, 413)}
 
 
 def _compliance(request: Request) -> Compliance:
@@ -237,11 +243,12 @@ async def _invalid(request: Request, exc: Exception) -> Response:
         if principal is not None:
             entry = AuditEntry(principal.key_id, found[1], "invalid")
             await _compliance(request).audit.record(entry)
-    return await request_validation_exception_handler(request, exc)
+    return JSONResponse({"detail": validation_errors(exc.errors())}, status_code=422)
 
 
 def install(app: FastAPI, compliance: Compliance) -> None:
     app.state.compliance = compliance
     app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, prefix=router.prefix, limit=MAX_BODY_BYTES)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)

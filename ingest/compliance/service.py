@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.compliance import links
-from ingest.compliance.audit import Action, AuditEntry, AuditTrail, our_id
+from ingest.compliance.audit import Action, AuditEntry, AuditTrail, is_our_id, our_id
 from ingest.compliance.errors import BadLink, Gone, InvalidRequest, NotFound
 from ingest.compliance.identities import parse_contact
 from ingest.compliance.models import (
@@ -176,7 +176,8 @@ class ComplianceService:
     async def export_status(self, actor: str, export_id: str) -> ExportStatus:
         async with self._audited(actor, "export.status") as audit:
             audit.detail = {"export_id": our_id(export_id)}
-            row = await self.store.export(export_id)
+            # An id we never issue is not looked up: PostgreSQL refuses some text (NUL).
+            row = await self.store.export(export_id) if is_our_id(export_id) else None
             if row is None:
                 raise NotFound("no export has that id")
             audit.subject = row.contact_id
@@ -276,7 +277,7 @@ class ComplianceService:
     async def deletion_status(self, actor: str, deletion_id: str) -> DeletionStatus:
         async with self._audited(actor, "deletion.status") as audit:
             audit.detail = {"deletion_id": our_id(deletion_id)}
-            found = await self.store.deletion(deletion_id)
+            found = await self.store.deletion(deletion_id) if is_our_id(deletion_id) else None
             if found is None:
                 raise NotFound("no deletion has that id")
             row, targets = found

@@ -35,6 +35,7 @@ from ingest.health.status import (
     http_status,
     run_checks,
 )
+from ingest.openapi import HEALTH_RESPONSES, HealthReport
 from ingest.producer import EventLog
 from schemas.catalogue import CATALOGUE
 from streams.lag.metrics import LagMetrics
@@ -122,20 +123,20 @@ async def _answer(checks: Sequence[Check], budget: float) -> JSONResponse:
     return JSONResponse(content, status_code=http_status(content["status"]))
 
 
-@router.get("/liveness")
+@router.get("/liveness", responses={200: {"model": HealthReport}})
 async def liveness() -> JSONResponse:
     """The process is up and its event loop answers."""
     return JSONResponse({"status": "healthy", "components": {}})
 
 
-@router.get("/readiness")
+@router.get("/readiness", responses=HEALTH_RESPONSES)
 async def readiness(request: Request) -> JSONResponse:
     """Ready to accept webhooks: 503 while a required dependency is down."""
     checks = _checks(request)
     return await _answer(checks.readiness, checks.budget)
 
 
-@router.get("/detailed")
+@router.get("/detailed", responses=HEALTH_RESPONSES)
 async def detailed(request: Request) -> JSONResponse:
     """Every component's status and figures; 503 while a required one is down."""
     checks = _checks(request)

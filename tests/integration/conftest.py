@@ -22,6 +22,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from ingest.compliance import apikeys
+from ingest.compliance.keystore import KeyStore
 from migrations.runner import migrate
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
@@ -136,6 +138,20 @@ async def isolated(settings: Settings, name: str) -> Settings:
     )
     await topics.apply(own.kafka_bootstrap_servers, own.switchboard_topic_prefix, 1)
     return own
+
+
+async def compliance_key(settings: Settings, name: str, *scopes: str) -> str:
+    """A compliance API key with these scopes (all when none is named), stored in the
+    session's database; its token."""
+    database = await Database.connect(
+        PoolConfig(settings.database_url.get_secret_value(), size=1, max_overflow=0)
+    )
+    try:
+        key = apikeys.generate(name, scopes or apikeys.SCOPES)
+        await KeyStore(database).add(key)
+    finally:
+        await database.close()
+    return key.token
 
 
 def settings_env(settings: Settings, tmp: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from ingest.app import build_ingest, create_app
 from ingest.normalise.whatsapp import normalise
-from ingest.testing import whatsapp_headers
+from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS, INBOUND, topic_for
 from schemas.events import decode
 from schemas.keys import Pseudonymizer
@@ -105,3 +105,33 @@ async def test_phone_numbers_never_appear_in_keys_or_headers(
     exposed = record.key + b"".join(v for _, v in record.headers)
     for needle in (b"972987654321", b"Test Name", b"US.13491208655302741918"):
         assert needle not in exposed
+
+
+async def test_an_event_over_the_record_size_is_refused_413_and_writes_nothing(
+    client: TestClient, settings: Settings
+) -> None:
+    """A signed body under the body limit whose event Kafka could never take gets 413 (a 503
+    would have the provider retry it for days), and nothing of it, nor of the body batched
+    with it, reaches the log; the same message at a normal size is written."""
+    request_id = f"huge-{uuid.uuid4().hex}"
+    huge = whatsapp_text_body(
+        wamid=f"wamid.{request_id}", phone="15550202020", text="x" * 1_100_000
+    )
+    assert len(huge) < settings.switchboard_max_body_bytes
+    response = client.post(
+        "/webhooks/whatsapp",
+        content=huge,
+        headers={**whatsapp_headers(TEST_SECRET, huge), "X-Request-ID": request_id},
+    )
+    assert response.status_code == 413, response.text
+    assert "Retry-After" not in response.headers
+    normal_id = f"normal-{uuid.uuid4().hex}"
+    normal = whatsapp_text_body(wamid=f"wamid.{normal_id}", phone="15550202020", text="x" * 4096)
+    response = client.post(
+        "/webhooks/whatsapp",
+        content=normal,
+        headers={**whatsapp_headers(TEST_SECRET, normal), "X-Request-ID": normal_id},
+    )
+    assert response.status_code == 200, response.text
+    records = await _consume(settings, {request_id, normal_id}, 1)
+    assert [decode(r.value).id for r in records] == [f"wa:wamid.{normal_id}"]

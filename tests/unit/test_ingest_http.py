@@ -139,6 +139,18 @@ def test_oversized_body_gets_413_before_signature_check(client: TestClient) -> N
     assert response.status_code == 413
 
 
+def test_an_event_over_a_kafka_record_gets_413_not_a_retry(event_log: InMemoryEventLog) -> None:
+    """A body within the limit whose sealed event exceeds a record is refused for good."""
+    body = whatsapp_text_body(wamid="wamid.big", phone="15551234567", text="x" * 1_100_000)
+    for client in _client(event_log, switchboard_max_body_bytes=3 * 1024 * 1024):
+        response = client.post(
+            "/webhooks/whatsapp", content=body, headers=whatsapp_headers(WHATSAPP_SECRET, body)
+        )
+        assert response.status_code == 413
+        assert "exceeds the log's" in response.json()["detail"]
+        assert event_log.events == []
+
+
 def test_chunked_oversized_body_gets_413(client: TestClient) -> None:
     """A body without Content-Length is cut off once it passes the limit."""
 
@@ -280,6 +292,8 @@ def test_chatwoot_signature_with_rotated_secrets(client: TestClient) -> None:
     refused = client.post("/webhooks/chatwoot", content=body, headers=stale)
     assert refused.status_code == 403
     assert "window" in refused.json()["detail"]
+    metrics = client.get("/metrics").text
+    assert 'outcome="stale_timestamp",provider="chatwoot"} 1.0' in metrics
 
 
 def test_360dialog_header_secret(client: TestClient, event_log: InMemoryEventLog) -> None:

@@ -23,6 +23,7 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from tests.conftest import Fixtures
+from tests.unit.json_strategies import json_values, mutated
 
 KEYS = Pseudonymizer(b"unit-test-pepper-0123456789abcdef")
 BSUID = "US.13491208655302741918"
@@ -342,21 +343,6 @@ def test_unhandled_field_is_ignored_not_failed(whatsapp_fixtures: Fixtures) -> N
 
 # --- properties ----------------------------------------------------------------------
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()  # json.loads accepts NaN and Infinity, so these reach the normaliser
-    | st.text(max_size=20)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=30,
-)
-
 
 @given(body=json_values)
 def test_any_json_value_never_raises(body: object) -> None:
@@ -381,40 +367,11 @@ def test_any_change_value_never_raises(value: dict[str, Any], field: object) -> 
     assert isinstance(_run(body), Normalised)
 
 
-def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    found: list[tuple[object, ...]] = []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found.append((*prefix, key))
-            found.extend(_paths(child, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found.append((*prefix, index))
-            found.extend(_paths(child, (*prefix, index)))
-    return found
-
-
-def _mutate(body: Any, path: tuple[Any, ...], replacement: object, delete: bool) -> None:
-    parent = body
-    for step in path[:-1]:
-        parent = parent[step]
-    if delete:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = replacement
-
-
 @given(data=st.data())
 def test_mutated_fixtures_never_raise(whatsapp_fixtures: Fixtures, data: st.DataObject) -> None:
     """Deleting keys or swapping values for other types in real bodies never makes it raise."""
     case = data.draw(st.sampled_from(sorted(whatsapp_fixtures)))
-    body = copy.deepcopy(whatsapp_fixtures[case])
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
-        paths = _paths(body)
-        if not paths:
-            break
-        path = data.draw(st.sampled_from(paths))
-        _mutate(body, path, data.draw(json_values), delete=data.draw(st.booleans()))
+    body = data.draw(mutated(whatsapp_fixtures[case]))
     result = _run(body)
     assert isinstance(result, Normalised)
     for event in result.events:

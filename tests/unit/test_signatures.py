@@ -9,7 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ingest.signatures import SignatureError, chatwoot, dialog360, whatsapp
+from ingest.signatures import SignatureError, StaleTimestampError, chatwoot, dialog360, whatsapp
+from tests.unit.json_strategies import altered
 
 SECRET = b"whsec-rotation-current-2f9c1a"
 OLD_SECRET = b"whsec-rotation-previous-77d0e4"
@@ -132,6 +133,22 @@ def test_chatwoot_stale_timestamp_fails(offset: float) -> None:
     """A correctly signed request older than the tolerance is a replay and is refused."""
     with pytest.raises(SignatureError):
         _verify_chatwoot(_chatwoot_headers(timestamp=int(NOW - offset)))
+
+
+@pytest.mark.parametrize("offset", [-TOLERANCE - 1, TOLERANCE + 1, 10**6])
+def test_chatwoot_replay_outside_the_window_is_a_stale_timestamp(offset: float) -> None:
+    """An authentic request outside the window raises the replay error, naming the window."""
+    with pytest.raises(StaleTimestampError, match="outside the accepted window of 300 seconds"):
+        _verify_chatwoot(_chatwoot_headers(timestamp=int(NOW - offset)))
+
+
+def test_chatwoot_forgery_with_an_old_timestamp_is_not_counted_as_a_replay() -> None:
+    """The signature is checked before the window: a forged old request is a bad signature."""
+    headers = _chatwoot_headers(secret=b"someone-else", timestamp=int(NOW - 3600))
+    with pytest.raises(SignatureError) as refused:
+        _verify_chatwoot(headers)
+    assert not isinstance(refused.value, StaleTimestampError)
+    assert str(refused.value) == "X-Chatwoot-Signature does not match"
 
 
 @pytest.mark.parametrize("offset", [TOLERANCE + 1, 3600])
@@ -309,20 +326,6 @@ secrets = st.binary(min_size=1, max_size=64)
 bodies = st.binary(max_size=2048)
 timestamps = st.integers(min_value=0, max_value=10**11)
 header_values = st.text(max_size=200) | st.text(alphabet="0123456789abcdefABCDEF=sha", max_size=80)
-
-
-@st.composite
-def altered(draw: st.DrawFn, body: bytes) -> bytes:
-    """The body with one byte changed, inserted or removed."""
-    position = draw(st.integers(min_value=0, max_value=len(body)))
-    replacement = draw(st.integers(min_value=0, max_value=255))
-    kind = draw(st.sampled_from(["replace", "insert", "delete"]))
-    if kind == "insert" or not body or position == len(body):
-        return body[:position] + bytes([replacement]) + body[position:]
-    if kind == "delete":
-        return body[:position] + body[position + 1 :]
-    assume(body[position] != replacement)
-    return body[:position] + bytes([replacement]) + body[position + 1 :]
 
 
 @given(secret=secrets, body=bodies, timestamp=timestamps, data=st.data())
