@@ -97,6 +97,7 @@ from switchboard import stack
 from switchboard.cli import load_settings
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.sample_questions import QUESTIONS
 from tests.unit import chatwoot_payloads
 
 T = TypeVar("T")
@@ -104,20 +105,6 @@ T = TypeVar("T")
 SECRET = "bench-chatwoot-webhook-secret"
 WEBHOOK = "/webhooks/chatwoot"
 RESULTS = ROOT / "bench" / "results"
-# Questions the sample knowledge base answers, each from its own passage (as in
-# tests/integration/test_crash_recovery.py): every one gets a reply, never a hand-off.
-QUESTIONS = (
-    "How long does delivery take?",
-    "How can I track my order?",
-    "Can I return a lamp?",
-    "Which payment methods do you accept?",
-    "When are you open?",
-    "How do I clean my lamp?",
-    "Is there a warranty?",
-    "How do I get a refund?",
-    "How much is shipping?",
-    "Where is my parcel?",
-)
 CONVERSATIONS = 200  # the throughput burst is spread over this many conversations
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 1000.0

@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench.flow import QUESTIONS  # each answered by the sample knowledge base
 from ingest.normalise.chatwoot import normalise as chatwoot_events
 from ingest.normalise.whatsapp import normalise as whatsapp_events
 from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_body
 from schemas.keys import Pseudonymizer
+from tests.sample_questions import QUESTIONS
 from tests.unit import chatwoot_payloads
 
 CHATWOOT_SECRET = "bench-overload-chatwoot-secret"

@@ -20,17 +20,9 @@ import httpx
 
 from ingest.testing import chatwoot_headers
 from tests.faults.ledger import Sent
+from tests.sample_questions import QUESTIONS
 from tests.unit import chatwoot_payloads
 
-# Questions the sample knowledge base has passages for, so the flow asks the model about them.
-QUESTIONS = (
-    "How long does delivery take?",
-    "How can I track my order?",
-    "Can I return a lamp?",
-    "Which payment methods do you accept?",
-    "When are you open?",
-    "Is there a warranty?",
-)
 RETRY_PAUSE_SECONDS = 1.0  # when the answer names no Retry-After
 REQUEST_TIMEOUT_SECONDS = 10.0  # Chatwoot's own webhook timeout is 5 s; be a little lenient
 

@@ -20,23 +20,10 @@ from streams.flow.runner import Flow
 from switchboard.settings import Settings
 from tests.integration.conftest import Worker, eventually, isolated, settings_env
 from tests.integration.test_conversation import Requests, customer_says, replies
+from tests.sample_questions import QUESTIONS
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
-# Ten questions the sample knowledge base answers, each from a different passage, so a reply
-# tells which message it answers.
-QUESTIONS = (
-    "How long does delivery take?",
-    "How can I track my order?",
-    "Can I return a lamp?",
-    "Which payment methods do you accept?",
-    "When are you open?",
-    "How do I clean my lamp?",
-    "Is there a warranty?",
-    "How do I get a refund?",
-    "How much is shipping?",
-    "Where is my parcel?",
-)
 CONVERSATIONS = 20
 
 
