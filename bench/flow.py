@@ -151,13 +151,14 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class Names:
-    """Every name this run creates starts with `bench-flow-<run>`, so it can be removed."""
+    """Every name this run creates starts with `bench-<bench>-<run>`, so it can be removed."""
 
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    bench: str = "flow"
 
     @property
     def stem(self) -> str:
-        return f"bench-flow-{self.run}"
+        return f"bench-{self.bench}-{self.run}"
 
     @property
     def prefix(self) -> str:
@@ -376,21 +377,27 @@ def cpu_cell(shares: dict[str, float]) -> str:
 # --- watching the results --------------------------------------------------------------------
 
 
-async def within(done: Callable[[], bool], seconds: float, check: Callable[[], None]) -> bool:
+async def within(
+    done: Callable[[], bool], seconds: float, check: Callable[[], None], interval: float = 0.005
+) -> bool:
     """Whether `done` came true within `seconds`; meanwhile the children must stay alive."""
     deadline = time.perf_counter() + seconds
     while not done():
         check()
         if time.perf_counter() > deadline:
             return False
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(interval)
     return True
 
 
 async def until(
-    done: Callable[[], bool], seconds: float, what: str, check: Callable[[], None]
+    done: Callable[[], bool],
+    seconds: float,
+    what: str,
+    check: Callable[[], None],
+    interval: float = 0.005,
 ) -> None:
-    if not await within(done, seconds, check):
+    if not await within(done, seconds, check, interval):
         raise BenchError(f"{what}: not done within {seconds:g} s")
 
 
@@ -407,6 +414,7 @@ class ActionWatch:
             fetch_max_wait_ms=10,
         )
         self.arrived: dict[str, float] = {}  # answered event id -> first fetched
+        self.stamped: dict[str, float] = {}  # answered event id -> its action's produce time
         self.kinds: Counter[str] = Counter()
         self.repeated = 0
         self._task: asyncio.Task[None] | None = None
@@ -436,6 +444,8 @@ class ActionWatch:
                     self.repeated += 1
                 else:
                     self.arrived[action.data.in_reply_to] = now
+                    # The worker's producer stamps the record (CreateTime, wall clock, ms).
+                    self.stamped[action.data.in_reply_to] = record.timestamp / 1000
 
     def has(self, ids: Sequence[str]) -> bool:
         return all(i in self.arrived for i in ids)
