@@ -73,7 +73,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import markdown, number, revision
+from bench.report import RESULTS, markdown, number, publish, revision
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
@@ -103,7 +103,6 @@ T = TypeVar("T")
 
 SECRET = "bench-chatwoot-webhook-secret"
 WEBHOOK = "/webhooks/chatwoot"
-RESULTS = ROOT / "bench" / "results"
 # Questions the sample knowledge base answers, each from its own passage (as in
 # tests/integration/test_crash_recovery.py): every one gets a reply, never a hand-off.
 QUESTIONS = (
@@ -1182,12 +1181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     results.info[:0] = info
     report, passed = render(results, plan, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("flow", started, report, passed)
 
 
 if __name__ == "__main__":

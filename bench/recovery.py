@@ -53,7 +53,6 @@ from pydantic import SecretStr
 from bench.flow import (
     DRAIN_SECONDS,
     QUESTIONS,
-    RESULTS,
     START_SECONDS,
     ActionWatch,
     BenchError,
@@ -71,7 +70,7 @@ from bench.flow import (
     until,
 )
 from bench.processes import free_port
-from bench.report import markdown
+from bench.report import markdown, publish
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from schemas.catalogue import ACTIONS, INBOUND
@@ -554,12 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
     report, passed = render(rig, counts, info, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"recovery-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("recovery", started, report, passed)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ import uvloop
 from bench.erasure import message
 from bench.flow import BenchError, machine
 from bench.processes import busy_seconds, settle
-from bench.report import markdown, number
+from bench.report import markdown, number, publish
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
@@ -65,7 +65,6 @@ from switchboard.cli import load_settings
 from switchboard.settings import Settings
 from tests.integration.conftest import create_database, drop_database
 
-RESULTS = ROOT / "bench" / "results"
 CONVERSATIONS = 200  # each target's rows are spread over this many new conversations
 CLIENTS = 1  # the worker has one store agent: one connection writing at a time
 TOPIC = "bench-sink.inbound.v1"
@@ -435,12 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     out.info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
     report, passed = render(out, plan, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"sink-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("sink", started, report, passed)
 
 
 if __name__ == "__main__":
