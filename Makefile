@@ -44,7 +44,9 @@ integration: install
 bench: install
 	-$(BIN)/python bench/ingest.py
 	-$(BIN)/python bench/flow.py
-	$(BIN)/python bench/erasure.py
+	-$(BIN)/python bench/erasure.py
+	-$(BIN)/python bench/sink.py
+	$(BIN)/python bench/recovery.py
 
 stack-down:
 	$(BIN)/switchboard stack down
