@@ -37,12 +37,15 @@ def create_app(settings: Settings) -> faust.App:
         # lowest (group.min.session.timeout.ms). Heartbeats come from Faust's consumer
         # thread, not from record processing (bounded by the max poll interval, 1,000 s),
         # so a busy worker still beats. A live member learns of a rebalance from its next
-        # heartbeat's answer: beating every second keeps that delay short. Each member must
+        # heartbeat's answer; 2 s is a third of the session, as Kafka advises. (Beating every
+        # second made a worker that had just started see the rebalance while its agents were
+        # still opening: their actors were cancelled, restarted too often, and the worker
+        # exited; tests/integration/test_consent_workers.py showed it.) Each member must
         # rejoin within the rebalance timeout or is dropped; revocation waits for nothing
         # (below), so 20 s is ample and a stuck member stops holding the group up sooner
         # than Faust's 60 s. The request timeout (Faust's 90 s) must exceed both.
         broker_session_timeout=6.0,
-        broker_heartbeat_interval=1.0,
+        broker_heartbeat_interval=2.0,
         broker_rebalance_timeout=20.0,
         # Do not wait for in-flight events when partitions are revoked or the worker stops.
         # Several agents read inbound.v1 and actions.v1; Faust drops their queued events on
