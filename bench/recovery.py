@@ -81,6 +81,7 @@ from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from streams.lag.offsets import read_once
 from switchboard.cli import load_settings
+from switchboard.logs import configure
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.integration.conftest import create_database, drop_database
@@ -250,7 +251,13 @@ async def recovered(rig: Rig, episode: Episode) -> Episode:
     await until(
         lambda: resumed(rig, episode), DRAIN_SECONDS, "processing after the kill", check, POLL
     )
-    await until(lambda: caught_up(rig, episode), DRAIN_SECONDS, "the backlog", check, POLL)
+    try:
+        await until(lambda: caught_up(rig, episode), DRAIN_SECONDS, "the backlog", check, POLL)
+    except BenchError as exc:
+        cut = episode.killed_at + episode.partitions
+        waiting = [i for i, t in rig.stream.sent.items() if t <= cut and i not in rig.watch.stamped]
+        where = Counter(rig.stream.partition[i] for i in waiting)
+        raise BenchError(f"{exc}: {len(waiting)} unanswered, by partition {dict(where)}") from exc
     rig.episodes.append(episode)
     print(
         f"  {episode.kind}: first action {episode.first:6.2f} s, every partition "
@@ -536,6 +543,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
     plan = QUICK if args.quick else FULL
     if args.restarts is not None:
         plan = replace(plan, restarts=args.restarts)
