@@ -257,7 +257,9 @@ async def recovered(rig: Rig, episode: Episode) -> Episode:
         cut = episode.killed_at + episode.partitions
         waiting = [i for i, t in rig.stream.sent.items() if t <= cut and i not in rig.watch.stamped]
         where = Counter(rig.stream.partition[i] for i in waiting)
-        raise BenchError(f"{exc}: {len(waiting)} unanswered, by partition {dict(where)}") from exc
+        raise BenchError(
+            f"{exc}: {len(waiting)} unanswered, by partition {dict(where)}: {waiting[:5]}"
+        ) from exc
     rig.episodes.append(episode)
     print(
         f"  {episode.kind}: first action {episode.first:6.2f} s, every partition "
