@@ -45,6 +45,8 @@ bench: install
 	-$(BIN)/python bench/ingest.py
 	-$(BIN)/python bench/flow.py
 	-$(BIN)/python bench/erasure.py
+	-$(BIN)/python bench/sink.py
+	-$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/overload.py
 
 stack-down:

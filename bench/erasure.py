@@ -57,7 +57,7 @@ from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from bench.flow import BenchError, Child, machine, ms, spawn
-from bench.report import markdown
+from bench.report import markdown, publish
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate
@@ -92,7 +92,6 @@ from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.unit import chatwoot_payloads
 
-RESULTS = ROOT / "bench" / "results"
 ADMIN_TOKEN = "bench-chatwoot-admin-token"
 ACCOUNT = chatwoot_payloads.ACCOUNT_ID
 ONE_TARGET_S = 10.0
@@ -976,12 +975,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     out.info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
     report, passed = render(out, plan, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"erasure-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("erasure", started, report, passed)
 
 
 if __name__ == "__main__":

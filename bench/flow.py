@@ -73,7 +73,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import markdown, number, revision
+from bench.report import RESULTS, markdown, number, publish, revision
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
@@ -104,7 +104,6 @@ T = TypeVar("T")
 
 SECRET = "bench-chatwoot-webhook-secret"
 WEBHOOK = "/webhooks/chatwoot"
-RESULTS = ROOT / "bench" / "results"
 CONVERSATIONS = 200  # the throughput burst is spread over this many conversations
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 1000.0
@@ -138,13 +137,14 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class Names:
-    """Every name this run creates starts with `bench-flow-<run>`, so it can be removed."""
+    """Every name this run creates starts with `bench-<bench>-<run>`, so it can be removed."""
 
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    bench: str = "flow"
 
     @property
     def stem(self) -> str:
-        return f"bench-flow-{self.run}"
+        return f"bench-{self.bench}-{self.run}"
 
     @property
     def prefix(self) -> str:
@@ -363,21 +363,27 @@ def cpu_cell(shares: dict[str, float]) -> str:
 # --- watching the results --------------------------------------------------------------------
 
 
-async def within(done: Callable[[], bool], seconds: float, check: Callable[[], None]) -> bool:
+async def within(
+    done: Callable[[], bool], seconds: float, check: Callable[[], None], interval: float = 0.005
+) -> bool:
     """Whether `done` came true within `seconds`; meanwhile the children must stay alive."""
     deadline = time.perf_counter() + seconds
     while not done():
         check()
         if time.perf_counter() > deadline:
             return False
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(interval)
     return True
 
 
 async def until(
-    done: Callable[[], bool], seconds: float, what: str, check: Callable[[], None]
+    done: Callable[[], bool],
+    seconds: float,
+    what: str,
+    check: Callable[[], None],
+    interval: float = 0.005,
 ) -> None:
-    if not await within(done, seconds, check):
+    if not await within(done, seconds, check, interval):
         raise BenchError(f"{what}: not done within {seconds:g} s")
 
 
@@ -394,6 +400,7 @@ class ActionWatch:
             fetch_max_wait_ms=10,
         )
         self.arrived: dict[str, float] = {}  # answered event id -> first fetched
+        self.stamped: dict[str, float] = {}  # answered event id -> its action's produce time
         self.kinds: Counter[str] = Counter()
         self.repeated = 0
         self._task: asyncio.Task[None] | None = None
@@ -423,6 +430,8 @@ class ActionWatch:
                     self.repeated += 1
                 else:
                     self.arrived[action.data.in_reply_to] = now
+                    # The worker's producer stamps the record (CreateTime, wall clock, ms).
+                    self.stamped[action.data.in_reply_to] = record.timestamp / 1000
 
     def has(self, ids: Sequence[str]) -> bool:
         return all(i in self.arrived for i in ids)
@@ -1159,12 +1168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     results.info[:0] = info
     report, passed = render(results, plan, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("flow", started, report, passed)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import markdown, number, revision
+from bench.report import markdown, number, publish, revision
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -83,7 +83,6 @@ from switchboard.stack import kafka_pid
 SECRET = "bench-whatsapp-app-secret"
 WEBHOOK = "/webhooks/whatsapp"
 RAW = "raw producer"
-RESULTS = ROOT / "bench" / "results"
 READY_SECONDS = 60.0
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.5
@@ -699,12 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; the servers were stopped", file=sys.stderr)
         return 130
     report, passed = render(runs, plan, info, started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"ingest-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+    return publish("ingest", started, report, passed)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"  # git ignores it
 
 
 def revision() -> str:
@@ -41,3 +44,13 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1
 
     rule = ["-" * w if i < left else "-" * (w - 1) + ":" for i, w in enumerate(widths)]
     return [line(header), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
+
+
+def publish(name: str, started: datetime, report: str, passed: bool) -> int:
+    """Print the report, keep it in bench/results/<name>-<UTC start>.md; the exit status."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{started:%Y%m%dT%H%M%SZ}.md"
+    path.write_text(report)
+    print(report)
+    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0 if passed else 1

@@ -30,11 +30,31 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
-        # A killed worker's partitions move to the others after the session timeout, so keep
-        # it short; heartbeats come from a background thread, not from record processing,
-        # which is bounded by the much longer max poll interval instead.
-        broker_session_timeout=10.0,
+        # Recovery after a worker is killed (bench/recovery.py, target under 15 s). The
+        # coordinator only rebalances a dead member's partitions once its session has
+        # expired, and a restarted worker joins under a new member id, so it waits for that
+        # too: the session timeout is the floor of every recovery. 6 s is the broker's
+        # lowest (group.min.session.timeout.ms). Heartbeats come from Faust's consumer
+        # thread, not from record processing (bounded by the max poll interval, 1,000 s),
+        # so a busy worker still beats. A live member learns of a rebalance from its next
+        # heartbeat's answer; 2 s is a third of the session, as Kafka advises. (Beating every
+        # second made a worker that had just started see the rebalance while its agents were
+        # still opening: their actors were cancelled, restarted too often, and the worker
+        # exited; tests/integration/test_consent_workers.py showed it.) Each member must
+        # rejoin within the rebalance timeout or is dropped; revocation waits for nothing
+        # (below), so 20 s is ample and a stuck member stops holding the group up sooner
+        # than Faust's 60 s. The request timeout (Faust's 90 s) must exceed both.
+        broker_session_timeout=6.0,
         broker_heartbeat_interval=2.0,
+        broker_rebalance_timeout=20.0,
+        # Do not wait for in-flight events when partitions are revoked or the worker stops.
+        # Several agents read inbound.v1 and actions.v1; Faust drops their queued events on
+        # a revocation, and a record one agent already acknowledged while another's copy
+        # was dropped stays unacknowledged forever: waiting for it hung the rebalance each
+        # time a second worker joined under load. Offsets are committed only up to
+        # acknowledged records, and every agent is idempotent (ids derived from the inbound
+        # event), so what was in flight is read again by the partition's next owner.
+        stream_wait_empty=False,
         # The web server would expose table contents; health and metrics are served apart.
         web_enabled=False,
         debug=False,
