@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import faust
 
-from streams.faust_fixes import refuse_stale_acks, trust_catalogue_partitions
+from streams.faust_fixes import (
+    refuse_stale_acks,
+    reread_paused_records,
+    trust_catalogue_partitions,
+)
 from switchboard.settings import Settings
 
 
@@ -19,6 +23,7 @@ def broker_urls(bootstrap_servers: str) -> list[str]:
 
 def create_app(settings: Settings) -> faust.App:
     refuse_stale_acks()
+    reread_paused_records()
     trust_catalogue_partitions()
     return faust.App(
         settings.switchboard_worker_group,
