@@ -59,6 +59,16 @@ def _wait_gone(pid: int, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def _wait_free(port: int, timeout: float = 90.0) -> None:
+    """Until the launcher could bind the port again: the connections a killed server leaves
+    half-closed hold its port for a while (up to the kernel's FIN timeout)."""
+    deadline = time.monotonic() + timeout
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"port {port} still taken {timeout:.0f} s after its server died")
+        time.sleep(0.1)
+
+
 class PrivateStack:
     """The launcher's stack in a folder of its own, with the faults a run injects."""
 
@@ -92,12 +102,14 @@ class PrivateStack:
         os.kill(pid, signal.SIGKILL)
         _wait_gone(pid)
         self.paused = None
+        _wait_free(self.settings.switchboard_stack_kafka_port)
 
     def restart_postgres(self) -> None:
         """A fast shutdown (SIGINT: every session is cut off), then the launcher starts it."""
         pid = self._pid(POSTGRES)
         os.kill(pid, signal.SIGINT)
         _wait_gone(pid)
+        _wait_free(self.settings.switchboard_stack_postgres_port)
         self.up()
 
     def down(self) -> None:
