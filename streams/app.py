@@ -9,6 +9,7 @@ from __future__ import annotations
 import faust
 
 from streams.faust_fixes import (
+    commit_from_committed,
     refuse_stale_acks,
     reread_paused_records,
     trust_catalogue_partitions,
@@ -23,6 +24,7 @@ def broker_urls(bootstrap_servers: str) -> list[str]:
 
 def create_app(settings: Settings) -> faust.App:
     refuse_stale_acks()
+    commit_from_committed()
     reread_paused_records()
     trust_catalogue_partitions()
     return faust.App(
