@@ -9,7 +9,6 @@ from __future__ import annotations
 import faust
 
 from streams.faust_fixes import (
-    commit_from_committed,
     refuse_stale_acks,
     reread_paused_records,
     trust_catalogue_partitions,
@@ -24,7 +23,6 @@ def broker_urls(bootstrap_servers: str) -> list[str]:
 
 def create_app(settings: Settings) -> faust.App:
     refuse_stale_acks()
-    commit_from_committed()
     reread_paused_records()
     trust_catalogue_partitions()
     return faust.App(

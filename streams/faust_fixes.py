@@ -17,14 +17,6 @@ records nobody handled (bench/recovery.py saw one message of a partition lost af
 restart). Dropped records now move the partition's fetch position back to the first of
 them, so they are fetched again once it resumes.
 
-The record at the committed offset. Faust commits the longest run of consecutive acknowledged
-offsets, and first checks that the run starts where the last commit ended; but it compares
-with the committed offset as if it were the last processed offset (``min(acked) - committed >
-1``), while it is the next one to read. So when the record at the committed offset is not
-acknowledged (a stale one refused above, skipped around a rebalance) and the record after it
-is, the commit moves past it: one message of a partition lost after a worker restart
-(bench/recovery.py). The run must start exactly at the committed offset.
-
 Table co-partitioning check. Before a table write Faust compares the partition counts of
 the source topic and the changelog from its consumer's cluster metadata. Right after Faust
 creates a changelog, that metadata can list fewer of its partitions, and it is refreshed
@@ -41,11 +33,9 @@ from typing import Any
 
 from faust.tables.base import Collection as FaustCollection
 from faust.transport.consumer import Consumer
-from faust.utils.functional import consecutive_numbers
 
 _PATCHED = "_switchboard_generation_checked"
 _REREAD = "_switchboard_rereads_paused"
-_COMMITS = "_switchboard_commits_from_committed"
 
 Seek = Callable[[Any, int], Awaitable[None]]
 
@@ -104,47 +94,3 @@ def reread_paused_records() -> None:
 
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
     setattr(Consumer, _REREAD, True)
-
-
-def commit_run(acked: list[int], committed: int | None) -> list[int]:
-    """The acknowledged offsets the next commit covers: the consecutive run at the head of
-    ``acked`` (sorted), and only if it starts at the committed offset (the next to read).
-    Offsets below the committed one were committed already and are dropped from ``acked``."""
-    if committed is not None:
-        acked[:] = [offset for offset in acked if offset >= committed]
-        if not acked or acked[0] != committed:
-            return []
-    if not acked:
-        return []
-    run = list(next(consecutive_numbers(acked)))
-    del acked[: len(run)]
-    return run
-
-
-def commit_from_committed() -> None:
-    """See "The record at the committed offset" in the module docstring."""
-    if getattr(Consumer, _COMMITS, False):
-        return
-
-    def _new_offset(self: Any, tp: Any) -> int | None:
-        acked = self._acked[tp]
-        if not acked:
-            return None
-        # As Faust does: holes it knows are empty (compaction, transaction markers) count as
-        # acknowledged.
-        gaps = self._gap[tp]
-        if gaps:
-            highest = max(acked)
-            filled = sorted(gaps.overlap(0, highest), key=lambda interval: interval.begin)
-            if filled:
-                offsets = [o for interval in filled for o in range(interval.begin, interval.end)]
-                acked.extend(offsets)
-                gaps.chop(0, max(offsets[-1], highest + 1))
-        acked.sort()
-        before = set(acked)
-        run = commit_run(acked, self._committed_offset[tp])
-        self._acked_index[tp].difference_update(before - set(acked))
-        return run[-1] + 1 if run else None
-
-    Consumer._new_offset = _new_offset  # type: ignore[method-assign]
-    setattr(Consumer, _COMMITS, True)

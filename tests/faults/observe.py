@@ -136,12 +136,29 @@ async def lag(settings: Settings) -> int | None:
     return None if found is None else found[1] - found[0]
 
 
+async def answered(settings: Settings) -> int | None:
+    """Actions written so far (every reply and hand-off the converse agent decided)."""
+    topic = ACTIONS.full_name(settings.switchboard_topic_prefix)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        await consumer.start()
+        ends = await consumer.end_offsets(
+            [TopicPartition(topic, p) for p in range(ACTIONS.partitions)]
+        )
+    except KafkaError:
+        return None
+    finally:
+        await consumer.stop()
+    return int(sum(ends.values()))
+
+
 async def until_resumed(settings: Settings, after: int, timeout: float) -> float:  # noqa: ASYNC109
-    """Seconds until the group commits past ``after`` (its committed total at a fault)."""
+    """Seconds until the worker answers messages again: more actions than ``after`` (the
+    count at the fault). Commits alone would not do: the store agent commits too."""
     started = time.monotonic()
     while True:
-        found = await offsets(settings)
-        if found is not None and found[0] > after:
+        found = await answered(settings)
+        if found is not None and found > after:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
             raise AssertionError(f"the worker did not resume within {timeout} s")

@@ -33,7 +33,7 @@ from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.faults.driver import Driver
 from tests.faults.ledger import Report, check, summary
-from tests.faults.observe import observe, offsets, until_caught_up, until_resumed
+from tests.faults.observe import answered, observe, until_caught_up, until_resumed
 from tests.faults.rig import HOST, ROOT, Service, python, serving
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
 from tests.private_stack import PrivateStack, free_ports
@@ -78,21 +78,22 @@ class Rig:
     def note(self, what: str) -> None:
         self.timeline.append((time.monotonic() - self.started, what))
 
-    async def committed(self) -> int:
-        found = await offsets(self.settings)
+    async def actions_so_far(self) -> int:
+        """Actions written so far: what the worker had answered when a fault began."""
+        found = await answered(self.settings)
         assert found is not None, "the broker should answer before a fault"
-        return found[0]
+        return found
 
     async def resumed(self, who: str, after: int | None = None) -> float:
         """Wait until the worker commits again; the wait goes into the timeline."""
-        baseline = await self.committed() if after is None else after
+        baseline = await self.actions_so_far() if after is None else after
         seconds = await until_resumed(self.settings, baseline, CATCH_UP_SECONDS)
         self.note(f"{who}: processing again after {seconds:.1f} s")
         return seconds
 
     async def restart_worker(self) -> float:
         """SIGKILL and start again; the seconds until it commits again are its recovery."""
-        baseline = await self.committed()
+        baseline = await self.actions_so_far()
         self.worker.restart()
         return await self.resumed("the restarted worker", baseline)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.faust_fixes import commit_run, keep_for_later
+from streams.faust_fixes import keep_for_later
 
 
 @dataclass(frozen=True)
@@ -39,27 +39,3 @@ async def test_a_partition_no_longer_ours_is_left_to_its_next_owner() -> None:
     await keep_for_later(fetched, set(), set(), seek)
     assert fetched == {}
     assert seeks == []
-
-
-def test_a_commit_starts_at_the_committed_offset() -> None:
-    """861 is the next to read and was never acknowledged: 862 and 863 may not be committed
-    past it (Faust compared as if 861 were the last processed offset)."""
-    acked = [862, 863]
-    assert commit_run(acked, 861) == []
-    assert acked == [862, 863]
-
-    acked = [861, 862, 863, 865]
-    assert commit_run(acked, 861) == [861, 862, 863]
-    assert acked == [865]
-
-
-def test_offsets_committed_already_are_dropped_not_committed_again() -> None:
-    acked = [858, 859, 861, 862]
-    assert commit_run(acked, 861) == [861, 862]
-    assert acked == []
-
-
-def test_without_a_commit_yet_the_first_run_is_committed() -> None:
-    acked = [40, 41, 43]
-    assert commit_run(acked, None) == [40, 41]
-    assert acked == [43]
