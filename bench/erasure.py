@@ -57,7 +57,7 @@ from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from bench.flow import BenchError, Child, machine, ms, spawn
-from bench.report import markdown, publish
+from bench.report import load_average, markdown, publish
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate
@@ -973,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the worker was stopped", file=sys.stderr)
         return 130
-    out.info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
+    out.info.append(("load average at the end", load_average()))
     report, passed = render(out, plan, started)
     return publish("erasure", started, report, passed)
 

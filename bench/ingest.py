@@ -69,7 +69,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import markdown, number, publish, revision
+from bench.report import load_average, markdown, number, publish, revision
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -540,7 +540,7 @@ def machine() -> list[tuple[str, str]]:
         ("nproc", str(len(os.sched_getaffinity(0)))),
         ("CPU", models[0] if models else platform.processor() or "unknown"),
         ("kernel", platform.release()),
-        ("load average at start", " ".join(f"{v:.2f}" for v in os.getloadavg())),
+        ("load average at start", load_average()),
         ("Python", platform.python_version()),
         ("revision", revision()),
         ("Kafka", kafka.group(1) if kafka else "unknown"),

@@ -69,7 +69,7 @@ from bench.flow import (
     until,
 )
 from bench.processes import free_port
-from bench.report import markdown, publish
+from bench.report import load_average, markdown, publish
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from schemas.catalogue import ACTIONS, INBOUND
@@ -561,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the workers were stopped", file=sys.stderr)
         return 130
-    info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
+    info.append(("load average at the end", load_average()))
     report, passed = render(rig, counts, info, started)
     return publish("recovery", started, report, passed)
 

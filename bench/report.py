@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,11 @@ def revision() -> str:
         check=False,
     )
     return described.stdout.strip() or "unknown"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, for a report's machine lines."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def number(value: float, digits: int = 1) -> str:

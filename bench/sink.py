@@ -33,7 +33,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 import argparse
 import asyncio
 import importlib.util
-import os
 import re
 import shlex
 import signal
@@ -54,7 +53,7 @@ import uvloop
 from bench.erasure import message
 from bench.flow import BenchError, machine
 from bench.processes import busy_seconds, settle
-from bench.report import markdown, number, publish
+from bench.report import load_average, markdown, number, publish
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
@@ -432,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the scratch database was dropped", file=sys.stderr)
         return 130
-    out.info.append(("load average at the end", " ".join(f"{v:.2f}" for v in os.getloadavg())))
+    out.info.append(("load average at the end", load_average()))
     report, passed = render(out, plan, started)
     return publish("sink", started, report, passed)
 
