@@ -86,10 +86,13 @@ def reread_paused_records() -> None:
 
     async def _wait_next_records(self: Any, timeout: float) -> Any:  # noqa: ASYNC109 - Faust's signature
         records, active = await original(self, timeout)
-        if records and active is not None:
+        if not records or active is None:
+            return records, active
+        buffered = self._buffered_partitions
+        # Every fetch passes here: copy and filter only when something must be kept back.
+        if any(tp not in active and tp not in buffered for tp in records):
             records = dict(records)
-            readable = set(active) | set(self._buffered_partitions)
-            await keep_for_later(records, readable, self.assignment(), self.seek)
+            await keep_for_later(records, active | buffered, self.assignment(), self.seek)
         return records, active
 
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
