@@ -9,6 +9,7 @@ from __future__ import annotations
 import faust
 
 from streams.faust_fixes import (
+    hold_unhandled_heads,
     refuse_stale_acks,
     reread_paused_records,
     trust_catalogue_partitions,
@@ -24,6 +25,7 @@ def broker_urls(bootstrap_servers: str) -> list[str]:
 def create_app(settings: Settings) -> faust.App:
     refuse_stale_acks()
     reread_paused_records()
+    hold_unhandled_heads()
     trust_catalogue_partitions()
     return faust.App(
         settings.switchboard_worker_group,

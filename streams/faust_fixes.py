@@ -17,6 +17,18 @@ records nobody handled (bench/recovery.py saw one message of a partition lost af
 restart). Dropped records now move the partition's fetch position back to the first of
 them, so they are fetched again once it resumes.
 
+An unhandled head. Faust commits up to the first gap in what its agents acknowledged, but
+when the gap is a single record at the committed offset it commits past it anyway (its
+``_new_offset`` compares against the committed offset as if it were the last record
+handled, while Kafka's is the next one to read): a record dropped around a rebalance was
+lost this way. Such a commit is now held until the record is handled, unless a gap Faust
+recorded (offsets holding no record) accounts for it; ``watch_commits`` then reads the
+partition again from a held head, or moves past offsets that prove empty
+(streams/commit_watch.py). The same watch ends the opposite failure, a head dropped with
+several records after it, which held the commit, and so the group's lag, for good (a
+broker outage in tests/faults/test_no_loss.py left 80 records uncommitted). The watch needs
+what ``reread_paused_records`` notes of each fetch.
+
 Table co-partitioning check. Before a table write Faust compares the partition counts of
 the source topic and the changelog from its consumer's cluster metadata. Right after Faust
 creates a changelog, that metadata can list fewer of its partitions, and it is refreshed
@@ -28,14 +40,22 @@ construction, each created with its source topic's partition count from the cata
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, MutableMapping
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from typing import Any
 
+import structlog
 from faust.tables.base import Collection as FaustCollection
 from faust.transport.consumer import Consumer
 
+from streams.commit_watch import Head, Held, Verdict, judge
+
+log = structlog.get_logger(__name__)
+
 _PATCHED = "_switchboard_generation_checked"
 _REREAD = "_switchboard_rereads_paused"
+_HOLD = "_switchboard_holds_unhandled_heads"
+_READS = "_switchboard_reads"
 
 Seek = Callable[[Any, int], Awaitable[None]]
 
@@ -93,7 +113,118 @@ def reread_paused_records() -> None:
         if any(tp not in active and tp not in buffered for tp in records):
             records = dict(records)
             await keep_for_later(records, active | buffered, self.assignment(), self.seek)
+        note_reads(self, records)
         return records, active
 
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
     setattr(Consumer, _REREAD, True)
+
+
+def _head_is_missing(self: Any, tp: Any) -> bool:
+    """True when records after the committed offset are acknowledged but the record at it is
+    not, and no gap (offsets holding no record) accounts for it."""
+    committed = self._committed_offset[tp]
+    acked = self._acked[tp]
+    if committed is None or not acked or min(acked) <= committed:
+        return False
+    gap = self._gap[tp]
+    return not (gap.at(committed) or gap.at(committed + 1))
+
+
+def hold_unhandled_heads() -> None:
+    """See "An unhandled head" in the module docstring."""
+    if getattr(Consumer, _HOLD, False):
+        return
+    original = Consumer._new_offset
+
+    def _new_offset(self: Any, tp: Any) -> int | None:
+        if _head_is_missing(self, tp):
+            return None
+        return original(self, tp)
+
+    Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    setattr(Consumer, _HOLD, True)
+
+
+def note_reads(consumer: Any, records: Mapping[Any, Sequence[Any]]) -> None:
+    """Remember the lowest and highest offset fetched per partition since it was last read
+    again from its head (records come in offset order)."""
+    reads: dict[Any, tuple[int, int]] = consumer.__dict__.setdefault(_READS, {})
+    for tp, fetched in records.items():
+        if fetched:
+            low, high = reads.get(tp, (fetched[0].offset, fetched[-1].offset))
+            reads[tp] = (min(low, fetched[0].offset), max(high, fetched[-1].offset))
+
+
+def head_of(consumer: Any, tp: Any, generation: int) -> Head | None:
+    """The commit position of one partition, or None while nothing holds it back."""
+    committed = consumer._committed_offset[tp]
+    acked = consumer._acked.get(tp)
+    if committed is None or not acked:
+        return None
+    lowest = min(acked)
+    low, high = consumer.__dict__.get(_READS, {}).get(tp, (None, None))
+    return Head(
+        committed=committed,
+        lowest_acked=lowest,
+        in_flight=any(
+            m.tp == tp
+            and committed <= m.offset < lowest
+            and not m.acked
+            and m.generation_id == generation
+            for m in list(consumer._unacked_messages)
+        ),
+        head_read=low is not None and low <= committed <= high,
+        read_past=high is not None and high > committed,
+    )
+
+
+def watch_commits(
+    app: Any, interval: float, patience: float, repaired: Callable[[str, Verdict], None]
+) -> None:
+    """Every ``interval`` seconds, judge each partition's head (streams/commit_watch.py) and
+    read again, or move past, what holds a commit back."""
+    held: dict[Any, Held] = {}
+    generation = [app.consumer_generation_id]
+
+    async def watch() -> None:
+        consumer = app.consumer
+        if generation[0] != app.consumer_generation_id:
+            generation[0] = app.consumer_generation_id
+            held.clear()  # a rebalance reads every partition again from its commit anyway
+        if not consumer.flow_active:
+            return
+        active = consumer._get_active_partitions()
+        for tp in list(consumer.assignment()):
+            head = head_of(consumer, tp, generation[0]) if tp in active else None
+            if head is None:
+                held.pop(tp, None)
+                continue
+            memory, verdict = judge(head, held.get(tp), time.monotonic(), patience)
+            if memory is None:
+                held.pop(tp, None)
+            else:
+                held[tp] = memory
+            if verdict is Verdict.REREAD:
+                log.warning(
+                    "commit_held_reading_again",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    committed=head.committed,
+                    lowest_acked=head.lowest_acked,
+                )
+                consumer.__dict__.get(_READS, {}).pop(tp, None)
+                await consumer.seek(tp, head.committed)
+            elif verdict is Verdict.SKIP:
+                log.warning(
+                    "commit_moved_past_empty_offsets",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    committed=head.committed,
+                    lowest_acked=head.lowest_acked,
+                )
+                consumer._gap[tp].addi(head.committed, head.lowest_acked)
+            if verdict in (Verdict.REREAD, Verdict.SKIP):
+                repaired(tp.topic, verdict)
+
+    app.timer(interval, name="commit-watch")(watch)

@@ -42,6 +42,7 @@ from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.exports.agent import register_exports
+from streams.faust_fixes import watch_commits
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.keys.build import build_keyring
@@ -65,6 +66,8 @@ from switchboard import logs
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+COMMIT_WATCH_INTERVAL_SECONDS = 2.0
 
 
 def pseudonymizer(settings: Settings) -> Pseudonymizer:
@@ -157,6 +160,15 @@ def build_worker(settings: Settings) -> faust.App:
     )
     database = SharedDatabase(pool_config(settings))
     metrics = register_metrics(app, settings, database)  # /metrics, with the lag gauges
+    if settings.switchboard_commit_watch_seconds:
+        watch_commits(
+            app,
+            interval=COMMIT_WATCH_INTERVAL_SECONDS,
+            patience=settings.switchboard_commit_watch_seconds,
+            repaired=lambda topic, verdict: metrics.commit_repairs.labels(
+                topic, verdict.value
+            ).inc(),
+        )
     dead_letters = DeadLetters(
         app.topic(DEAD_LETTER.full_name(prefix), key_serializer="raw", value_serializer="raw"),
         counted=metrics.dead_letter,

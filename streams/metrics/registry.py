@@ -82,6 +82,13 @@ class WorkerMetrics:
             buckets=SLOW,
             registry=r,
         )
+        self.commit_repairs = Counter(
+            "switchboard_worker_commit_repairs_total",
+            "Commits held by a record no agent was handling, by topic and repair: read "
+            "again from it, or moved past offsets holding no record.",
+            ["topic", "repair"],
+            registry=r,
+        )
         self.flow_runs = Counter(
             "switchboard_flow_runs_total",
             "Conversation flow runs, by intent and outcome (reply or handoff).",

@@ -105,9 +105,9 @@ async def observe(
     )
 
 
-async def offsets(settings: Settings) -> tuple[int, int] | None:
-    """(committed, written) over the worker's two input topics, summed over partitions; None
-    when the broker cannot tell right now (a coordinator moving after a restart)."""
+async def offsets(settings: Settings) -> dict[TopicPartition, tuple[int, int]] | None:
+    """(committed, written) for each partition of the worker's two input topics; None when
+    the broker cannot tell right now (a coordinator moving after a restart)."""
     names = [t.full_name(settings.switchboard_topic_prefix) for t in (INBOUND, ACTIONS)]
     partitions = [
         TopicPartition(name, p)
@@ -127,13 +127,21 @@ async def offsets(settings: Settings) -> tuple[int, int] | None:
         await consumer.stop()
         await admin.close()
     done = {tp: meta.offset for tp, meta in committed.items() if meta.offset >= 0}
-    return sum(min(done.get(tp, 0), end) for tp, end in ends.items()), sum(ends.values())
+    return {tp: (min(done.get(tp, 0), end), end) for tp, end in ends.items()}
 
 
 async def lag(settings: Settings) -> int | None:
     """Records on the worker's input topics its group has not committed yet."""
     found = await offsets(settings)
-    return None if found is None else found[1] - found[0]
+    return None if found is None else sum(end - done for done, end in found.values())
+
+
+def lagging(found: dict[TopicPartition, tuple[int, int]] | None) -> str:
+    """The partitions behind, as ``topic[partition] committed/written``."""
+    if found is None:
+        return "the broker could not tell"
+    behind = sorted((tp.topic, tp.partition, d, e) for tp, (d, e) in found.items() if d < e)
+    return ", ".join(f"{t}[{p}] {d}/{e}" for t, p, d, e in behind)
 
 
 async def answered(settings: Settings) -> int | None:
@@ -174,5 +182,8 @@ async def until_caught_up(settings: Settings, timeout: float) -> float:  # noqa:
         if remaining == 0:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
-            raise AssertionError(f"the worker still lags {remaining} records after {timeout} s")
+            behind = lagging(await offsets(settings))
+            raise AssertionError(
+                f"the worker still lags {remaining} records after {timeout} s: {behind}"
+            )
         await asyncio.sleep(0.5)

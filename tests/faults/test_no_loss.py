@@ -98,7 +98,15 @@ class Rig:
         return await self.resumed("the restarted worker", baseline)
 
     def logs(self) -> str:
-        return f"{self.ingest.tail()}\n{self.worker.tail()}"
+        story = "\n".join(f"{at:6.1f} s  {what}" for at, what in self.timeline)
+        return f"{story}\n{self.ingest.tail()}\n{self.worker.tail()}"
+
+    async def caught_up(self) -> float:
+        """Seconds until the worker has no lag left; its logs go with the failure if never."""
+        try:
+            return await until_caught_up(self.settings, CATCH_UP_SECONDS)
+        except AssertionError as stuck:
+            raise AssertionError(f"{stuck}\n{self.logs()}") from None
 
     async def fault(self, standin: str, faults: list[dict[str, object]]) -> None:
         async with httpx.AsyncClient() as client:
@@ -191,10 +199,10 @@ async def calibrate(rig: Rig, driver: Driver) -> float:
     (which also gives every customer a data key before the faults start), then a second
     round, timed from its first request until the worker has no lag left."""
     await driver.burst(CONVERSATIONS)
-    await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+    await rig.caught_up()
     started = time.monotonic()
     await driver.burst(CONVERSATIONS)
-    await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+    await rig.caught_up()
     return CONVERSATIONS / (time.monotonic() - started)
 
 
@@ -290,7 +298,7 @@ async def test_every_accepted_webhook_is_answered_exactly_once_through_every_fau
         stop.set()
         await load
         rig.note("load stops; every message answered 2xx or given up")
-        caught_up = await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+        caught_up = await rig.caught_up()
         report = await outcome(rig, driver)
     finally:
         await driver.close()
@@ -328,7 +336,7 @@ async def test_the_checker_catches_an_ingest_that_answers_before_producing(
         await settle(rig, 3)
         stop.set()
         await load
-        await until_caught_up(rig.settings, CATCH_UP_SECONDS)
+        await rig.caught_up()
         report = await outcome(rig, driver)
     finally:
         await driver.close()

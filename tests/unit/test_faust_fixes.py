@@ -1,11 +1,21 @@
 """Records Faust fetched for a partition it may not read right now are kept for later: the
-partition's fetch position goes back to the first of them, so none is skipped."""
+partition's fetch position goes back to the first of them, so none is skipped. A commit never
+moves past a record nobody handled, unless Faust knows its offset holds no record."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
-from streams.faust_fixes import keep_for_later
+from faust.transport.consumer import Consumer
+from intervaltree import IntervalTree
+
+from streams.commit_watch import Head
+from streams.faust_fixes import head_of, hold_unhandled_heads, keep_for_later, note_reads
+
+TP = "inbound-3"
 
 
 @dataclass(frozen=True)
@@ -39,3 +49,62 @@ async def test_a_partition_no_longer_ours_is_left_to_its_next_owner() -> None:
     await keep_for_later(fetched, set(), set(), seek)
     assert fetched == {}
     assert seeks == []
+
+
+def consumer(committed: int | None, acked: list[int], gap: IntervalTree | None = None) -> Any:
+    """What Faust's consumer keeps per partition to decide its next commit."""
+    return SimpleNamespace(
+        _committed_offset={TP: committed},
+        _acked=defaultdict(list, {TP: acked}),
+        _acked_index=defaultdict(set, {TP: set(acked)}),
+        _gap=defaultdict(IntervalTree, {TP: gap or IntervalTree()}),
+        _unacked_messages=set(),
+    )
+
+
+def next_commit(state: Any) -> int | None:
+    hold_unhandled_heads()
+    return Consumer._new_offset(state, TP)  # type: ignore[arg-type]
+
+
+def test_a_commit_waits_for_the_record_at_the_committed_offset() -> None:
+    # Faust alone would commit 103 here, past record 100 that nobody handled.
+    assert next_commit(consumer(100, [101, 102])) is None
+
+
+def test_a_commit_moves_on_once_the_head_is_handled() -> None:
+    assert next_commit(consumer(100, [101, 102, 100])) == 103
+
+
+def test_offsets_known_to_hold_no_record_do_not_hold_the_commit() -> None:
+    assert next_commit(consumer(100, [104], IntervalTree.from_tuples([(101, 104)]))) == 105
+    assert next_commit(consumer(100, [103], IntervalTree.from_tuples([(100, 103)]))) == 104
+
+
+def test_a_partition_never_committed_commits_from_its_first_acknowledged_record() -> None:
+    assert next_commit(consumer(None, [7, 8])) == 9
+
+
+@dataclass(frozen=True)
+class Message:
+    tp: str
+    offset: int
+    generation_id: int = 1
+    acked: bool = False
+
+
+def test_the_head_records_what_the_watch_needs() -> None:
+    state = consumer(100, [103])
+    state._unacked_messages = {Message(TP, 104), Message(TP, 101, generation_id=0)}
+    note_reads(state, {TP: records(100, 101)})
+    note_reads(state, {TP: records(102)})
+    assert head_of(state, TP, generation=1) == Head(100, 103, False, True, True)
+
+
+def test_a_record_of_this_generation_being_handled_counts_as_in_flight() -> None:
+    state = consumer(100, [103])
+    state._unacked_messages = {Message(TP, 101)}
+    head = head_of(state, TP, generation=1)
+    assert head is not None
+    assert head.in_flight
+    assert not head.head_read
