@@ -4,9 +4,12 @@ Stale acknowledgements. Around a rebalance, Faust skips records that were fetche
 previous consumer generation, and acknowledges them as it skips them (streams.py: ``do_ack or
 value is skipped_value``). Those offsets then count as processed, the next commit moves past them,
 and the records are never handled: a SIGKILLed worker that rejoins its group lost a few
-messages per partition this way. Refusing acknowledgements from an older generation keeps
-the commit behind them; after the rebalance Faust seeks to the committed offset and
-fetches them again, and our idempotent agents absorb any repeat.
+messages per partition this way. It skips and acknowledges records the same way while a
+rebalance is under way (flow control suspended, the generation not yet changed), after it
+has already forgotten the partition's acknowledgements. Refusing acknowledgements from an
+older generation, and any while flow control is suspended, keeps the commit behind them;
+after the rebalance Faust seeks to the committed offset and fetches them again, and our
+idempotent agents absorb any repeat.
 
 Records fetched for a paused partition. Faust's getmany yields only records of active
 partitions and drops the rest: records fetched just before a partition was paused (its
@@ -68,6 +71,8 @@ def refuse_stale_acks() -> None:
     def ack(self: Any, message: Any) -> bool:
         current = self.app.consumer_generation_id
         if getattr(message, "generation_id", current) != current:
+            return False
+        if not self.app.flow_control.is_active():
             return False
         return bool(original(self, message))
 

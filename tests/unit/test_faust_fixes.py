@@ -13,7 +13,13 @@ from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
 from streams.commit_watch import Head
-from streams.faust_fixes import head_of, hold_unhandled_heads, keep_for_later, note_reads
+from streams.faust_fixes import (
+    head_of,
+    hold_unhandled_heads,
+    keep_for_later,
+    note_reads,
+    refuse_stale_acks,
+)
 
 TP = "inbound-3"
 
@@ -108,3 +114,39 @@ def test_a_record_of_this_generation_being_handled_counts_as_in_flight() -> None
     assert head is not None
     assert head.in_flight
     assert not head.head_read
+
+
+def acking(generation: int, *, flowing: bool) -> Any:
+    """A consumer whose acknowledgements would be recorded, were they let through."""
+    app = SimpleNamespace(
+        consumer_generation_id=generation,
+        flow_control=SimpleNamespace(is_active=lambda: flowing),
+        topics=SimpleNamespace(acks_enabled_for=lambda topic: True),
+    )
+    state = consumer(100, [])
+    state.app = app
+    state._n_acked = 0
+    state._waiting_for_ack = None
+    return state
+
+
+@dataclass(eq=False)
+class Acked:
+    offset: int
+    generation_id: int
+    tp: str = TP
+    topic: str = "inbound"
+    acked: bool = False
+
+
+def test_an_acknowledgement_counts_only_in_the_generation_and_flow_it_was_read_in() -> None:
+    refuse_stale_acks()
+    flowing = acking(4, flowing=True)
+    assert Consumer.ack(flowing, Acked(100, generation_id=4))  # type: ignore[arg-type]
+    assert flowing._acked[TP] == [100]
+    for state, message in (
+        (acking(4, flowing=True), Acked(101, generation_id=3)),  # read before the rebalance
+        (acking(3, flowing=False), Acked(101, generation_id=3)),  # skipped during it
+    ):
+        assert not Consumer.ack(state, message)  # type: ignore[arg-type]
+        assert state._acked[TP] == []
