@@ -197,7 +197,9 @@ def watch_commits(
         if generation[0] != app.consumer_generation_id:
             generation[0] = app.consumer_generation_id
             held.clear()  # a rebalance reads every partition again from its commit anyway
-        if not consumer.flow_active:
+        if not consumer.flow_active or consumer._commit_fut is not None:
+            # A commit under way has taken its records out of the acknowledged ones and
+            # not yet moved the committed offset: every head would look held.
             return
         active = consumer._get_active_partitions()
         for tp in list(consumer.assignment()):

@@ -61,6 +61,11 @@ class Service:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def count(self, event: str) -> int:
+        """Lines of its log (every start's) that carry this event."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return sum(1 for line in text.splitlines() if event in line)
+
     def tail(self, lines: int = 120) -> str:
         text = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
         return f"--- {self.name} (last {lines} lines) ---\n" + "\n".join(text[-lines:])

@@ -46,6 +46,8 @@ PRODUCE_TIMEOUT_SECONDS = 3.0
 FLOW_TIMEOUT_SECONDS = 3.0
 CATCH_UP_SECONDS = 240.0
 RESULTS = ROOT / "bench" / "results" / "fault-suite.md"
+REREAD = "commit_held_reading_again"  # the worker's log events for the commit watch's repairs
+SKIPPED = "commit_moved_past_empty_offsets"
 
 
 @pytest.fixture(scope="module")
@@ -274,6 +276,8 @@ def write_results(rig: Rig, report: Report, capacity: float, rate: float, caught
         *(f"| {at:.1f} | {what} |" for at, what in rig.timeline),
         "",
         f"After the load stopped the worker had no lag left within {caught_up:.1f} s.",
+        f"The commit watch read a held partition again {rig.worker.count(REREAD)} times and "
+        f"moved past empty offsets {rig.worker.count(SKIPPED)} times.",
         "",
         "Command: `.venv/bin/pytest -m faults tests/faults/test_no_loss.py`",
     ]
