@@ -5,8 +5,6 @@ it unhandled, and the group catches up. Without the watch the commit stays held.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +15,8 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from switchboard.settings import Settings
-from tests.integration.conftest import ROOT, settings_env
+from tests.faults.rig import Service, python
+from tests.integration.conftest import settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -27,24 +26,17 @@ PATIENCE = 2.0
 
 
 class App:
+    """The app of tests/integration/commit_watch_app.py on a topic and group of its own."""
+
     def __init__(self, settings: Settings, tmp: Path, patience: float) -> None:
         self.topic = f"commit-watch-{uuid.uuid4().hex[:8]}"
         self.group = f"{self.topic}-group"
         self.journal = tmp / "journal.txt"
-        self.log = tmp / "app.log"
         self.settings = settings
         env = settings_env(settings, tmp) | {"SWITCHBOARD_WORKER_GROUP": self.group}
-        self.argv = [
-            sys.executable,
-            "-m",
-            "tests.integration.commit_watch_app",
-            self.topic,
-            str(LOST),
-            str(self.journal),
-            str(patience),
-        ]
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
+        argv = python("tests.integration.commit_watch_app", self.topic, str(LOST))
+        argv += [str(self.journal), str(patience)]
+        self.process = Service("commit-watch-app", argv, env, tmp / "app.log")
 
     async def produce(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
@@ -60,21 +52,6 @@ class App:
                 await producer.send_and_wait(self.topic, str(n).encode())
         finally:
             await producer.stop()
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-            )
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
     async def committed(self) -> int:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
@@ -104,13 +81,13 @@ def app_factory(settings: Settings, tmp_path: Path) -> Iterator[MakeApp]:
 
     yield make
     for app in started:
-        app.stop()
+        app.process.stop()
 
 
 async def until_handled(app: App, count: int, timeout: float = 60.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while sum(1 for line in app.lines() if line.startswith("handled")) < count:
-        assert time.monotonic() < deadline, app.log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, app.process.tail()
         await asyncio.sleep(0.2)
 
 
@@ -119,10 +96,10 @@ async def test_a_record_the_consumer_never_heard_of_is_read_again_and_then_commi
 ) -> None:
     app = app_factory(PATIENCE)
     await app.produce()
-    app.start()
+    app.process.start()
     deadline = time.monotonic() + 60
     while await app.committed() < RECORDS:
-        assert time.monotonic() < deadline, app.log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, app.process.tail()
         await asyncio.sleep(0.5)
     lines = app.lines()
     assert lines.count(f"handled {LOST}") == 2, lines
@@ -135,7 +112,7 @@ async def test_without_the_watch_the_commit_waits_at_the_unacknowledged_record(
 ) -> None:
     app = app_factory(0)
     await app.produce()
-    app.start()
+    app.process.start()
     await until_handled(app, RECORDS)
     await asyncio.sleep(3 * PATIENCE)  # commits run every second
     # Faust alone would have committed past it (to 10) as soon as offset 4 was acknowledged.
