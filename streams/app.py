@@ -10,6 +10,7 @@ import faust
 
 from streams.faust_fixes import (
     hold_unhandled_heads,
+    ignore_delivery_gaps,
     refuse_stale_acks,
     reread_paused_records,
     trust_catalogue_partitions,
@@ -26,6 +27,7 @@ def create_app(settings: Settings) -> faust.App:
     refuse_stale_acks()
     reread_paused_records()
     hold_unhandled_heads()
+    ignore_delivery_gaps()
     trust_catalogue_partitions()
     return faust.App(
         settings.switchboard_worker_group,

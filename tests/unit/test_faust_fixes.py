@@ -4,6 +4,7 @@ moves past a record nobody handled, unless Faust knows its offset holds no recor
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from streams.commit_watch import Head
 from streams.faust_fixes import (
     head_of,
     hold_unhandled_heads,
+    ignore_delivery_gaps,
     keep_for_later,
     note_reads,
     refuse_stale_acks,
@@ -82,9 +84,17 @@ def test_a_commit_moves_on_once_the_head_is_handled() -> None:
     assert next_commit(consumer(100, [101, 102, 100])) == 103
 
 
-def test_offsets_known_to_hold_no_record_do_not_hold_the_commit() -> None:
-    assert next_commit(consumer(100, [104], IntervalTree.from_tuples([(101, 104)]))) == 105
+def test_offsets_the_watch_found_empty_do_not_hold_the_commit() -> None:
     assert next_commit(consumer(100, [103], IntervalTree.from_tuples([(100, 103)]))) == 104
+
+
+def test_a_jump_in_delivered_offsets_is_not_taken_for_empty_offsets() -> None:
+    """Around a seek, a jump means records fetched again were dropped, not a compacted hole."""
+    ignore_delivery_gaps()
+    state = consumer(100, [126])
+    asyncio.run(Consumer._add_gap(state, TP, 101, 126))  # type: ignore[arg-type]
+    assert not state._gap[TP]
+    assert next_commit(state) is None
 
 
 def test_a_partition_never_committed_commits_from_its_first_acknowledged_record() -> None:
