@@ -9,6 +9,7 @@ from __future__ import annotations
 import faust
 
 from streams.faust_fixes import (
+    hold_back_during_rebalance,
     hold_unhandled_heads,
     ignore_delivery_gaps,
     refuse_stale_acks,
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> faust.App:
     reread_paused_records()
     hold_unhandled_heads()
     ignore_delivery_gaps()
+    hold_back_during_rebalance()
     trust_catalogue_partitions()
     return faust.App(
         settings.switchboard_worker_group,

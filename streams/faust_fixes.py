@@ -20,6 +20,16 @@ records nobody handled (bench/recovery.py saw one message of a partition lost af
 restart). Dropped records now move the partition's fetch position back to the first of
 them, so they are fetched again once it resumes.
 
+Records read during a rebalance. Between the moment a rebalance suspends the streams and
+the moment they resume, Faust keeps fetching (its tables' changelogs), and the records of
+stream partitions it fetches are skipped by every stream, yet its read position moves past
+them. The seek to the committed offsets that ends the rebalance fetches them again, and
+Faust drops those as already read: with the fixes below nothing is lost, but each rebalance
+left a few records per partition to the commit watch, seconds late. Stream records are now
+held back while the streams are suspended (the changelogs still flow), so the position
+moves only over records that reach a stream; records held back after that seek (the
+streams resume a moment later) send their partition back to its committed offset.
+
 Offsets taken for empty. When the offsets Faust delivers jump, it records the offsets
 skipped as holding no record (a compacted topic), and commits past them. But a jump also
 happens around every seek: records of a batch fetched before the seek are still delivered
@@ -55,7 +65,15 @@ construction, each created with its source topic's partition count from the cata
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from typing import Any
 
 import structlog
@@ -70,6 +88,7 @@ _PATCHED = "_switchboard_generation_checked"
 _REREAD = "_switchboard_rereads_paused"
 _HOLD = "_switchboard_holds_unhandled_heads"
 _READS = "_switchboard_reads"
+_HELD_BACK = "_switchboard_holds_back_during_rebalance"
 
 Seek = Callable[[Any, int], Awaitable[None]]
 
@@ -144,6 +163,53 @@ def _head_is_missing(self: Any, tp: Any) -> bool:
     if committed is None or not acked or min(acked) <= committed:
         return False
     return not self._gap[tp].at(committed)
+
+
+async def held_back(
+    messages: AsyncIterator[tuple[Any, Any]],
+    *,
+    streaming: Callable[[], bool],
+    is_changelog: Callable[[Any], bool],
+    committed: Mapping[Any, int | None],
+    assigned: Collection[Any],
+    seek: Seek,
+) -> AsyncIterator[tuple[Any, Any]]:
+    """Pass on changelog records always and stream records only while the streams run. A
+    partition whose records are held back after the rebalance's seek to the committed offset
+    (known once ``committed`` has it) goes back there, since that seek is not repeated."""
+    moved: set[Any] = set()
+    async for tp, message in messages:
+        if streaming() or is_changelog(tp):
+            yield tp, message
+        elif tp not in moved:
+            moved.add(tp)
+            offset = committed.get(tp)
+            if offset is not None and tp in assigned:
+                await seek(tp, min(offset, message.offset))
+
+
+def hold_back_during_rebalance() -> None:
+    """See "Records read during a rebalance" in the module docstring."""
+    if getattr(Consumer, _HELD_BACK, False):
+        return
+    original = Consumer.getmany
+
+    async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
+        fetched = original(self, timeout)
+        streaming = self.app.flow_control.is_active
+        committed = self._committed_offset
+        async for item in held_back(
+            fetched,
+            streaming=streaming,
+            is_changelog=self._is_changelog_tp,
+            committed=committed,
+            assigned=self.assignment(),
+            seek=self.seek,
+        ):
+            yield item
+
+    Consumer.getmany = getmany  # type: ignore[method-assign]
+    setattr(Consumer, _HELD_BACK, True)
 
 
 def ignore_delivery_gaps() -> None:

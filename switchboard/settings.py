@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     switchboard_lag_window_seconds: float = Field(default=300.0, gt=0)
     # How long a partition's commit may wait on a record no agent is handling before the
     # worker reads the partition again from it (streams/commit_watch.py; 0: never).
-    switchboard_commit_watch_seconds: float = Field(default=10.0, ge=0)
+    switchboard_commit_watch_seconds: float = Field(default=5.0, ge=0)
 
     # The local stack (`switchboard stack up`), used when no external Kafka/PostgreSQL is set.
     switchboard_stack_dir: Path = Path(".stack")

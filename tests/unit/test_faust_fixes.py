@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +17,7 @@ from intervaltree import IntervalTree
 from streams.commit_watch import Head
 from streams.faust_fixes import (
     head_of,
+    held_back,
     hold_unhandled_heads,
     ignore_delivery_gaps,
     keep_for_later,
@@ -160,3 +162,50 @@ def test_an_acknowledgement_counts_only_in_the_generation_and_flow_it_was_read_i
     ):
         assert not Consumer.ack(state, message)  # type: ignore[arg-type]
         assert state._acked[TP] == []
+
+
+async def fetched(*items: tuple[str, int]) -> AsyncIterator[tuple[str, Record]]:
+    for tp, offset in items:
+        yield tp, Record(offset)
+
+
+async def passed_on(
+    streaming: bool, committed: dict[str, int | None]
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    seeks: list[tuple[str, int]] = []
+
+    async def seek(tp: str, offset: int) -> None:
+        seeks.append((tp, offset))
+
+    batch = fetched(("changelog-1", 7), ("inbound-1", 40), ("inbound-1", 41), ("inbound-2", 9))
+    out = [
+        (tp, m.offset)
+        async for tp, m in held_back(
+            batch,
+            streaming=lambda: streaming,
+            is_changelog=lambda tp: tp.startswith("changelog"),
+            committed=committed,
+            assigned={"changelog-1", "inbound-1", "inbound-2"},
+            seek=seek,
+        )
+    ]
+    return out, seeks
+
+
+async def test_while_the_streams_run_every_record_is_passed_on() -> None:
+    out, seeks = await passed_on(True, {})
+    assert out == [("changelog-1", 7), ("inbound-1", 40), ("inbound-1", 41), ("inbound-2", 9)]
+    assert seeks == []
+
+
+async def test_during_a_rebalance_only_changelog_records_are_passed_on() -> None:
+    # Before the rebalance's own seek (no committed offset yet): that seek fetches them again.
+    out, seeks = await passed_on(False, {})
+    assert out == [("changelog-1", 7)]
+    assert seeks == []
+
+
+async def test_records_held_back_after_the_rebalance_seek_send_the_partition_back() -> None:
+    out, seeks = await passed_on(False, {"inbound-1": 38, "inbound-2": None})
+    assert out == [("changelog-1", 7)]
+    assert seeks == [("inbound-1", 38)]
