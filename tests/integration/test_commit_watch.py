@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from switchboard.settings import Settings
 from tests.faults.rig import Service, python
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 RECORDS = 10
 LOST = 3  # the offset whose acknowledgement goes missing
 PATIENCE = 2.0
+STARTUP_SECONDS = 240.0  # a first start in a fresh checkout compiles every module it imports
 
 
 class App:
@@ -54,10 +56,14 @@ class App:
             await producer.stop()
 
     async def committed(self) -> int:
+        """The group's committed offset; -1 while there is none (or, on a new broker, no
+        coordinator for groups yet)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
         await admin.start()
         try:
             offsets = await admin.list_consumer_group_offsets(self.group)
+        except GroupCoordinatorNotAvailableError:
+            return -1
         finally:
             await admin.close()
         found = offsets.get(TopicPartition(self.topic, 0))
@@ -97,6 +103,7 @@ async def test_a_record_the_consumer_never_heard_of_is_read_again_and_then_commi
     app = app_factory(PATIENCE)
     await app.produce()
     app.process.start()
+    await until_handled(app, 1, STARTUP_SECONDS)
     deadline = time.monotonic() + 60
     while await app.committed() < RECORDS:
         assert time.monotonic() < deadline, app.process.tail()
@@ -113,6 +120,7 @@ async def test_without_the_watch_the_commit_waits_at_the_unacknowledged_record(
     app = app_factory(0)
     await app.produce()
     app.process.start()
+    await until_handled(app, 1, STARTUP_SECONDS)
     await until_handled(app, RECORDS)
     await asyncio.sleep(3 * PATIENCE)  # commits run every second
     # Faust alone would have committed past it (to 10) as soon as offset 4 was acknowledged.
