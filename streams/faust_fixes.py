@@ -269,6 +269,29 @@ def head_of(consumer: Any, tp: Any, generation: int) -> Head | None:
     )
 
 
+REPAIRS = {
+    Verdict.REREAD: "commit_held_reading_again",
+    Verdict.SKIP: "commit_moved_past_empty_offsets",
+}
+
+
+async def repair(consumer: Any, tp: Any, head: Head, verdict: Verdict) -> None:
+    """Read the partition again from its held head, or mark the offsets up to the lowest
+    acknowledged one empty; say so in the log either way."""
+    log.warning(
+        REPAIRS[verdict],
+        topic=tp.topic,
+        partition=tp.partition,
+        committed=head.committed,
+        lowest_acked=head.lowest_acked,
+    )
+    if verdict is Verdict.REREAD:
+        consumer.__dict__.get(_READS, {}).pop(tp, None)
+        await consumer.seek(tp, head.committed)
+    else:
+        consumer._gap[tp].addi(head.committed, head.lowest_acked)
+
+
 def watch_commits(
     app: Any, interval: float, patience: float, repaired: Callable[[str, Verdict], None]
 ) -> None:
@@ -297,26 +320,8 @@ def watch_commits(
                 held.pop(tp, None)
             else:
                 held[tp] = memory
-            if verdict is Verdict.REREAD:
-                log.warning(
-                    "commit_held_reading_again",
-                    topic=tp.topic,
-                    partition=tp.partition,
-                    committed=head.committed,
-                    lowest_acked=head.lowest_acked,
-                )
-                consumer.__dict__.get(_READS, {}).pop(tp, None)
-                await consumer.seek(tp, head.committed)
-            elif verdict is Verdict.SKIP:
-                log.warning(
-                    "commit_moved_past_empty_offsets",
-                    topic=tp.topic,
-                    partition=tp.partition,
-                    committed=head.committed,
-                    lowest_acked=head.lowest_acked,
-                )
-                consumer._gap[tp].addi(head.committed, head.lowest_acked)
-            if verdict in (Verdict.REREAD, Verdict.SKIP):
+            if verdict in REPAIRS:
+                await repair(consumer, tp, head, verdict)
                 repaired(tp.topic, verdict)
 
     app.timer(interval, name="commit-watch")(watch)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from aiokafka import TopicPartition
 from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
-from streams.commit_watch import Head
+from streams.commit_watch import Head, Verdict
 from streams.faust_fixes import (
     head_of,
     held_back,
@@ -23,9 +24,11 @@ from streams.faust_fixes import (
     keep_for_later,
     note_reads,
     refuse_stale_acks,
+    repair,
 )
 
 TP = "inbound-3"
+PARTITION = TopicPartition("inbound", 3)
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,19 @@ async def test_a_partition_no_longer_ours_is_left_to_its_next_owner() -> None:
     assert seeks == []
 
 
-def consumer(committed: int | None, acked: list[int], gap: IntervalTree | None = None) -> Any:
+def consumer(
+    committed: int | None,
+    acked: list[int],
+    gap: IntervalTree | None = None,
+    *,
+    tp: object = TP,
+) -> Any:
     """What Faust's consumer keeps per partition to decide its next commit."""
     return SimpleNamespace(
-        _committed_offset={TP: committed},
-        _acked=defaultdict(list, {TP: acked}),
-        _acked_index=defaultdict(set, {TP: set(acked)}),
-        _gap=defaultdict(IntervalTree, {TP: gap or IntervalTree()}),
+        _committed_offset={tp: committed},
+        _acked=defaultdict(list, {tp: acked}),
+        _acked_index=defaultdict(set, {tp: set(acked)}),
+        _gap=defaultdict(IntervalTree, {tp: gap or IntervalTree()}),
         _unacked_messages=set(),
     )
 
@@ -209,3 +218,25 @@ async def test_records_held_back_after_the_rebalance_seek_send_the_partition_bac
     out, seeks = await passed_on(False, {"inbound-1": 38, "inbound-2": None})
     assert out == [("changelog-1", 7)]
     assert seeks == [("inbound-1", 38)]
+
+
+async def test_a_held_head_is_read_again_from_the_committed_offset() -> None:
+    seeks: list[tuple[TopicPartition, int]] = []
+
+    async def seek(tp: TopicPartition, offset: int) -> None:
+        seeks.append((tp, offset))
+
+    state = consumer(100, [103], tp=PARTITION)
+    state.seek = seek
+    note_reads(state, {PARTITION: records(100, 104)})
+    await repair(state, PARTITION, Head(100, 103, False, True, True), Verdict.REREAD)
+    assert seeks == [(PARTITION, 100)]
+    # What was read before counts no more: the next verdict waits for the fetch again.
+    assert head_of(state, PARTITION, generation=1) == Head(100, 103, False, False, False)
+
+
+async def test_offsets_proved_empty_are_moved_past() -> None:
+    state = consumer(100, [103, 104], tp=PARTITION)
+    await repair(state, PARTITION, Head(100, 103, False, False, True), Verdict.SKIP)
+    hold_unhandled_heads()
+    assert Consumer._new_offset(state, PARTITION) == 105
