@@ -30,6 +30,15 @@ held back while the streams are suspended (the changelogs still flow), so the po
 moves only over records that reach a stream; records held back after that seek (the
 streams resume a moment later) send their partition back to its committed offset.
 
+Records fetched before a seek. A seek moves a partition's fetch position, but Faust goes on
+delivering the rest of a batch it fetched before, and its read position runs past where the
+partition now is: the records fetched again from there are then dropped as already read
+(Faust's "DROPPED MESSAGE"), and, once handled later, answered out of order. Every seek
+(Faust's own after a rebalance, ours) is now counted per partition; records of a partition
+moved since they were fetched are not delivered, and the read position a batch left behind
+is forgotten before the next fetch. (A seek issued while a fetch is on its way: the client
+discards what it fetched for the old position.)
+
 Offsets taken for empty. When the offsets Faust delivers jump, it records the offsets
 skipped as holding no record (a compacted topic), and commits past them. But a jump also
 happens around every seek: records of a batch fetched before the seek are still delivered
@@ -89,6 +98,9 @@ _REREAD = "_switchboard_rereads_paused"
 _HOLD = "_switchboard_holds_unhandled_heads"
 _READS = "_switchboard_reads"
 _HELD_BACK = "_switchboard_holds_back_during_rebalance"
+_SEEKS = "_switchboard_seeks"
+_MARKS = "_switchboard_fetch_marks"
+_FORGOTTEN = "_switchboard_read_positions_forgotten"
 
 Seek = Callable[[Any, int], Awaitable[None]]
 
@@ -149,6 +161,8 @@ def reread_paused_records() -> None:
             records = dict(records)
             await keep_for_later(records, active | buffered, self.assignment(), self.seek)
         note_reads(self, records)
+        seeks = _seeks(self)
+        self.__dict__[_MARKS] = {tp: seeks.get(tp, 0) for tp in records}
         return records, active
 
     Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]
@@ -165,50 +179,93 @@ def _head_is_missing(self: Any, tp: Any) -> bool:
     return not self._gap[tp].at(committed)
 
 
+def _seeks(consumer: Any) -> dict[Any, int]:
+    """How many times each partition was moved (sought) since the consumer started."""
+    seeks: dict[Any, int] = consumer.__dict__.setdefault(_SEEKS, {})
+    return seeks
+
+
+def moved(seeks: dict[Any, int], tps: Collection[Any]) -> None:
+    for tp in tps:
+        seeks[tp] = seeks.get(tp, 0) + 1
+
+
 async def held_back(
     messages: AsyncIterator[tuple[Any, Any]],
     *,
+    stale: Callable[[Any], bool],
     streaming: Callable[[], bool],
     is_changelog: Callable[[Any], bool],
     committed: Mapping[Any, int | None],
     assigned: Collection[Any],
     seek: Seek,
 ) -> AsyncIterator[tuple[Any, Any]]:
-    """Pass on changelog records always and stream records only while the streams run. A
-    partition whose records are held back after the rebalance's seek to the committed offset
-    (known once ``committed`` has it) goes back there, since that seek is not repeated."""
-    moved: set[Any] = set()
+    """Pass on what may be delivered now: nothing of a partition moved since its records
+    were fetched (they are fetched again from where it was moved to), changelog records
+    always, stream records only while the streams run. A partition whose records are held
+    back after the rebalance's seek to the committed offset (known once ``committed`` has
+    it) goes back there, since that seek is not repeated."""
+    sent_back: set[Any] = set()
     async for tp, message in messages:
+        if stale(tp):
+            continue
         if streaming() or is_changelog(tp):
             yield tp, message
-        elif tp not in moved:
-            moved.add(tp)
+        elif tp not in sent_back:
+            sent_back.add(tp)
             offset = committed.get(tp)
             if offset is not None and tp in assigned:
                 await seek(tp, min(offset, message.offset))
 
 
 def hold_back_during_rebalance() -> None:
-    """See "Records read during a rebalance" in the module docstring."""
+    """See "Records read during a rebalance" and "Records fetched before a seek" in the
+    module docstring."""
     if getattr(Consumer, _HELD_BACK, False):
         return
-    original = Consumer.getmany
+    original_getmany = Consumer.getmany
+    original_seek = Consumer.seek
+    original_perform_seek = Consumer.perform_seek
+
+    # Stream partitions only: a changelog's records are never fetched again by these seeks.
+    async def seek(self: Any, partition: Any, offset: int) -> None:
+        if not self._is_changelog_tp(partition):
+            moved(_seeks(self), [partition])
+        await original_seek(self, partition, offset)
+
+    async def perform_seek(self: Any) -> None:
+        streams = [tp for tp in self.assignment() if not self._is_changelog_tp(tp)]
+        moved(_seeks(self), streams)
+        await original_perform_seek(self)
 
     async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
-        fetched = original(self, timeout)
-        streaming = self.app.flow_control.is_active
-        committed = self._committed_offset
+        seeks = _seeks(self)
+        forgotten: dict[Any, int] = self.__dict__.setdefault(_FORGOTTEN, {})
+        for tp, count in list(seeks.items()):
+            if forgotten.get(tp) != count:
+                # The last batch has been delivered: forget a read position it may have
+                # set past the partition's new place, or what is fetched from there is
+                # dropped as already read.
+                forgotten[tp] = count
+                self._read_offset[tp] = None
+
+        def stale(tp: Any) -> bool:
+            return bool(seeks.get(tp, 0) != self.__dict__.get(_MARKS, {}).get(tp, 0))
+
         async for item in held_back(
-            fetched,
-            streaming=streaming,
+            original_getmany(self, timeout),
+            stale=stale,
+            streaming=self.app.flow_control.is_active,
             is_changelog=self._is_changelog_tp,
-            committed=committed,
+            committed=self._committed_offset,
             assigned=self.assignment(),
             seek=self.seek,
         ):
             yield item
 
     Consumer.getmany = getmany  # type: ignore[method-assign]
+    Consumer.seek = seek  # type: ignore[method-assign]
+    Consumer.perform_seek = perform_seek  # type: ignore[method-assign]
     setattr(Consumer, _HELD_BACK, True)
 
 

@@ -179,7 +179,7 @@ async def fetched(*items: tuple[str, int]) -> AsyncIterator[tuple[str, Record]]:
 
 
 async def passed_on(
-    streaming: bool, committed: dict[str, int | None]
+    streaming: bool, committed: dict[str, int | None], *, stale: bool = False
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     seeks: list[tuple[str, int]] = []
 
@@ -191,6 +191,7 @@ async def passed_on(
         (tp, m.offset)
         async for tp, m in held_back(
             batch,
+            stale=lambda tp: tp == "inbound-2" and stale,
             streaming=lambda: streaming,
             is_changelog=lambda tp: tp.startswith("changelog"),
             committed=committed,
@@ -240,3 +241,9 @@ async def test_offsets_proved_empty_are_moved_past() -> None:
     await repair(state, PARTITION, Head(100, 103, False, False, True), Verdict.SKIP)
     hold_unhandled_heads()
     assert Consumer._new_offset(state, PARTITION) == 105
+
+
+async def test_records_of_a_partition_moved_since_they_were_fetched_are_not_delivered() -> None:
+    out, seeks = await passed_on(True, {}, stale=True)
+    assert out == [("changelog-1", 7), ("inbound-1", 40), ("inbound-1", 41)]
+    assert seeks == []
