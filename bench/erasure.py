@@ -57,7 +57,7 @@ from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from bench.flow import BenchError, Child, machine, ms, spawn
-from bench.report import load_average, markdown, publish
+from bench.report import load_average, markdown, run_reported
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate
@@ -965,17 +965,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
     out = Results(machine())
-    try:
+
+    def measure() -> tuple[str, bool]:
         run_bench(plan, load_settings(), Names(), out, kafka_data_dir(args.kafka_data))
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the worker was stopped", file=sys.stderr)
-        return 130
-    out.info.append(("load average at the end", load_average()))
-    report, passed = render(out, plan, started)
-    return publish("erasure", started, report, passed)
+        out.info.append(("load average at the end", load_average()))
+        return render(out, plan, started)
+
+    return run_reported("erasure", started, measure, (BenchError,), "the worker was stopped")
 
 
 if __name__ == "__main__":

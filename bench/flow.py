@@ -73,7 +73,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import RESULTS, load_average, markdown, number, publish, revision
+from bench.report import RESULTS, load_average, markdown, number, revision, run_reported
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
@@ -1158,17 +1158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}-worker.txt" if args.profile else None
     if profile is not None:
         RESULTS.mkdir(parents=True, exist_ok=True)
-    try:
+
+    def measure() -> tuple[str, bool]:
         results = run_bench(plan, load_settings(), Names(), profile)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the worker and ingest were stopped", file=sys.stderr)
-        return 130
-    results.info[:0] = info
-    report, passed = render(results, plan, started)
-    return publish("flow", started, report, passed)
+        results.info[:0] = info
+        return render(results, plan, started)
+
+    stopped = "the worker and ingest were stopped"
+    return run_reported("flow", started, measure, (BenchError,), stopped)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ from bench.processes import (
     settle,
     stop,
 )
-from bench.report import load_average, markdown, number, publish, revision
+from bench.report import load_average, markdown, number, revision, run_reported
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -689,16 +689,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     started = datetime.now(UTC)
     info = machine()
-    try:
-        runs = run_bench(plan, load_settings(), args.prefix)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the servers were stopped", file=sys.stderr)
-        return 130
-    report, passed = render(runs, plan, info, started)
-    return publish("ingest", started, report, passed)
+
+    def measure() -> tuple[str, bool]:
+        return render(run_bench(plan, load_settings(), args.prefix), plan, info, started)
+
+    return run_reported("ingest", started, measure, (BenchError,), "the servers were stopped")
 
 
 if __name__ == "__main__":

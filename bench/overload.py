@@ -49,7 +49,7 @@ import uvloop
 from bench.flow import CPU_NAMES, cpu_cell, machine, ms
 from bench.overload_drive import Answer, OverloadError, Results, run_overload
 from bench.overload_offer import ABUSIVE, CHUNKED, GOOD, KINDS, OVER, Plan
-from bench.report import markdown, number
+from bench.report import markdown, number, run_reported
 from switchboard.cli import load_settings
 from switchboard.standins import Tokens, run_standins
 
@@ -284,13 +284,6 @@ def render(
     return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
 
 
-def write(report: str, name: str, started: datetime) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}-{started:%Y%m%dT%H%M%SZ}.md"
-    path.write_text(report)
-    return path
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="15 s of load, for smoke checks")
@@ -304,24 +297,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     info = machine()
     settings = load_settings()
-    try:
+
+    def measure() -> tuple[str, bool]:
         with (
             tempfile.TemporaryDirectory(prefix="bench-overload-") as logs,
             run_standins(tokens=Tokens.from_settings(settings)) as urls,
             asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
         ):
             results = runner.run(run_overload(settings, urls, plan, Path(logs), "bench-overload"))
-    except OverloadError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the worker and ingest were stopped", file=sys.stderr)
-        return 130
-    report, passed = render(results, started, info)
-    path = write(report, "overload", started)
-    print(report)
-    print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if passed else 1
+        return render(results, started, info)
+
+    stopped = "the worker and ingest were stopped"
+    return run_reported("overload", started, measure, (OverloadError,), stopped)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ from bench.flow import (
     until,
 )
 from bench.processes import free_port
-from bench.report import load_average, markdown, publish
+from bench.report import load_average, markdown, run_reported
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from schemas.catalogue import ACTIONS, INBOUND
@@ -553,17 +553,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = replace(plan, takeovers=args.takeovers)
     started = datetime.now(UTC)
     info = [row for row in machine() if row[0] != "load generator"]
-    try:
+
+    def measure() -> tuple[str, bool]:
         rig, counts = run_bench(plan, load_settings(), Names(bench="recovery"), args.logs)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the workers were stopped", file=sys.stderr)
-        return 130
-    info.append(("load average at the end", load_average()))
-    report, passed = render(rig, counts, info, started)
-    return publish("recovery", started, report, passed)
+        info.append(("load average at the end", load_average()))
+        return render(rig, counts, info, started)
+
+    return run_reported("recovery", started, measure, (BenchError,), "the workers were stopped")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -52,11 +52,38 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1
     return [line(header), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
 
 
-def publish(name: str, started: datetime, report: str, passed: bool) -> int:
-    """Print the report, keep it in bench/results/<name>-<UTC start>.md; the exit status."""
+def keep(name: str, started: datetime, report: str) -> Path:
+    """Keep a report in bench/results/<name>-<UTC start>.md; its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{started:%Y%m%dT%H%M%SZ}.md"
     path.write_text(report)
+    return path
+
+
+def publish(name: str, started: datetime, report: str, passed: bool) -> int:
+    """Print the report and keep it; the exit status."""
+    path = keep(name, started, report)
     print(report)
     print(f"written to {path.relative_to(ROOT)}", file=sys.stderr)
     return 0 if passed else 1
+
+
+def run_reported(
+    name: str,
+    started: datetime,
+    measure: Callable[[], tuple[str, bool]],
+    errors: tuple[type[Exception], ...],
+    stopped: str,
+) -> int:
+    """A benchmark's exit status: 0 passed, 1 a target missed, 2 it could not measure, 130
+    interrupted. ``measure`` runs it and renders (report, passed); ``stopped`` says what an
+    interruption cleaned up."""
+    try:
+        report, passed = measure()
+    except errors as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted; {stopped}", file=sys.stderr)
+        return 130
+    return publish(name, started, report, passed)

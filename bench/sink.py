@@ -53,7 +53,7 @@ import uvloop
 from bench.erasure import message
 from bench.flow import BenchError, machine
 from bench.processes import busy_seconds, settle
-from bench.report import load_average, markdown, number, publish
+from bench.report import load_average, markdown, number, run_reported
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
@@ -419,21 +419,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     started = datetime.now(UTC)
     out = Results(machine()[:6])
-    try:
+
+    def measured() -> tuple[str, bool]:
         with (
             asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
             tempfile.TemporaryDirectory(prefix="bench-sink-") as tmp,
         ):
             runner.run(measure(load_settings(), plan, out, Path(tmp)))
-    except (BenchError, OSError, asyncpg.PostgresError) as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the scratch database was dropped", file=sys.stderr)
-        return 130
-    out.info.append(("load average at the end", load_average()))
-    report, passed = render(out, plan, started)
-    return publish("sink", started, report, passed)
+        out.info.append(("load average at the end", load_average()))
+        return render(out, plan, started)
+
+    errors = (BenchError, OSError, asyncpg.PostgresError)
+    return run_reported("sink", started, measured, errors, "the scratch database was dropped")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import uvloop
 
-from bench.overload import TEST, render, write
+from bench.overload import TEST, render
 from bench.overload_drive import Results, run_overload
+from bench.report import keep
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
 
@@ -36,6 +37,6 @@ async def test_overload(settings: Settings, standins: StandInURLs, tmp_path: Pat
     started = datetime.now(UTC)
     results = await asyncio.to_thread(overload, settings, standins, tmp_path)
     report, passed = render(results, started, [])
-    path = write(report, "overload-test", started)
+    path = keep("overload-test", started, report)
     print(f"\n{report}\nwritten to {path}")
     assert passed, report
