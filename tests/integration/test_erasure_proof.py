@@ -19,7 +19,7 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,14 +103,27 @@ class Person:
         }
 
 
+taken: set[str] = set()
+
+
+def unique(draw: Callable[[], str]) -> str:
+    """A value no other person of the run has. The scan matches substrings, so values are
+    also drawn at a fixed width: none can run on into another."""
+    value = draw()
+    while value in taken:
+        value = draw()
+    taken.add(value)
+    return value
+
+
 def new_person(settings: Settings, first: str) -> Person:
     tag = uuid.uuid4().hex[:8]
     surname = "Q" + "".join(random.choices("bcdfghjklmnpqrstvwxz", k=10))  # noqa: S311
     person = Person(
         name=f"{first} {surname}",
-        phone="+4477009" + "".join(random.choices("0123456789", k=5)),  # noqa: S311
+        phone=unique(lambda: "+4477009" + "".join(random.choices("0123456789", k=5))),  # noqa: S311
         email=f"{first.lower()}.{tag}@example.org",
-        ip=f"203.0.113.{random.randint(2, 250)}",  # noqa: S311
+        ip=unique(lambda: ".".join(["10", *(str(random.randint(100, 250)) for _ in range(3))])),  # noqa: S311
         marker=f"PROOFMARK-{uuid.uuid4().hex}",
         chatwoot_id=next(ids),
         conversation=next(ids),
