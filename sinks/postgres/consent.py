@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sinks.postgres import erasure_fence
 from sinks.postgres.pool import Database
 
 _INSERT = """
@@ -21,6 +22,10 @@ class PostgresConsentRecords:
         self.database = database
 
     async def add(self, row: ConsentRow) -> None:
-        """Idempotent on the event id: a redelivered event adds nothing."""
-        async with self.database.connection() as conn:
-            await conn.execute(_INSERT, *row)
+        """Idempotent on the event id: a redelivered event adds nothing. A record of a
+        contact already erased is left out (sinks/postgres/erasure_fence.py)."""
+        contact_id, occurred_at = row[1], row[7]
+        async with self.database.connection() as conn, conn.transaction():
+            erased = await erasure_fence.enter(conn, [contact_id])
+            if not erasure_fence.forgotten(erased, contact_id, occurred_at):
+                await conn.execute(_INSERT, *row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sinks.postgres import erasure_fence
 from sinks.postgres.pool import Database
 
 # Order matters only for readability: nothing references these rows by foreign key except
@@ -78,7 +79,8 @@ class PostgresContactData:
             await conn.execute("DELETE FROM data_key_claims WHERE contact_id = $1", contact_id)
 
     async def delete_consent_records(self, contact_id: str) -> int:
-        async with self.database.connection() as conn:
+        async with self.database.connection() as conn, conn.transaction():
+            await erasure_fence.close(conn, contact_id)
             status = await conn.execute(
                 "DELETE FROM consent_records WHERE contact_id = $1", contact_id
             )
@@ -129,6 +131,7 @@ class PostgresContactData:
         """Every row about the contact, in one transaction; rows affected per table."""
         counts: dict[str, int] = {}
         async with self.database.connection() as conn, conn.transaction():
+            await erasure_fence.close(conn, contact_id)
             for table, statement in _DELETE_ROWS:
                 counts[table] = _affected(await conn.execute(statement, contact_id))
         return counts

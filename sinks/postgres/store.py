@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from schemas.events import Event
 from schemas.identities import identities_of
 from schemas.keys import Pseudonymizer
+from schemas.sealing import contact_of
+from sinks.postgres import erasure_fence
 from sinks.postgres.identities import record_identities
 from sinks.postgres.pool import Database
 from sinks.postgres.rows import (
@@ -109,10 +111,18 @@ class ConversationStore:
         self.keys = keys
 
     async def write(self, batch: Sequence[tuple[Event, Position]]) -> int:
-        """Store a batch in log order, in one transaction; return how many rows it maps to."""
-        rows = [row for event, position in batch if (row := to_row(event, position))]
-        inbound = [r for r in rows if isinstance(r, InboundMessage)]
+        """Store a batch in log order, in one transaction; return how many rows it maps to.
+        What an erasure already forgot is left out (sinks/postgres/erasure_fence.py)."""
         async with self.database.connection() as conn, conn.transaction():
+            contacts = [contact_of(event) for event, _ in batch]
+            erased = await erasure_fence.enter(conn, [c for c in contacts if c is not None])
+            batch = [
+                (event, position)
+                for (event, position), contact in zip(batch, contacts, strict=True)
+                if not erasure_fence.forgotten(erased, contact, event.time)
+            ]
+            rows = [row for event, position in batch if (row := to_row(event, position))]
+            inbound = [r for r in rows if isinstance(r, InboundMessage)]
             if inbound:
                 await conn.execute(
                     _UPSERT_CONVERSATIONS, *_columns([r.conversation for r in inbound])
