@@ -26,9 +26,13 @@ stream partitions it fetches are skipped by every stream, yet its read position 
 them. The seek to the committed offsets that ends the rebalance fetches them again, and
 Faust drops those as already read: with the fixes below nothing is lost, but each rebalance
 left a few records per partition to the commit watch, seconds late. Stream records are now
-held back while the streams are suspended (the changelogs still flow), so the position
-moves only over records that reach a stream; records held back after that seek (the
-streams resume a moment later) send their partition back to its committed offset.
+held back while the streams are suspended (the changelogs still flow), and send their
+partition back to the first of them (or its committed offset, if lower), so the position
+moves only over records that reach a stream. Leaving them to the rebalance's seek is not
+enough: Faust resumes the stream partitions, and delivers what they fetch, before it seeks
+them to their committed offsets. A restarted worker whose position had moved past held-back
+records handled a conversation's later message first, and the earlier one only after that
+seek: answered out of order (tests/integration/test_crash_recovery.py).
 
 Records fetched before a seek. A seek moves a partition's fetch position, but Faust goes on
 delivering the rest of a batch it fetched before, and its read position runs past where the
@@ -203,8 +207,10 @@ async def held_back(
     """Pass on what may be delivered now: nothing of a partition moved since its records
     were fetched (they are fetched again from where it was moved to), changelog records
     always, stream records only while the streams run. A partition whose records are held
-    back after the rebalance's seek to the committed offset (known once ``committed`` has
-    it) goes back there, since that seek is not repeated."""
+    back goes back to the first of them, or to its committed offset once known and lower.
+    (Not to be left for the rebalance's own seek: Faust resumes the stream partitions and
+    delivers what they fetch before that seek, so a position moved past held-back records
+    would have later records handled first, and the held-back ones only after the seek.)"""
     sent_back: set[Any] = set()
     async for tp, message in messages:
         if stale(tp):
@@ -214,8 +220,8 @@ async def held_back(
         elif tp not in sent_back:
             sent_back.add(tp)
             offset = committed.get(tp)
-            if offset is not None and tp in assigned:
-                await seek(tp, min(offset, message.offset))
+            if tp in assigned:
+                await seek(tp, message.offset if offset is None else min(offset, message.offset))
 
 
 def hold_back_during_rebalance() -> None:

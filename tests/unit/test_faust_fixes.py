@@ -209,16 +209,17 @@ async def test_while_the_streams_run_every_record_is_passed_on() -> None:
 
 
 async def test_during_a_rebalance_only_changelog_records_are_passed_on() -> None:
-    # Before the rebalance's own seek (no committed offset yet): that seek fetches them again.
+    # Before the rebalance's own seek (no committed offset yet) each partition goes back to
+    # its first held-back record: Faust delivers records fetched before that seek.
     out, seeks = await passed_on(False, {})
     assert out == [("changelog-1", 7)]
-    assert seeks == []
+    assert seeks == [("inbound-1", 40), ("inbound-2", 9)]
 
 
 async def test_records_held_back_after_the_rebalance_seek_send_the_partition_back() -> None:
     out, seeks = await passed_on(False, {"inbound-1": 38, "inbound-2": None})
     assert out == [("changelog-1", 7)]
-    assert seeks == [("inbound-1", 38)]
+    assert seeks == [("inbound-1", 38), ("inbound-2", 9)]
 
 
 async def test_a_held_head_is_read_again_from_the_committed_offset() -> None:
