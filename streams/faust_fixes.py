@@ -30,9 +30,9 @@ held back while the streams are suspended (the changelogs still flow), and send 
 partition back to the first of them (or its committed offset, if lower), so the position
 moves only over records that reach a stream. Leaving them to the rebalance's seek is not
 enough: Faust resumes the stream partitions, and delivers what they fetch, before it seeks
-them to their committed offsets. A restarted worker whose position had moved past held-back
-records handled a conversation's later message first, and the earlier one only after that
-seek: answered out of order (tests/integration/test_crash_recovery.py).
+them to their committed offsets: a partition newly assigned (no committed offset known yet)
+whose position had moved past held-back records would have a conversation's later message
+handled first, and the earlier one only after that seek, answered out of order.
 
 Records fetched before a seek. A seek moves a partition's fetch position, but Faust goes on
 delivering the rest of a batch it fetched before, and its read position runs past where the
