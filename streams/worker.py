@@ -142,7 +142,8 @@ async def _decoded(
     async for record in manual.events():
         event = await read_event(record, keyring, dead_letters)
         if event is not None:
-            logs.bind_event(event)  # correlation id on every log line while it is handled
+            # Ids and the record's place on every log line while it is handled.
+            logs.bind_event(event, record.message.partition, record.message.offset)
             yield record, event
         await manual.ack(record)
 

@@ -32,8 +32,8 @@ PERSONAL_FIELDS = frozenset(
         "ip_address",
     }
 )
-# Bound while one event is handled; all three are pseudonymous or random.
-EVENT_FIELDS = ("correlation_id", "event_id", "conversation")
+# Bound while one event is handled; pseudonymous, random, or the record's place in the log.
+EVENT_FIELDS = ("correlation_id", "event_id", "conversation", "partition", "offset")
 # Their INFO lines quote request URLs, which can carry phone number ids and contact ids.
 QUIET_LOGGERS = ("httpx", "httpcore")
 
@@ -51,16 +51,19 @@ def bind_correlation(correlation_id: str) -> None:
     structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
 
 
-def bind_event(event: object) -> None:
-    """Bind an event's correlation id, id and subject (the conversation key), replacing
-    the previous event's, for the log lines and error reports of its handling."""
+def bind_event(event: object, partition: int | None = None, offset: int | None = None) -> None:
+    """Bind an event's correlation id, id and subject (the conversation key), and where its
+    record is in the log, replacing the previous event's, for the log lines and error
+    reports of its handling."""
     structlog.contextvars.unbind_contextvars(*EVENT_FIELDS)
     ids = {
         "correlation_id": getattr(event, "correlation_id", None),
         "event_id": getattr(event, "id", None),
         "conversation": getattr(event, "subject", None),
+        "partition": partition,
+        "offset": offset,
     }
-    structlog.contextvars.bind_contextvars(**{k: v for k, v in ids.items() if v})
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in ids.items() if v not in (None, "")})
 
 
 def renderer(json_output: bool, stream: TextIO) -> Any:

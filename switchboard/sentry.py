@@ -25,6 +25,8 @@ TAGS = {
     "correlation_id": "correlation_id",
     "event_id": "event_id",
     "conversation": "conversation_key",
+    "partition": "kafka_partition",
+    "offset": "kafka_offset",
 }
 assert set(TAGS) == set(EVENT_FIELDS)  # noqa: S101 - a definition-time consistency check
 
@@ -66,7 +68,7 @@ def tag_from_log_context(event: Event, hint: dict[str, Any]) -> Event:
     bound = structlog.contextvars.get_contextvars()
     tags = event.setdefault("tags", {})
     for field, tag in TAGS.items():
-        if bound.get(field) and tag not in tags:
+        if bound.get(field) not in (None, "") and tag not in tags:
             tags[tag] = str(bound[field])
     return event
 

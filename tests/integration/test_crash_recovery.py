@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from streams.flow.graph import FlowInput
 from streams.flow.runner import Flow
 from switchboard.settings import Settings
 from tests.integration.conftest import Worker, eventually, isolated, settings_env
+from tests.integration.privacy_helpers import conversation_key
 from tests.integration.test_conversation import Requests, customer_says, replies
 from tests.sample_questions import QUESTIONS
 
@@ -64,10 +66,11 @@ async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
     crash_client: TestClient,
     database_url: str,
     standin_requests: Requests,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """200 messages over 20 conversations, worker SIGKILLed mid-burst and restarted: each
     message gets one reply, in order within its conversation, none twice."""
-    _, worker = crash_setup
+    own, worker = crash_setup
     expected = await _expected_replies(database_url)
     base = uuid.uuid4().int % 1_000_000_000
     conversations = [base + n for n in range(CONVERSATIONS)]
@@ -106,6 +109,57 @@ async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
     received = standin_requests("chatwoot")
     assert killed_at < CONVERSATIONS * len(QUESTIONS), "the kill came after the burst"
     names = {text: q for q, text in expected.items()}
-    for conversation in conversations:
-        got = [names.get(text, text[:40]) for text in replies(received, conversation)]
-        assert got == asked[conversation], (killed_at, conversation)
+    wrong = {
+        conversation: got
+        for conversation in conversations
+        if (got := [names.get(text, text[:40]) for text in replies(received, conversation)])
+        != asked[conversation]
+    }
+    if wrong:
+        capfd.readouterr()  # ingest's line per webhook would bury the diagnosis in the report
+    assert not wrong, diagnosis(own, worker, wrong, asked, killed_at)
+
+
+# What the worker did around a restart, and with the conversation that went wrong.
+_MILESTONES = re.compile(r"Joined group|Resuming flow|Seek stream|commit_|record_retry|rror")
+_STRUCTLOG = re.compile(r"T(\d\d:\d\d:\d\d\.\d{3})\d*Z \[\w+ *\] (\S+)")
+_FIELDS = re.compile(r"(\w+)=(\S+)")
+
+
+def _short(line: str) -> str:
+    """A worker log line in one short line: time, event, message id, partition@offset."""
+    found = _STRUCTLOG.search(line)
+    if found is None:
+        return line[:160]
+    fields: dict[str, str] = dict(_FIELDS.findall(line))
+    message = fields.get("event_id", fields.get("action_id", "")).rsplit(":", 1)[-1]
+    place = f"p{fields.get('partition', '?')}@{fields.get('offset', '?')}"
+    return f"{found[1]} {found[2]} {message} {place} {fields.get('attempt', '')}".rstrip()
+
+
+def diagnosis(
+    settings: Settings,
+    worker: Worker,
+    wrong: dict[int, list[str]],
+    asked: dict[int, list[str]],
+    killed_at: int,
+) -> str:
+    """Which questions were answered in which order, and the worker's log lines about the
+    first conversation answered wrong (its turns and deliveries with their offsets)."""
+    conversation, got = next(iter(wrong.items()))
+    key = conversation_key(settings, conversation)
+    wanted = [QUESTIONS.index(q) for q in asked[conversation]]
+    order = [QUESTIONS.index(q) if q in QUESTIONS else q for q in got]
+    lines = [
+        _short(line)
+        for line in worker.log().splitlines()
+        if key in line or _MILESTONES.search(line)
+    ]
+    return "\n".join(
+        [
+            f"killed after {killed_at} replies; {len(wrong)} conversations wrong",
+            f"conversation {conversation} ({key}) asked {wanted}",
+            f"answered {order}",
+            *lines[-60:],
+        ]
+    )

@@ -134,11 +134,12 @@ def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Recei
 @pytest.mark.usefixtures("sentry_off_afterwards")
 async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver) -> None:
     """A failure retried by an agent arrives tagged with the agent, the event id, the
-    conversation key and the correlation id; its message (quoting the customer) does not."""
+    conversation key, the correlation id and the record's partition and offset; its message
+    (quoting the customer) does not."""
     port = receiver.server_address[1]
     assert init_sentry(Settings(sentry_dsn=SecretStr(f"http://k@127.0.0.1:{port}/7")), "worker")
     action = reply("whatsapp-cloud", action_id="reply:wa:wamid.sentry")
-    logs.bind_event(action)
+    logs.bind_event(action, partition=0, offset=17)
     failures = [RuntimeError(f"refused {TEXT} for {PHONE}")]
 
     async def operation() -> None:
@@ -167,6 +168,7 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
     assert tags["event_id"] == "reply:wa:wamid.sentry"
     assert tags["conversation_key"] == "conversation-key"
     assert tags["correlation_id"] == "correlation-1"
+    assert (tags["kafka_partition"], tags["kafka_offset"]) == ("0", "17")
     raw = b"".join(envelope for _, envelope in receiver.envelopes)
     assert TEXT.encode() not in raw
     assert PHONE.encode() not in raw

@@ -32,24 +32,26 @@ def test_a_bound_event_puts_its_ids_on_every_line() -> None:
     """While an event is handled, any module's log lines carry its correlation id."""
     out = io.StringIO()
     logs.configure("INFO", json_output=True, stream=out)
-    logs.bind_event(reply())
+    logs.bind_event(reply(), partition=0, offset=41)
     structlog.get_logger("sinks.outbound.sender").info("outbound_step_delivered", step="reply")
     (line,) = _lines(out)
     assert line["correlation_id"] == "correlation-1"
     assert line["event_id"] == "reply:wa:wamid.1"
     assert line["conversation"] == "conversation-key"
+    assert (line["partition"], line["offset"]) == (0, 41)  # where to find its record
 
 
 def test_the_next_event_replaces_the_previous_ids() -> None:
     """Ids of an earlier event never stick to the next one's lines."""
     out = io.StringIO()
     logs.configure("INFO", json_output=True, stream=out)
-    logs.bind_event(reply())
+    logs.bind_event(reply(), partition=2, offset=7)
     logs.bind_event(object())  # an event without ids
     structlog.get_logger().info("next")
     (line,) = _lines(out)
     assert "correlation_id" not in line
     assert "event_id" not in line
+    assert "offset" not in line
 
 
 def test_personal_fields_are_redacted() -> None:
