@@ -76,6 +76,7 @@ class Report:
     statuses: Counter[str] = field(default_factory=Counter)
     handoff_reasons: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    disordered: list[int] = field(default_factory=list)  # conversations answered out of order
 
     @property
     def ok(self) -> bool:
@@ -171,6 +172,7 @@ def _check_order(sent: Sequence[Sent], observed: Observed, report: Report) -> No
                 f"conversation {delivered.conversation}: the answer to message {message} "
                 "arrived after the answer to a later message"
             )
+            report.disordered.append(delivered.conversation)
         last[delivered.conversation] = max(at, last.get(delivered.conversation, -1))
 
 

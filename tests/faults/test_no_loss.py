@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,8 @@ from tests.faults.ledger import Report, check, summary
 from tests.faults.observe import answered, observe, until_caught_up, until_resumed
 from tests.faults.rig import HOST, ROOT, Service, python, serving
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
+from tests.integration.privacy_helpers import conversation_key
+from tests.integration.worker_log import about
 from tests.private_stack import PrivateStack, free_ports
 from tests.unit.chatwoot_payloads import ACCOUNT_ID
 
@@ -99,9 +101,18 @@ class Rig:
         self.worker.restart()
         return await self.resumed("the restarted worker", baseline)
 
-    def logs(self) -> str:
+    def logs(self, disordered: Sequence[int] = ()) -> str:
+        """The timeline, then the worker's lines about the first conversations answered out
+        of order, or else the tails of both logs."""
         story = "\n".join(f"{at:6.1f} s  {what}" for at, what in self.timeline)
-        return f"{story}\n{self.ingest.tail()}\n{self.worker.tail()}"
+        if not disordered:
+            return f"{story}\n{self.ingest.tail()}\n{self.worker.tail()}"
+        worker = self.worker.log.read_text(errors="replace")
+        told = []
+        for conversation in list(dict.fromkeys(disordered))[:2]:
+            key = conversation_key(self.settings, conversation)
+            told += [f"--- worker, conversation {conversation} ({key}) ---", *about(worker, key)]
+        return "\n".join([story, *told])
 
     async def caught_up(self) -> float:
         """Seconds until the worker has no lag left; its logs go with the failure if never."""
@@ -307,7 +318,7 @@ async def test_every_accepted_webhook_is_answered_exactly_once_through_every_fau
     finally:
         await driver.close()
     print(write_results(rig, report, capacity, rate, caught_up))
-    assert report.ok, "\n".join(report.problems[:30]) + "\n" + rig.logs()
+    assert report.ok, "\n".join(report.problems[:30]) + "\n" + rig.logs(report.disordered)
     # The faults bit: retries happened, the ingest was unreachable, Chatwoot and the model
     # failed, and some conversations were handed to a person because of it.
     assert report.never_accepted == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from switchboard.settings import Settings
 from tests.integration.conftest import Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import conversation_key
 from tests.integration.test_conversation import Requests, customer_says, replies
+from tests.integration.worker_log import about
 from tests.sample_questions import QUESTIONS
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -120,23 +120,6 @@ async def test_sigkill_mid_burst_gives_every_message_exactly_one_reply_in_order(
     assert not wrong, diagnosis(own, worker, wrong, asked, killed_at)
 
 
-# What the worker did around a restart, and with the conversation that went wrong.
-_MILESTONES = re.compile(r"Joined group|Resuming flow|Seek stream|commit_|record_retry|rror")
-_STRUCTLOG = re.compile(r"T(\d\d:\d\d:\d\d\.\d{3})\d*Z \[\w+ *\] (\S+)")
-_FIELDS = re.compile(r"(\w+)=(\S+)")
-
-
-def _short(line: str) -> str:
-    """A worker log line in one short line: time, event, message id, partition@offset."""
-    found = _STRUCTLOG.search(line)
-    if found is None:
-        return line[:160]
-    fields: dict[str, str] = dict(_FIELDS.findall(line))
-    message = fields.get("event_id", fields.get("action_id", "")).rsplit(":", 1)[-1]
-    place = f"p{fields.get('partition', '?')}@{fields.get('offset', '?')}"
-    return f"{found[1]} {found[2]} {message} {place} {fields.get('attempt', '')}".rstrip()
-
-
 def diagnosis(
     settings: Settings,
     worker: Worker,
@@ -150,16 +133,11 @@ def diagnosis(
     key = conversation_key(settings, conversation)
     wanted = [QUESTIONS.index(q) for q in asked[conversation]]
     order = [QUESTIONS.index(q) if q in QUESTIONS else q for q in got]
-    lines = [
-        _short(line)
-        for line in worker.log().splitlines()
-        if key in line or _MILESTONES.search(line)
-    ]
     return "\n".join(
         [
             f"killed after {killed_at} replies; {len(wrong)} conversations wrong",
             f"conversation {conversation} ({key}) asked {wanted}",
             f"answered {order}",
-            *lines[-60:],
+            *about(worker.log(), key),
         ]
     )
