@@ -26,13 +26,11 @@ stream partitions it fetches are skipped by every stream, yet its read position 
 them. The seek to the committed offsets that ends the rebalance fetches them again, and
 Faust drops those as already read: with the fixes below nothing is lost, but each rebalance
 left a few records per partition to the commit watch, seconds late. Stream records are now
-held back while the streams are suspended (the changelogs still flow), and send their
-partition back to the first of them (or its committed offset, if lower), so the position
-moves only over records that reach a stream. Leaving them to the rebalance's seek is not
-enough: Faust resumes the stream partitions, and delivers what they fetch, before it seeks
-them to their committed offsets: a partition newly assigned (no committed offset known yet)
-whose position had moved past held-back records would have a conversation's later message
-handled first, and the earlier one only after that seek, answered out of order.
+held back while the streams are suspended (the changelogs still flow), and also until the
+rebalance's seek to the committed offsets is done: Faust resumes the stream partitions, and
+delivers what they fetch, a moment before that seek, from wherever each partition happened
+to be. Each partition whose records are held back goes back to the first of them (or its
+committed offset, if lower), so its position moves only over records that reach a stream.
 
 Records fetched before a seek. A seek moves a partition's fetch position, but Faust goes on
 delivering the rest of a batch it fetched before, and its read position runs past where the
@@ -105,6 +103,7 @@ _HELD_BACK = "_switchboard_holds_back_during_rebalance"
 _SEEKS = "_switchboard_seeks"
 _MARKS = "_switchboard_fetch_marks"
 _FORGOTTEN = "_switchboard_read_positions_forgotten"
+_SOUGHT = "_switchboard_sought_in_generation"
 
 Seek = Callable[[Any, int], Awaitable[None]]
 
@@ -224,6 +223,15 @@ async def held_back(
                 await seek(tp, message.offset if offset is None else min(offset, message.offset))
 
 
+def streams_run(consumer: Any) -> bool:
+    """True while the streams run: flow control is on, and this generation's seek to the
+    committed offsets is done (see "Records read during a rebalance")."""
+    sought = consumer.__dict__.get(_SOUGHT)
+    return bool(
+        consumer.app.flow_control.is_active() and sought == consumer.app.consumer_generation_id
+    )
+
+
 def hold_back_during_rebalance() -> None:
     """See "Records read during a rebalance" and "Records fetched before a seek" in the
     module docstring."""
@@ -240,9 +248,11 @@ def hold_back_during_rebalance() -> None:
         await original_seek(self, partition, offset)
 
     async def perform_seek(self: Any) -> None:
+        generation = self.app.consumer_generation_id
         streams = [tp for tp in self.assignment() if not self._is_changelog_tp(tp)]
         moved(_seeks(self), streams)
         await original_perform_seek(self)
+        self.__dict__[_SOUGHT] = generation
 
     async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
         seeks = _seeks(self)
@@ -261,7 +271,7 @@ def hold_back_during_rebalance() -> None:
         async for item in held_back(
             original_getmany(self, timeout),
             stale=stale,
-            streaming=self.app.flow_control.is_active,
+            streaming=lambda: streams_run(self),
             is_changelog=self._is_changelog_tp,
             committed=self._committed_offset,
             assigned=self.assignment(),
@@ -297,6 +307,13 @@ def hold_unhandled_heads() -> None:
 
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
     setattr(Consumer, _HOLD, True)
+
+
+def committed_offset(consumer: Any, tp: Any) -> int | None:
+    """The partition's committed offset as the consumer last knew it (None: not yet known,
+    or the group never committed there)."""
+    committed = consumer._committed_offset.get(tp)
+    return int(committed) if committed is not None else None
 
 
 def note_reads(consumer: Any, records: Mapping[Any, Sequence[Any]]) -> None:

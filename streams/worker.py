@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import faust
 import structlog
@@ -42,7 +43,7 @@ from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
 from streams.emit import TopicLog
 from streams.exports.agent import register_exports
-from streams.faust_fixes import watch_commits
+from streams.faust_fixes import committed_offset, watch_commits
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.keys.build import build_keyring
@@ -54,9 +55,11 @@ from streams.metrics.instruments import (
     metered_model,
     timed_decoder,
 )
+from streams.metrics.registry import WorkerMetrics
 from streams.metrics.serve import register_metrics
 from streams.privacy import register_privacy
 from streams.reading import read_event
+from streams.record_order import Order, Reader, in_order
 from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
@@ -134,18 +137,56 @@ class SharedKeyRing:
 
 
 async def _decoded(
-    stream: StreamT[bytes], keyring: KeyRing, dead_letters: DeadLetters
+    stream: StreamT[bytes],
+    keyring: KeyRing,
+    dead_letters: DeadLetters,
+    order: Reader[EventT[bytes]] | None = None,
 ) -> AsyncIterator[tuple[EventT[bytes], Event]]:
     """Events one by one, opened, acknowledged after the caller's work on them: those of
-    forgotten contacts are skipped, records that cannot be read are dead-lettered."""
+    forgotten contacts are skipped, records that cannot be read are dead-lettered. With an
+    ``order``, each partition's records come in offset order (streams/record_order.py)."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    async for record in manual.events():
+    records = manual.events()
+    if order is not None:
+        records = in_order(records, Order(), order)
+    async for record in records:
         event = await read_event(record, keyring, dead_letters)
         if event is not None:
             # Ids and the record's place on every log line while it is handled.
             logs.bind_event(event, record.message.partition, record.message.offset)
             yield record, event
         await manual.ack(record)
+
+
+def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[EventT[bytes]]:
+    """How an ordered agent reads a partition again from a record it never got."""
+    consumer = app.consumer
+
+    # ``tp``: the record's topic partition, as the consumer gives it.
+    async def first_offset(tp: Any) -> int | None:
+        return (await consumer.earliest_offsets(tp)).get(tp)
+
+    async def read_again(tp: Any, offset: int) -> None:
+        await consumer.seek(tp, offset)
+
+    def noticed(tp: Any, expected: int, offset: int) -> None:
+        log.warning(
+            "record_missing_reading_again",
+            agent=agent,
+            topic=tp.topic,
+            partition=tp.partition,
+            missing=expected,
+            offset=offset,
+        )
+        metrics.commit_repairs.labels(tp.topic, "record_missing").inc()
+
+    return Reader(
+        place=lambda record: (record.message.tp, record.message.offset),
+        committed=lambda tp: committed_offset(consumer, tp),
+        read_again=read_again,
+        first_offset=first_offset,
+        noticed=noticed,
+    )
 
 
 def build_worker(settings: Settings) -> faust.App:
@@ -230,8 +271,9 @@ def build_worker(settings: Settings) -> faust.App:
             states=SealedStates(keyring),
             erasures=PostgresConversationErasures(db),
         )
+        ordered = _in_order(app, "converse", metrics)
         async for record, event in metrics.timed(
-            "converse", _decoded(stream, keyring, dead_letters)
+            "converse", _decoded(stream, keyring, dead_letters, ordered)
         ):
             marked.follow(record.headers)
             await until_done(
@@ -251,8 +293,9 @@ def build_worker(settings: Settings) -> faust.App:
                 await replay_group_mark(db, settings.switchboard_worker_group) is not None
             )
             replays = ReplayGuard(PostgresSuppressionLog(db), replay_group=replay_group)
+            ordered = _in_order(app, "deliver", metrics)
             async for record, event in metrics.timed(
-                "deliver", _decoded(stream, keyring, dead_letters)
+                "deliver", _decoded(stream, keyring, dead_letters, ordered)
             ):
                 if await replays.holds_back(event, record.headers):
                     continue

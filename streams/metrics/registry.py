@@ -84,8 +84,10 @@ class WorkerMetrics:
         )
         self.commit_repairs = Counter(
             "switchboard_worker_commit_repairs_total",
-            "Commits held by a record no agent was handling, by topic and repair: read "
-            "again from it, or moved past offsets holding no record.",
+            "Records lost inside the consumer, by topic and repair: a commit held by a "
+            "record no agent was handling, read again from it (reread) or moved past offsets "
+            "holding no record (skip); a record an ordered agent never got, its partition "
+            "read again from it (record_missing).",
             ["topic", "repair"],
             registry=r,
         )

@@ -19,12 +19,14 @@ from streams.commit_watch import Head, Verdict
 from streams.faust_fixes import (
     head_of,
     held_back,
+    hold_back_during_rebalance,
     hold_unhandled_heads,
     ignore_delivery_gaps,
     keep_for_later,
     note_reads,
     refuse_stale_acks,
     repair,
+    streams_run,
 )
 
 TP = "inbound-3"
@@ -248,3 +250,40 @@ async def test_records_of_a_partition_moved_since_they_were_fetched_are_not_deli
     out, seeks = await passed_on(True, {}, stale=True)
     assert out == [("changelog-1", 7), ("inbound-1", 40), ("inbound-1", 41)]
     assert seeks == []
+
+
+def rebalancing_consumer(generation: int, *, flowing: bool = True) -> Any:
+    """A consumer whose rebalance's seek to the committed offsets is a broker round trip."""
+
+    async def seek_to_committed() -> dict[TopicPartition, int]:
+        return {PARTITION: 40}
+
+    return SimpleNamespace(
+        app=SimpleNamespace(
+            consumer_generation_id=generation,
+            flow_control=SimpleNamespace(is_active=lambda: flowing),
+        ),
+        _read_offset={},
+        _committed_offset={},
+        seek_to_committed=seek_to_committed,
+        assignment=lambda: {PARTITION},
+        _is_changelog_tp=lambda tp: False,
+    )
+
+
+async def test_the_streams_wait_for_the_rebalance_seek_to_the_committed_offsets() -> None:
+    """Faust resumes the partitions a moment before that seek: what they fetch meanwhile
+    is held back, whatever the flow control says."""
+    hold_back_during_rebalance()
+    state = rebalancing_consumer(generation=7)
+    assert not streams_run(state)
+    await Consumer.perform_seek(state)
+    assert streams_run(state)
+    state.app.consumer_generation_id = 8  # the next rebalance: its own seek is awaited
+    assert not streams_run(state)
+
+
+def test_the_streams_never_run_while_flow_control_is_off() -> None:
+    state = rebalancing_consumer(generation=7, flowing=False)
+    state._switchboard_sought_in_generation = 7
+    assert not streams_run(state)
