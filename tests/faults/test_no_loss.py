@@ -50,6 +50,7 @@ CATCH_UP_SECONDS = 240.0
 RESULTS = ROOT / "bench" / "results" / "fault-suite.md"
 REREAD = "commit_held_reading_again"  # the worker's log events for the commit watch's repairs
 SKIPPED = "commit_moved_past_empty_offsets"
+MISSING = "record_missing_reading_again"  # an ordered agent's gap (streams/record_order.py)
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +289,8 @@ def write_results(rig: Rig, report: Report, capacity: float, rate: float, caught
         "",
         f"After the load stopped the worker had no lag left within {caught_up:.1f} s.",
         f"The commit watch read a held partition again {rig.worker.count(REREAD)} times and "
-        f"moved past empty offsets {rig.worker.count(SKIPPED)} times.",
+        f"moved past empty offsets {rig.worker.count(SKIPPED)} times; the ordered agents "
+        f"missed a record and read its partition again {rig.worker.count(MISSING)} times.",
         "",
         "Command: `.venv/bin/pytest -m faults tests/faults/test_no_loss.py`",
     ]
