@@ -54,7 +54,8 @@ class Order:
         return Verdict.AGAIN if offset < expected else Verdict.GAP
 
     def log_starts_at(self, tp: Hashable, first: int) -> None:
-        """The log holds nothing before ``first`` any more (retention deleted it)."""
+        """The partition's log starts at ``first``: nothing before it is left to handle
+        (retention deleted it, or a group that never committed starts there)."""
         known = self.following.get(tp)
         if known is None or known < first:
             self.following[tp] = first
