@@ -19,7 +19,7 @@ Every agent acknowledges an offset only after its work for that record is done.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import faust
@@ -158,8 +158,11 @@ async def _decoded(
         await manual.ack(record)
 
 
-def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[EventT[bytes]]:
-    """How an ordered agent reads a partition again from a record it never got."""
+def ordered_reader(
+    app: faust.App, noticed: Callable[[Any, int, int], None]
+) -> Reader[EventT[bytes]]:
+    """How an ordered agent finds a record's place and reads a partition again from a record
+    it never got; ``noticed(tp, missing, offset)`` hears of each gap."""
     consumer = app.consumer
 
     # ``tp``: the record's topic partition, as the consumer gives it.
@@ -169,17 +172,6 @@ def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[Even
     async def read_again(tp: Any, offset: int) -> None:
         await consumer.seek(tp, offset)
 
-    def noticed(tp: Any, expected: int, offset: int) -> None:
-        log.warning(
-            "record_missing_reading_again",
-            agent=agent,
-            topic=tp.topic,
-            partition=tp.partition,
-            missing=expected,
-            offset=offset,
-        )
-        metrics.commit_repairs.labels(tp.topic, "record_missing").inc()
-
     return Reader(
         place=lambda record: (record.message.tp, record.message.offset),
         committed=lambda tp: committed_offset(consumer, tp),
@@ -187,6 +179,21 @@ def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[Even
         first_offset=first_offset,
         noticed=noticed,
     )
+
+
+def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[EventT[bytes]]:
+    def noticed(tp: Any, missing: int, offset: int) -> None:
+        log.warning(
+            "record_missing_reading_again",
+            agent=agent,
+            topic=tp.topic,
+            partition=tp.partition,
+            missing=missing,
+            offset=offset,
+        )
+        metrics.commit_repairs.labels(tp.topic, "record_missing").inc()
+
+    return ordered_reader(app, noticed)
 
 
 def build_worker(settings: Settings) -> faust.App:

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 import structlog
 
+# Fixtures shared by tests in several modules, kept beside what they use.
+pytest_plugins = ["tests.integration.one_partition_app"]
+
 # Real provider bodies (see tests/fixtures/*/README.md for where they come from);
 # SWITCHBOARD_FIXTURES_DIR points at another copy.
 _DEFAULT_FIXTURES = Path(__file__).resolve().parent / "fixtures"
