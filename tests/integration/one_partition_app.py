@@ -69,6 +69,18 @@ class App:
     def lines(self) -> list[str]:
         return self.journal.read_text().splitlines() if self.journal.exists() else []
 
+    async def run(self) -> None:
+        """Produce the records, start the app, and wait until it handles the first."""
+        await self.produce()
+        self.process.start()
+        await until_handled(self, 1, STARTUP_SECONDS)
+
+    async def until_committed(self, offset: int, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while await self.committed() < offset:
+            assert time.monotonic() < deadline, self.process.tail()
+            await asyncio.sleep(0.5)
+
 
 MakeApp = Callable[[str, str], App]
 

@@ -5,14 +5,12 @@ it unhandled, and the group catches up. Without the watch the commit stays held.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from tests.integration.one_partition_app import (
     LOST,
     RECORDS,
-    STARTUP_SECONDS,
     MakeApp,
     until_handled,
 )
@@ -27,13 +25,8 @@ async def test_a_record_the_consumer_never_heard_of_is_read_again_and_then_commi
     app_factory: MakeApp,
 ) -> None:
     app = app_factory(APP, str(PATIENCE))
-    await app.produce()
-    app.process.start()
-    await until_handled(app, 1, STARTUP_SECONDS)
-    deadline = time.monotonic() + 60
-    while await app.committed() < RECORDS:
-        assert time.monotonic() < deadline, app.process.tail()
-        await asyncio.sleep(0.5)
+    await app.run()
+    await app.until_committed(RECORDS)
     lines = app.lines()
     assert lines.count(f"handled {LOST}") == 2, lines
     assert "repaired reread" in lines
@@ -44,9 +37,7 @@ async def test_without_the_watch_the_commit_waits_at_the_unacknowledged_record(
     app_factory: MakeApp,
 ) -> None:
     app = app_factory(APP, "0")
-    await app.produce()
-    app.process.start()
-    await until_handled(app, 1, STARTUP_SECONDS)
+    await app.run()
     await until_handled(app, RECORDS)
     await asyncio.sleep(3 * PATIENCE)  # commits run every second
     # Faust alone would have committed past it (to 10) as soon as offset 4 was acknowledged.

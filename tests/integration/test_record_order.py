@@ -5,14 +5,12 @@ the order check the later records are handled first and the commit waits at the 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from tests.integration.one_partition_app import (
     LOST,
     RECORDS,
-    STARTUP_SECONDS,
     MakeApp,
     until_handled,
 )
@@ -32,13 +30,8 @@ async def test_a_lost_record_is_read_again_before_the_records_after_it(
     app_factory: MakeApp,
 ) -> None:
     app = app_factory(APP, "1")
-    await app.produce()
-    app.process.start()
-    await until_handled(app, 1, STARTUP_SECONDS)
-    deadline = time.monotonic() + 60
-    while await app.committed() < RECORDS:
-        assert time.monotonic() < deadline, app.process.tail()
-        await asyncio.sleep(0.5)
+    await app.run()
+    await app.until_committed(RECORDS)
     lines = app.lines()
     assert first_handled(lines) == list(range(RECORDS)), lines
     assert f"missing {LOST} at {LOST + 1}" in lines
@@ -46,9 +39,7 @@ async def test_a_lost_record_is_read_again_before_the_records_after_it(
 
 async def test_without_the_check_later_records_are_handled_first(app_factory: MakeApp) -> None:
     app = app_factory(APP, "0")
-    await app.produce()
-    app.process.start()
-    await until_handled(app, 1, STARTUP_SECONDS)
+    await app.run()
     await until_handled(app, RECORDS - 1)
     await asyncio.sleep(3)  # commits run every second
     assert first_handled(app.lines()) == [n for n in range(RECORDS) if n != LOST]
