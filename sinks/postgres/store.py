@@ -116,12 +116,12 @@ class ConversationStore:
         async with self.database.connection() as conn, conn.transaction():
             contacts = [contact_of(event) for event, _ in batch]
             erased = await erasure_fence.enter(conn, [c for c in contacts if c is not None])
-            batch = [
+            kept = [
                 (event, position)
                 for (event, position), contact in zip(batch, contacts, strict=True)
                 if not erasure_fence.forgotten(erased, contact, event.time)
             ]
-            rows = [row for event, position in batch if (row := to_row(event, position))]
+            rows = [row for event, position in kept if (row := to_row(event, position))]
             inbound = [r for r in rows if isinstance(r, InboundMessage)]
             if inbound:
                 await conn.execute(
@@ -130,7 +130,7 @@ class ConversationStore:
                 await conn.execute(_INSERT_MESSAGES, *_columns([r.message for r in inbound]))
             if self.keys is not None:
                 keys = self.keys
-                identities = [row for event, _ in batch for row in identities_of(event, keys)]
+                identities = [row for event, _ in kept for row in identities_of(event, keys)]
                 await record_identities(conn, identities)
             # The rest is rare and order-sensitive (an edit after its message): row by row.
             for row in rows:
