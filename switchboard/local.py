@@ -132,6 +132,9 @@ def _serve(
                 signal.pause()
         return code
     finally:
+        # The stop below is bounded (15 s a child, then SIGKILL): a second Ctrl-C while it
+        # runs would only cut it short with a traceback.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             child.send_signal(signal.SIGTERM)
         for child in children:
@@ -139,4 +142,5 @@ def _serve(
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        signal.signal(signal.SIGINT, interrupt)
         print("ingest and worker stopped; `switchboard stack down` stops Kafka and PostgreSQL")
