@@ -15,7 +15,9 @@ from schemas.events import (
     ContactIdentityChanged,
     ConversationErased,
     ConversationStatusChanged,
+    DataRequestClosed,
     DataRequested,
+    DataRequestOpened,
     ErasureRequested,
     Event,
     ExportRequested,
@@ -80,8 +82,9 @@ ACTIONS = Topic(
     name="actions.v1",
     key="conversation",
     partitions=6,
-    description="What the conversation flow decided (replies, hand-offs), for the outbound "
-    "sinks; reply text and recipients sealed with the contact's data key; kept 7 days.",
+    description="What the conversation flow decided (replies, hand-offs, data requests made "
+    "in the chat), for the outbound sinks; reply text and recipients sealed with the "
+    "contact's data key; kept 7 days.",
     config=dict(_SEALED),
 )
 
@@ -150,6 +153,8 @@ _ROUTES: dict[type, Topic] = {
     ConversationErased: INBOUND,
     ReplyRequested: ACTIONS,
     HandoffRequested: ACTIONS,
+    DataRequestOpened: ACTIONS,
+    DataRequestClosed: ACTIONS,
 }
 
 

@@ -258,6 +258,7 @@ Intent = Literal[
     "human_request",
     "opt_out",
     "data_request",
+    "data_question",
     "other",
 ]
 HandoffReason = Literal[
@@ -271,6 +272,9 @@ HandoffReason = Literal[
     "flow_error",
     "delivery_refused",
     "consent_withdrawn",
+    "unverified_erasure_request",
+    "unverified_export_request",
+    "export_failed",
 ]
 
 
@@ -324,10 +328,60 @@ class DataRequestedData(_Model):
 
 
 class DataRequested(_Envelope):
-    """A customer asked, in the conversation, to have their data deleted or exported."""
+    """Written before requests in the chat needed a confirmation; kept so that old logs
+    still read. It starts nothing: a chat request takes effect only through a confirmed
+    ``data_request.closed``."""
 
     type: Literal["data.requested"] = "data.requested"
     data: DataRequestedData
+
+
+class DataRequestOpenedData(_Model):
+    channel: Channel
+    source: Source
+    contact_id: str
+    route: Route
+    kind: DataRequestKind
+    request_id: str = Field(description="the event id of the customer message that asked")
+    expires_at: AwareDatetime = Field(description="a confirmation after this is refused")
+
+
+class DataRequestOpened(_Envelope):
+    """A customer asked in the chat for an erasure or an export; the bot asked them to
+    confirm it with a one-time code (which is not on the log)."""
+
+    type: Literal["data_request.opened"] = "data_request.opened"
+    data: DataRequestOpenedData
+
+
+DataRequestDecision = Literal["confirmed", "declined", "wrong_code", "expired", "handed_off"]
+
+
+class DataRequestClosedData(_Model):
+    channel: Channel
+    source: Source
+    contact_id: str
+    route: Route
+    kind: DataRequestKind
+    request_id: str = Field(description="the event id of the customer message that asked")
+    in_reply_to: str = Field(description="the event id of the customer message that decided")
+    decision: DataRequestDecision
+    reference: str | None = Field(
+        default=None, description="the deletion or export id, when confirmed"
+    )
+    personal: PersonalField = Field(
+        default_factory=Personal,
+        description="phone / user_id: whom to send an export's link to",
+    )
+
+
+class DataRequestClosed(_Envelope):
+    """How a request made in the chat ended: confirmed (the erasure or export starts once
+    the reply before it on the same conversation is delivered), declined, a wrong code,
+    expired, or handed to a person (the channel cannot confirm who is writing)."""
+
+    type: Literal["data_request.closed"] = "data_request.closed"
+    data: DataRequestClosedData
 
 
 # --- privacy requests (keyed by contact id) ---------------------------------------
@@ -347,10 +401,26 @@ class ErasureRequested(_Envelope):
     data: ErasureRequestedData
 
 
+class ChatReplyTo(_Model):
+    """The conversation a chat request came from, where its outcome is to be sent."""
+
+    channel: Channel
+    source: Source
+    route: Route
+    conversation_key: str
+    in_reply_to: str = Field(description="the event id of the message that confirmed it")
+
+
 class ExportRequestedData(_Model):
     contact_id: str
     export_id: str
     requested_by: str
+    reply_to: ChatReplyTo | None = Field(
+        default=None, description="set for a request confirmed in the chat: send the link there"
+    )
+    personal: PersonalField = Field(
+        default_factory=Personal, description="phone / user_id: whom to send the link to"
+    )
 
 
 class ExportRequested(_Envelope):
@@ -383,6 +453,8 @@ Event = Annotated[
     | ReplyRequested
     | HandoffRequested
     | DataRequested
+    | DataRequestOpened
+    | DataRequestClosed
     | ErasureRequested
     | ExportRequested
     | ConversationErased,
@@ -400,6 +472,8 @@ EVENT_TYPES: tuple[type[_Envelope], ...] = (
     ReplyRequested,
     HandoffRequested,
     DataRequested,
+    DataRequestOpened,
+    DataRequestClosed,
     ErasureRequested,
     ExportRequested,
     ConversationErased,

@@ -1,22 +1,23 @@
 """What the contacts agent does with each event of ``contact-events.v1``. No Faust here.
 
 - ``consent.changed``: the consent table, ``consent_records`` and the consent view;
-- ``erasure.requested``, and ``data.requested`` of kind erasure from the chat (then the
-  deletion is created here, requested by ``customer-chat``): the contact's consent entry
-  is tombstoned at once (only this agent may write the table), the deletion is recorded with
-  its targets, and the driver is started; the driver's own timer carries it on from there.
+- ``erasure.requested`` (from the compliance API, the CLI, retention, or a request
+  confirmed in the chat): the contact's consent entry is tombstoned at once (only this agent
+  may write the table), the deletion is recorded with its targets, and the driver is
+  started; the driver's own timer carries it on from there.
 
-Other events of the topic (identity changes, exports) are left to their own agents.
+``data.requested`` erases nothing: it was written when one chat message was enough, and a
+replay of such a log must not act on it. Other events of the topic (identity changes,
+exports) are left to their own agents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from schemas.events import ConsentChanged, DataRequested, ErasureRequested, Event
+from schemas.events import ConsentChanged, ErasureRequested, Event
 from streams.consent.keeper import ConsentKeeper
 from streams.erasure.driver import DeletionRequest, Eraser
-from streams.erasure.plan import CHAT_REASON, CHAT_REQUESTER, chat_deletion_id
 
 
 def deletion_request(event: Event) -> DeletionRequest | None:
@@ -24,10 +25,6 @@ def deletion_request(event: Event) -> DeletionRequest | None:
     if isinstance(event, ErasureRequested):
         data = event.data
         return DeletionRequest(data.deletion_id, data.contact_id, data.reason, data.requested_by)
-    if isinstance(event, DataRequested) and event.data.kind == "erasure":
-        return DeletionRequest(
-            chat_deletion_id(event.id), event.data.contact_id, CHAT_REASON, CHAT_REQUESTER
-        )
     return None
 
 

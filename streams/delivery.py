@@ -4,6 +4,11 @@ A provider that is down (timeouts, 429, 5xx) is retried without end, with growin
 the partition waits and lag shows it, but no reply is dropped. A provider that refuses an
 action for good (another 4xx) gets the action dead-lettered, and a reply that could not be
 sent turns into a hand-off, so the customer still reaches a person.
+
+A data request confirmed in the chat (``data_request.closed``, confirmed) is turned into the
+erasure or export it asks for here, not by the conversation agent: it follows the reply
+that tells the customer about it on the same conversation, so that reply is delivered (or
+given up on) first. For an erasure that is the last message about them that can be sent.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from typing import Protocol
 import structlog
 from faust.types import EventT
 
-from schemas.events import Event, HandoffRequested, ReplyRequested
+from schemas.events import DataRequestClosed, Event, HandoffRequested, ReplyRequested
 from sinks.outbound.deliveries import DeliveryResult
-from streams.conversation.actions import handoff_after_refusal
+from streams.conversation.actions import confirmed_request, handoff_after_refusal
 from streams.conversation.agent import ActionLog
 from streams.dead_letter import DeadLetters
 from streams.retry import backoff_seconds
@@ -47,6 +52,12 @@ class Deliveries:
         self.clock = clock
 
     async def handle(self, event: Event, record: EventT[bytes]) -> None:
+        if isinstance(event, DataRequestClosed):
+            request = confirmed_request(event)
+            if request is not None:
+                await self.actions.emit([request])
+                log.info("chat_request_confirmed", kind=event.data.kind, request=request.id)
+            return
         if not isinstance(event, ReplyRequested | HandoffRequested):
             return
         rounds = 0

@@ -6,9 +6,11 @@ The agents share one consumer group and one PostgreSQL pool:
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
-  delivery log before the offset is committed; actions of a replay are held back unless it
+  delivery log before the offset is committed; a chat data request confirmed after its
+  reply → the erasure or export request; actions of a replay are held back unless it
   was started with ``--resend`` (streams/replay/hooks.py);
-- ``exports`` (streams/exports): export requests → an archive file; and the retention
+- ``exports`` (streams/exports): export requests → an archive file, and for a request
+  confirmed in the chat its download link back to the conversation; and the retention
   crontab (streams/retention), run by the leader only.
 - ``contacts`` (with the consent table and the erasure timer, `streams.privacy`): consent
   changes and erasure requests from ``contact-events.v1``.
@@ -19,6 +21,7 @@ Every agent acknowledges an offset only after its work for that record is done.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,7 +40,8 @@ from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
 from sinks.postgres.store import ConversationStore
 from streams.app import create_app
-from streams.conversation.agent import Conversations, GraphFlow
+from streams.conversation.agent import ChatRequests, Conversations, GraphFlow
+from streams.conversation.data_requests import ConfirmationCodes, confirmation_key
 from streams.conversation.stored import SealedStates
 from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
@@ -64,6 +68,7 @@ from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
+from streams.runtime.partition import Lanes, Reading, run_in_lanes
 from streams.storage import StorageAgent, is_transient
 from switchboard import logs
 from switchboard.settings import Settings
@@ -75,6 +80,15 @@ COMMIT_WATCH_INTERVAL_SECONDS = 2.0
 
 def pseudonymizer(settings: Settings) -> Pseudonymizer:
     return Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
+
+
+def chat_requests(settings: Settings) -> ChatRequests:
+    key = confirmation_key(settings.switchboard_pseudonym_key.get_secret_value().encode())
+    return ChatRequests(
+        ConfirmationCodes(key),
+        confirm_minutes=settings.switchboard_chat_confirm_minutes,
+        link_days=settings.switchboard_export_link_days,
+    )
 
 
 async def connect_database(config: PoolConfig) -> Database:
@@ -196,7 +210,7 @@ def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[Even
     return ordered_reader(app, noticed)
 
 
-def build_worker(settings: Settings) -> faust.App:
+def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring, top to bottom
     app = create_app(settings)
     prefix = settings.switchboard_topic_prefix
     inbound = app.topic(INBOUND.full_name(prefix), key_serializer="raw", value_serializer="raw")
@@ -254,8 +268,16 @@ def build_worker(settings: Settings) -> faust.App:
             await until_done(lambda: agent.handle([record]), "store")  # noqa: B023
             await manual.ack(record)
 
-    # One actor per partition: conversations on different partitions wait on the database
-    # and the flow concurrently instead of behind each other.
+    # One actor per partition, and inside it one lane per conversation: a conversation's
+    # records run in order, different conversations at once (streams/runtime/lanes.py).
+    running = asyncio.Semaphore(settings.switchboard_max_in_flight)
+
+    def lanes(agent: str) -> Lanes:
+        gauge = metrics.records_held.labels(agent)
+        return Lanes(running, settings.switchboard_partition_window, gauge.inc)
+
+    converse_lanes, deliver_lanes = lanes("converse"), lanes("deliver")
+
     @app.agent(inbound, name="converse", isolated_partitions=True)
     async def converse(stream: StreamT[bytes]) -> None:
         db = await database.get()
@@ -271,22 +293,24 @@ def build_worker(settings: Settings) -> faust.App:
         marked = MarkedActions(
             action_log, await replay_group_mark(db, settings.switchboard_worker_group)
         )
+        requests = chat_requests(settings)
         conversations = Conversations(
             state_table,
-            MeteredFlow(GraphFlow(flow, privacy.consent), metrics),
+            MeteredFlow(GraphFlow(flow, requests, privacy.consent), metrics),
             marked,
+            requests=requests,
             states=SealedStates(keyring),
             erasures=PostgresConversationErasures(db),
         )
-        ordered = _in_order(app, "converse", metrics)
-        async for record, event in metrics.timed(
-            "converse", _decoded(stream, keyring, dead_letters, ordered)
-        ):
+
+        async def handle(record: EventT[bytes], event: Event) -> None:
+            started = time.perf_counter()
             marked.follow(record.headers)
-            await until_done(
-                lambda: conversations.handle(event),  # noqa: B023
-                "converse",
-            )
+            await until_done(lambda: conversations.handle(event), "converse")
+            metrics.handled("converse", time.perf_counter() - started)
+
+        reading = Reading(keyring, dead_letters, _in_order(app, "converse", metrics))
+        await run_in_lanes(stream, reading, converse_lanes, handle)
 
     @app.agent(actions, name="deliver", isolated_partitions=True)
     async def deliver(stream: StreamT[bytes]) -> None:
@@ -300,20 +324,25 @@ def build_worker(settings: Settings) -> faust.App:
                 await replay_group_mark(db, settings.switchboard_worker_group) is not None
             )
             replays = ReplayGuard(PostgresSuppressionLog(db), replay_group=replay_group)
-            ordered = _in_order(app, "deliver", metrics)
-            async for record, event in metrics.timed(
-                "deliver", _decoded(stream, keyring, dead_letters, ordered)
-            ):
-                if await replays.holds_back(event, record.headers):
-                    continue
-                await until_done(
-                    lambda: deliveries.handle(event, record),  # noqa: B023
-                    "deliver",
-                )
+
+            async def handle(record: EventT[bytes], event: Event) -> None:
+                started = time.perf_counter()
+                if not await replays.holds_back(event, record.headers):
+                    await until_done(lambda: deliveries.handle(event, record), "deliver")
+                metrics.handled("deliver", time.perf_counter() - started)
+
+            reading = Reading(keyring, dead_letters, _in_order(app, "deliver", metrics))
+            await run_in_lanes(stream, reading, deliver_lanes, handle)
 
     exports_decoded = timed_decoder(metrics, "exports", opened)
     register_exports(
-        app, settings, database, dead_letters, exports_decoded, finished=metrics.export_finished
+        app,
+        settings,
+        database,
+        dead_letters,
+        exports_decoded,
+        actions=action_log,
+        finished=metrics.export_finished,
     )
     register_retention(app, settings, database, action_log, RetentionMetrics(metrics.registry))
 

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     switchboard_export_dir: Path = Path(".exports")
     switchboard_export_url_key: SecretStr = SecretStr("dev-export-url-key-not-for-production")
     switchboard_export_link_days: int = Field(default=7, ge=1)
+    # A data request made in the chat must be confirmed with its one-time code within this.
+    switchboard_chat_confirm_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Where the ingest service is reachable from outside, for export download links.
     switchboard_public_url: str = "http://127.0.0.1:8000"
     # Retention runs daily at this time (cron syntax, UTC).
@@ -136,6 +138,12 @@ class Settings(BaseSettings):
 
     # Worker
     switchboard_worker_group: str = "switchboard-worker"
+    # Records the ordered agents (converse, deliver) run at once in one worker, over every
+    # partition; and how many one partition may hold (running, waiting behind their
+    # conversation's earlier record, or done behind an earlier offset) before it stops
+    # fetching.
+    switchboard_max_in_flight: int = Field(default=256, ge=1)
+    switchboard_partition_window: int = Field(default=64, ge=1)
     switchboard_worker_web_port: int = Field(default=6066, ge=1, le=65535)
     # Faust keeps table state here (recovered from changelog topics on start).
     switchboard_worker_data_dir: Path = Path(".worker-data")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.compliance import links
 from ingest.compliance.audit import Action, AuditEntry, AuditTrail, is_our_id, our_id
 from ingest.compliance.errors import BadLink, Gone, InvalidRequest, NotFound
 from ingest.compliance.identities import parse_contact
@@ -43,6 +42,7 @@ from schemas.events import (
     Personal,
 )
 from schemas.keys import Pseudonymizer
+from sinks.export import links
 
 # What callers are told to expect; the export worker usually needs seconds.
 ESTIMATED_EXPORT_MINUTES = 5

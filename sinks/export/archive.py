@@ -1,8 +1,12 @@
-"""The export archive (GDPR art. 20): everything held about one contact, as JSON. Pure.
+"""The export archive (GDPR art. 15 and 20): everything held about one contact, as JSON.
+Pure.
 
 Built from plain rows, so what goes into an archive is decided and tested without a
-database. Times are ISO 8601 in UTC; lists are in time order. The archive names the
-contact only by its pseudonymous id and by what the contact's own messages carried.
+database. Times are ISO 8601 in UTC; lists are in time order. Each conversation is the whole
+transcript Switchboard holds: the customer's messages (``inbound``) and what the bot sent
+them, replies and hand-off notices (``outbound``), in order. What is kept elsewhere is named
+in ``held_elsewhere``. The archive names the contact only by its pseudonymous id and by what
+the contact's own messages carried.
 """
 
 from __future__ import annotations
@@ -14,7 +18,16 @@ from datetime import datetime
 from typing import Any
 
 FORMAT = "switchboard.contact-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+# Told in every archive, since a person asking "everything you hold" must learn where the
+# rest is.
+HELD_ELSEWHERE = (
+    "Messages written to you by our agents in our help desk (Chatwoot) are kept by the help "
+    "desk, not by this system, and are not in this archive: ask us for them if you want them.",
+    "Your chats on WhatsApp are also kept on your own phone by WhatsApp.",
+)
+_ACTION_KINDS = {"reply.requested": "reply", "handoff.requested": "handoff_notice"}
 
 # Fields of a stored message's ``personal`` that describe the contact, newest wins.
 _PROFILE_FIELDS = ("contact_name", "phone", "email", "user_id")
@@ -58,6 +71,7 @@ class Action:
     personal: Mapping[str, Any]
     intent: str | None = None
     reason: str | None = None
+    in_reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,12 +166,35 @@ def _message(message: Message) -> dict[str, Any]:
 def _action(action: Action) -> dict[str, Any]:
     return {
         "id": action.action_id,
-        "type": action.type,
-        "requested_at": _time(action.requested_at),
-        "text": action.personal.get("text"),
+        "direction": "outbound",
+        "type": _ACTION_KINDS.get(action.type, action.type),
+        "sent_at": _time(action.requested_at),
+        "text": action.personal.get("text") or None,
         "intent": action.intent,
         "reason": action.reason,
     }
+
+
+def _transcript(messages: Sequence[Message], actions: Sequence[Action]) -> list[dict[str, Any]]:
+    """Inbound and outbound in one list, in order: each customer message followed by what
+    the bot sent in answer to it (provider times have whole seconds, so a reply and the next
+    message can share a second); what answers nothing kept here falls in by time."""
+    inbound = sorted(messages, key=lambda m: (m.sent_at, m.event_id))
+    known = {m.event_id for m in inbound}
+    answers: dict[str, list[Action]] = {}
+    loose: list[Action] = []
+    for action in sorted(actions, key=lambda a: (a.requested_at, a.action_id)):
+        if action.in_reply_to in known:
+            answers.setdefault(action.in_reply_to, []).append(action)
+        else:
+            loose.append(action)
+    entries: list[dict[str, Any]] = []
+    for message in inbound:
+        while loose and loose[0].requested_at < message.sent_at:
+            entries.append(_action(loose.pop(0)))
+        entries.append(_message(message))
+        entries += [_action(a) for a in answers.get(message.event_id, [])]
+    return entries + [_action(a) for a in loose]
 
 
 def _conversations(rows: ContactRows) -> list[dict[str, Any]]:
@@ -167,8 +204,8 @@ def _conversations(rows: ContactRows) -> list[dict[str, Any]]:
     result = []
     for key in keys:
         conversation = known.get(key)
-        messages = sorted((m for m in rows.messages if m.conversation_key == key), key=_sent)
-        actions = sorted((a for a in rows.actions if a.conversation_key == key), key=_requested)
+        messages = [m for m in rows.messages if m.conversation_key == key]
+        actions = [a for a in rows.actions if a.conversation_key == key]
         result.append(
             {
                 "conversation_key": key,
@@ -176,19 +213,10 @@ def _conversations(rows: ContactRows) -> list[dict[str, Any]]:
                 "status": conversation.status if conversation else None,
                 "first_message_at": _time(conversation.first_message_at if conversation else None),
                 "last_message_at": _time(conversation.last_message_at if conversation else None),
-                "messages": [_message(m) for m in messages],
-                "actions": [_action(a) for a in actions],
+                "messages": _transcript(messages, actions),
             }
         )
     return sorted(result, key=lambda c: (c["first_message_at"] or "", c["conversation_key"]))
-
-
-def _sent(message: Message) -> tuple[datetime, str]:
-    return message.sent_at, message.event_id
-
-
-def _requested(action: Action) -> tuple[datetime, str]:
-    return action.requested_at, action.action_id
 
 
 def assemble(rows: ContactRows, generated_at: datetime) -> dict[str, Any]:
@@ -199,6 +227,7 @@ def assemble(rows: ContactRows, generated_at: datetime) -> dict[str, Any]:
         "generated_at": _time(generated_at),
         "contact": _profile(rows),
         "conversations": _conversations(rows),
+        "held_elsewhere": list(HELD_ELSEWHERE),
         "consent_history": [
             {
                 "consent_type": c.consent_type,

@@ -39,7 +39,7 @@ SELECT event_id, conversation_key, direction, message_type, sent_at, personal, e
 FROM messages WHERE contact_id = $1
 """
 _ACTIONS = """
-SELECT action_id, conversation_key, type, requested_at, personal, intent, reason
+SELECT action_id, conversation_key, type, requested_at, personal, intent, reason, in_reply_to
 FROM actions WHERE contact_id = $1
 """
 _CONSENTS = """
@@ -63,7 +63,7 @@ VALUES ($1, $2, 'processing', $3, $4, $5)
 ON CONFLICT (export_id) DO NOTHING
 """
 _STATE = """
-SELECT e.status, e.contact_id, EXISTS (
+SELECT e.status, e.contact_id, e.expires_at, EXISTS (
     SELECT 1 FROM gdpr_deletions AS d
     WHERE d.contact_id = e.contact_id AND d.requested_at >= e.requested_at
 ) AS erased
@@ -91,6 +91,7 @@ class ExportState:
     contact_id: str
     # An erasure of the contact was requested at or after the export was.
     erased: bool
+    expires_at: datetime | None = None
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -117,7 +118,7 @@ class ExportStore:
             row = await conn.fetchrow(_STATE, export_id)
         if row is None:  # deleted between the two statements, by an erasure
             return ExportState("deleted", contact_id, erased=True)
-        return ExportState(row["status"], row["contact_id"], row["erased"])
+        return ExportState(row["status"], row["contact_id"], row["erased"], row["expires_at"])
 
     async def gather(self, contact_id: str) -> ContactRows:
         """Every row held about the contact, read in one snapshot."""
@@ -158,6 +159,7 @@ class ExportStore:
                     personal=_json(row["personal"]),
                     intent=row["intent"],
                     reason=row["reason"],
+                    in_reply_to=row["in_reply_to"],
                 )
                 for row in actions
             ],

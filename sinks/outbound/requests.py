@@ -66,6 +66,17 @@ HANDOFF_REASON_TEXT: Mapping[HandoffReason, str] = {
     "flow_error": "the bot ran into an error",
     "delivery_refused": "a reply could not be delivered",
     "consent_withdrawn": "the customer withdrew consent",
+    "unverified_erasure_request": (
+        "the customer asked in the chat for their personal data to be deleted; this channel "
+        "cannot confirm who they are, so nothing was deleted: check their identity, then "
+        "erase through the compliance API"
+    ),
+    "unverified_export_request": (
+        "the customer asked in the chat for a copy of their personal data; this channel "
+        "cannot confirm who they are, so nothing was sent: check their identity, then "
+        "export through the compliance API"
+    ),
+    "export_failed": "the copy of the customer's data they confirmed could not be made",
 }
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from schemas.events import (
     ConversationStatusChanged,
+    DataRequestClosed,
+    DataRequestOpened,
     Event,
     HandoffRequested,
     MessageEdited,
@@ -58,7 +60,17 @@ class ActionRow:
     values: tuple[Any, ...]
 
 
-Row = InboundMessage | StatusRow | ConversationStatusRow | Edit | ActionRow
+@dataclass(frozen=True)
+class AuditRow:
+    """A data request made in the chat, for ``audit_log``: who decided what, no personal
+    data (the contact by its pseudonymous id)."""
+
+    values: tuple[Any, ...]
+
+
+CHAT_ACTOR = "customer-chat"
+
+Row = InboundMessage | StatusRow | ConversationStatusRow | Edit | ActionRow | AuditRow
 
 
 def to_row(event: Event, position: Position) -> Row | None:
@@ -124,7 +136,35 @@ def to_row(event: Event, position: Position) -> Row | None:
         return Edit(event.source, event.data.original_message_id, None, event.time)
     if isinstance(event, ReplyRequested | HandoffRequested):
         return _action(event, position)
+    if isinstance(event, DataRequestOpened | DataRequestClosed):
+        return _audit(event)
     return None
+
+
+def _audit(event: DataRequestOpened | DataRequestClosed) -> AuditRow:
+    detail: dict[str, str] = {
+        "conversation_key": event.subject,
+        "request_id": event.data.request_id,
+    }
+    if isinstance(event, DataRequestClosed):
+        outcome: str = event.data.decision
+        detail["decided_by"] = event.data.in_reply_to
+        if event.data.reference is not None:
+            detail["reference"] = event.data.reference
+    else:
+        outcome = "awaiting_confirmation"
+        detail["expires_at"] = event.data.expires_at.isoformat()
+    return AuditRow(
+        (
+            event.id,
+            event.time,
+            CHAT_ACTOR,
+            f"chat.{event.data.kind}_request",
+            event.data.contact_id,
+            outcome,
+            json.dumps(detail),
+        )
+    )
 
 
 def _action(event: ReplyRequested | HandoffRequested, position: Position) -> ActionRow:

@@ -17,6 +17,7 @@ from sinks.postgres.identities import record_identities
 from sinks.postgres.pool import Database
 from sinks.postgres.rows import (
     ActionRow,
+    AuditRow,
     ConversationStatusRow,
     Edit,
     InboundMessage,
@@ -100,6 +101,14 @@ ON CONFLICT (action_id) DO NOTHING
 """
 
 
+# Audit rows are evidence, not data about the person: the erasure fence does not drop them.
+_INSERT_AUDIT = """
+INSERT INTO audit_log (event_id, occurred_at, actor, action, subject, outcome, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+"""
+
+
 def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
@@ -121,7 +130,16 @@ class ConversationStore:
                 for (event, position), contact in zip(batch, contacts, strict=True)
                 if not erasure_fence.forgotten(erased, contact, event.time)
             ]
-            rows = [row for event, position in kept if (row := to_row(event, position))]
+            audits = [
+                row
+                for event, position in batch
+                if isinstance(row := to_row(event, position), AuditRow)
+            ]
+            rows = [
+                row
+                for event, position in kept
+                if (row := to_row(event, position)) and not isinstance(row, AuditRow)
+            ]
             inbound = [r for r in rows if isinstance(r, InboundMessage)]
             if inbound:
                 await conn.execute(
@@ -147,4 +165,6 @@ class ConversationStore:
                     await conn.execute(_REVOKE_MESSAGE, row.source, row.provider_message_id, row.at)
                 elif isinstance(row, ActionRow):
                     await conn.execute(_INSERT_ACTION, *row.values)
-        return len(rows)
+            for audit in audits:
+                await conn.execute(_INSERT_AUDIT, *audit.values)
+        return len(rows) + len(audits)

@@ -1,4 +1,5 @@
-"""From a flow outcome to the events that carry it out. Pure.
+"""From a flow outcome to the events that carry it out, and from a data request confirmed
+in the chat to the erasure or export it asks for. Pure.
 
 Every id is derived from the customer message's event id, so running the flow again on the
 same message (after a crash, a rebalance or a replay) yields the same action ids, and the
@@ -7,14 +8,24 @@ outbound sinks' delivery log turns the repeat into a no-op.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from schemas.events import (
+    ChatReplyTo,
     ConsentChanged,
     ConsentChangedData,
-    DataRequested,
-    DataRequestedData,
+    DataRequestClosed,
+    DataRequestClosedData,
+    DataRequestDecision,
+    DataRequestKind,
+    DataRequestOpened,
+    DataRequestOpenedData,
+    ErasureRequested,
+    ErasureRequestedData,
     Event,
+    ExportRequested,
+    ExportRequestedData,
     HandoffRequested,
     HandoffRequestedData,
     MessageReceived,
@@ -23,6 +34,8 @@ from schemas.events import (
     ReplyRequestedData,
     plain,
 )
+from streams.conversation.data_requests import PendingRequest
+from streams.erasure.plan import CHAT_REASON, CHAT_REQUESTER
 from streams.flow.graph import FlowOutcome
 
 
@@ -32,15 +45,20 @@ def _recipient(message: MessageReceived, text: str) -> Personal:
     return Personal(text=text, phone=personal.phone, user_id=personal.user_id)
 
 
-def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -> list[Event]:
-    """The reply or hand-off, then any consent or data request the message carried."""
-    data = message.data
-    common = {
+def _common(message: MessageReceived, now: datetime) -> dict[str, Any]:
+    return {
         "source": "switchboard",
         "time": now,
         "subject": message.subject,
         "correlation_id": message.correlation_id,
     }
+
+
+def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -> list[Event]:
+    """The reply or hand-off, then any consent change the message carried. (A data request
+    is not acted on here: see `request_opened` and `request_closed`.)"""
+    data = message.data
+    common = _common(message, now)
     action: Event
     if outcome.kind == "reply":
         action = ReplyRequested(
@@ -87,20 +105,99 @@ def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -
                 ),
             )
         )
-    if outcome.data_request is not None:
-        events.append(
-            DataRequested(
-                id=f"data-request:{message.id}",
-                **contact,
-                data=DataRequestedData(
-                    contact_id=data.contact_id,
-                    kind=outcome.data_request,
-                    conversation_key=message.subject,
-                    in_reply_to=message.id,
-                ),
-            )
-        )
     return events
+
+
+def request_opened(
+    message: MessageReceived, pending: PendingRequest, now: datetime
+) -> DataRequestOpened:
+    """The customer was asked to confirm the request this message made."""
+    data = message.data
+    return DataRequestOpened(
+        id=f"data-request-opened:{pending.request_id}",
+        **_common(message, now),
+        data=DataRequestOpenedData(
+            channel=data.channel,
+            source=message.source,
+            contact_id=data.contact_id,
+            route=data.route,
+            kind=pending.kind,
+            request_id=pending.request_id,
+            expires_at=datetime.fromtimestamp(pending.expires_at, UTC),
+        ),
+    )
+
+
+def request_closed(
+    message: MessageReceived,
+    kind: DataRequestKind,
+    request_id: str,
+    decision: DataRequestDecision,
+    *,
+    now: datetime,
+    reference: str | None = None,
+) -> DataRequestClosed:
+    """How the request ``request_id`` ended, decided by ``message``. A confirmed one names
+    the recipient, for an export's link."""
+    data = message.data
+    recipient = plain(data.personal) if decision == "confirmed" else Personal()
+    return DataRequestClosed(
+        id=f"data-request-closed:{request_id}",
+        **_common(message, now),
+        data=DataRequestClosedData(
+            channel=data.channel,
+            source=message.source,
+            contact_id=data.contact_id,
+            route=data.route,
+            kind=kind,
+            request_id=request_id,
+            in_reply_to=message.id,
+            decision=decision,
+            reference=reference,
+            personal=Personal(phone=recipient.phone, user_id=recipient.user_id),
+        ),
+    )
+
+
+def confirmed_request(closed: DataRequestClosed) -> ErasureRequested | ExportRequested | None:
+    """What a request confirmed in the chat asks for, on the contact's own topic; its id
+    comes from the request, so handling the confirmation twice asks once."""
+    data = closed.data
+    if data.decision != "confirmed" or data.reference is None:
+        return None
+    common = {
+        "id": f"chat-{data.kind}:{data.request_id}",
+        "source": "switchboard",
+        "time": closed.time,
+        "subject": data.contact_id,
+        "correlation_id": closed.correlation_id,
+    }
+    if data.kind == "erasure":
+        return ErasureRequested(
+            **common,
+            data=ErasureRequestedData(
+                contact_id=data.contact_id,
+                deletion_id=data.reference,
+                reason=CHAT_REASON,
+                requested_by=CHAT_REQUESTER,
+            ),
+        )
+    return ExportRequested(
+        **common,
+        data=ExportRequestedData(
+            contact_id=data.contact_id,
+            export_id=data.reference,
+            requested_by=CHAT_REQUESTER,
+            reply_to=ChatReplyTo(
+                channel=data.channel,
+                source=data.source,
+                route=data.route,
+                conversation_key=closed.subject,
+                in_reply_to=data.in_reply_to,
+            ),
+            personal=data.personal,
+        ),
+    )
 
 
 def handoff_after_refusal(reply: ReplyRequested, now: datetime) -> HandoffRequested:

@@ -2,9 +2,10 @@
 
 The state lives in a Faust table keyed by conversation key (changelog-backed), one record a
 conversation: who owns it (the bot or a human), its status, the recent turns the flow needs
-as context, and the ids of recently processed events. Keeping the dedupe window inside the
-same record means "processed" and the state it produced are written together, in one
-changelog message, so a crash can never leave one without the other.
+as context, a data request waiting for its confirmation, and the ids of recently processed
+events. Keeping the dedupe window inside the same record means "processed" and the state it
+produced are written together, in one changelog message, so a crash can never leave one
+without the other.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from schemas.events import (
     MessageReceived,
     plain,
 )
+from streams.conversation.data_requests import PendingRequest
 
 Owner = Literal["bot", "human"]
 
@@ -49,6 +51,8 @@ class ConversationState(_Frozen):
     human_since: float | None = None
     turns: tuple[Turn, ...] = ()
     processed: tuple[tuple[str, float], ...] = ()
+    # An erasure or export asked for in the chat, waiting for its code.
+    pending: PendingRequest | None = None
 
     def seen(self, event_id: str) -> bool:
         return any(seen_id == event_id for seen_id, _ in self.processed)

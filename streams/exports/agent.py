@@ -8,13 +8,19 @@ race meanwhile, remove the file again. The offset is acknowledged after that, so
 redoes the export, which overwrites the same file. A file that cannot be written marks
 the export failed; database errors are retried (the partition waits).
 
+A request confirmed in the chat is answered there: once the export is completed (now or
+before), its signed download link goes to the conversation as a reply with an id of its
+own, so a redelivered or replayed request finds it already delivered and sends nothing
+again; a failed export hands the conversation to a person instead.
+
 Consent, identity and erasure events on the same topic are another agent's work.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -25,18 +31,35 @@ from faust.types import EventT, StreamT
 
 from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import Event
+from sinks.export import links
 from sinks.export.archive import assemble, encode_archive
-from sinks.export.store import ExportStore
+from sinks.export.store import ExportState, ExportStore
 from sinks.export.writer import BadExportIdError, archive_path, remove, write_atomically
 from sinks.postgres.pool import Database
 from streams.dead_letter import DeadLetters
-from streams.exports.requests import ExportRequest, export_request
+from streams.exports.requests import ExportRequest, export_request, failure_handoff, link_reply
 from streams.retry import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-_FINISHED = frozenset({"completed", "deleted"})
+
+class ActionLog(Protocol):
+    async def emit(self, events: Sequence[Event]) -> None:
+        """Return once every event is acknowledged by Kafka."""
+        ...
+
+
+@dataclass(frozen=True)
+class LinkSigner:
+    """Signs download links as the compliance API checks them (`sinks.export.links`)."""
+
+    public_url: str
+    key: bytes = field(repr=False)
+
+    def url(self, export_id: str, expires_at: datetime) -> str:
+        expires = links.link_expiry(expires_at)
+        return links.download_url(self.public_url, self.key, export_id, expires)
 
 
 class Exports:
@@ -47,6 +70,9 @@ class Exports:
         link_days: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         finished: Callable[[str], None] = lambda outcome: None,
+        *,
+        actions: ActionLog | None = None,
+        signer: LinkSigner | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
@@ -54,6 +80,9 @@ class Exports:
         self.clock = clock
         # Told each export's outcome (completed, failed, skipped, discarded), for metrics.
         self.finished = finished
+        # Where a chat request's link (or the word that it failed) is sent.
+        self.actions = actions
+        self.signer = signer
 
     async def handle(self, event: Event) -> None:
         request = export_request(event, self.link_days)
@@ -68,7 +97,12 @@ class Exports:
             request.requested_at,
             request.expires_at,
         )
-        if state.status in _FINISHED:
+        if state.status == "completed":
+            log.info("export_skipped", export_id=request.export_id, status=state.status)
+            self.finished("skipped")
+            await self._send_link(request, state)
+            return
+        if state.status == "deleted":
             log.info("export_skipped", export_id=request.export_id, status=state.status)
             self.finished("skipped")
             return
@@ -77,12 +111,20 @@ class Exports:
             log.info("export_skipped", export_id=request.export_id, status="erased")
             self.finished("skipped")
             return
+        outcome = await self._make(request, state)
+        self.finished(outcome)
+        if outcome == "completed":
+            await self._send_link(request, state)
+        elif outcome == "failed":
+            await self._send_failure(request)
+
+    async def _make(self, request: ExportRequest, state: ExportState) -> str:
+        """Write the archive and complete the row; the outcome's name."""
         try:
             path = archive_path(self.directory, request.export_id)
         except BadExportIdError:
             await self.store.fail(request.export_id, "invalid export id")
-            self.finished("failed")
-            return
+            return "failed"
         now = self.clock()
         data = encode_archive(assemble(await self.store.gather(state.contact_id), now))
         try:
@@ -93,16 +135,27 @@ class Exports:
                 "export_failed", export_id=request.export_id, error=type(exc).__name__
             )
             await self.store.fail(request.export_id, f"archive not written: {type(exc).__name__}")
-            self.finished("failed")
-            return
+            return "failed"
         if not await self.store.complete(request.export_id, str(path), size, now):
             # An erasure (or a deletion of the export) came first: the archive must not stay.
             await asyncio.to_thread(remove, path)
             log.info("export_discarded", export_id=request.export_id)
-            self.finished("discarded")
-            return
+            return "discarded"
         log.info("export_completed", export_id=request.export_id, size_bytes=size)
-        self.finished("completed")
+        return "completed"
+
+    async def _send_link(self, request: ExportRequest, state: ExportState) -> None:
+        reply_to = request.reply_to
+        if reply_to is None or self.actions is None or self.signer is None:
+            return
+        expires_at = state.expires_at or request.expires_at
+        url = self.signer.url(request.export_id, expires_at)
+        await self.actions.emit([link_reply(request, reply_to, url, expires_at)])
+        log.info("export_link_sent", export_id=request.export_id)
+
+    async def _send_failure(self, request: ExportRequest) -> None:
+        if request.reply_to is not None and self.actions is not None:
+            await self.actions.emit([failure_handoff(request, request.reply_to)])
 
 
 class DatabaseSource(Protocol):
@@ -119,6 +172,7 @@ def register_exports(
     dead_letters: DeadLetters,
     decoded: Decoded,
     *,
+    actions: ActionLog,
     finished: Callable[[str], None] = lambda outcome: None,
 ) -> None:
     """Add the ``exports`` agent; ``decoded`` is the worker's manual-ack event iterator."""
@@ -135,6 +189,11 @@ def register_exports(
             settings.switchboard_export_dir,
             settings.switchboard_export_link_days,
             finished=finished,
+            actions=actions,
+            signer=LinkSigner(
+                settings.switchboard_public_url,
+                settings.switchboard_export_url_key.get_secret_value().encode(),
+            ),
         )
         async for _, event in decoded(stream, dead_letters):
             await until_done(

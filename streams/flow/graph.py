@@ -4,7 +4,8 @@
                   └─ intent ─┬─ greeting ─────────────────────────────────► greet
                              ├─ complaint, human_request ─────────────────► handoff
                              ├─ opt_out ──────────────────────────────────► opt_out
-                             ├─ data_request ─────────────────────────────► data_request
+                             ├─ data_request (confirm, or a person) ──────► data_request
+                             ├─ data_question (questions, negations) ─────► data_info
                              └─ question, order_status, other ─► retrieve
       retrieve ─┬─ a passage scores at least min_score ─► generate ─► guard
                 └─ nothing relevant ────────────────────────────────► guard
@@ -13,7 +14,10 @@
 
 Every path ends in exactly one node that writes ``outcome``. Nodes are small functions over
 the state; the only I/O is the retriever and the injected ``Answer`` callable. Opt-out and
-data-protection requests never reach the model. Pure: no Kafka, no database driver.
+data-protection requests never reach the model, and none is acted on here: an erasure or an
+export only asks the customer to confirm (`streams.conversation.data_requests` keeps the
+pending request). Pure: no Kafka, no database driver. What the customer is told is in
+`streams.flow.texts`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,20 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from schemas.events import Channel, ConsentType, DataRequestKind, HandoffReason, Intent
+from streams.flow.data_asks import read_data_ask
 from streams.flow.intent import classify, data_request_kind, is_thanks
 from streams.flow.retrieval import Passage, Retriever
+from streams.flow.texts import (
+    ALREADY_OPTED_OUT_REPLY,
+    DATA_INFO_REPLIES,
+    DEFAULT_HANDOFF_REPLY,
+    GREETING_REPLY,
+    OPT_OUT_REPLY,
+    THANKS_REPLY,
+    erasure_prompt,
+    export_prompt,
+    handoff_text,
+)
 
 Role = Literal["customer", "bot", "agent"]
 Turn = tuple[Role, str]
@@ -39,11 +55,23 @@ RETRIEVAL_LIMIT = 4
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """How a data request made in this message would be confirmed: the one-time code the
+    customer is to send back, within ``minutes``; an export link lasts ``link_days``."""
+
+    code: str
+    minutes: int
+    link_days: int
+
+
+@dataclass(frozen=True)
 class FlowInput:
     """One customer message with what the flow needs to know about its conversation.
 
     ``text`` is ``None`` for messages without text (media, locations…); ``history`` holds
-    the turns before this message, oldest first.
+    the turns before this message, oldest first. ``confirmation`` is set only where the
+    provider vouches for who is writing (`streams.conversation.data_requests`): elsewhere a
+    data request goes to a person.
     """
 
     event_id: str
@@ -52,6 +80,7 @@ class FlowInput:
     history: tuple[Turn, ...] = ()
     communication_consent: bool = True
     marketing_consent: bool | None = None
+    confirmation: Confirmation | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +89,9 @@ class FlowOutcome:
 
     ``consent_withdrawn`` and ``data_request`` are set whenever the message carries such a
     request, whatever ``kind`` is: after communication consent was withdrawn the hand-off
-    is silent, but the request still has to be recorded.
+    is silent, but the request still has to be recorded. A ``data_request`` with a reply
+    asks the customer to confirm it (nothing happens yet); with a hand-off, a person takes
+    it.
     """
 
     kind: Literal["reply", "handoff"]
@@ -86,48 +117,6 @@ class FlowState(TypedDict):
     model_failed: NotRequired[bool]
     reason: NotRequired[HandoffReason]
     outcome: NotRequired[FlowOutcome]
-
-
-# --- what the customer is told -------------------------------------------------------
-
-GREETING_REPLY = (
-    "Hello! How can I help you today? You can ask me about orders, delivery, returns or our "
-    "products, and ask for a colleague at any time."
-)
-THANKS_REPLY = "You're welcome! Is there anything else I can help you with?"
-OPT_OUT_REPLY = (
-    "Done: you won't receive marketing messages from us any more. If you write to us, "
-    "we'll still answer here."
-)
-ALREADY_OPTED_OUT_REPLY = (
-    "You're already unsubscribed from our marketing messages. If you write to us, we'll "
-    "still answer here."
-)
-ERASURE_REPLY = (
-    "We've received your request to delete your personal data. We'll confirm here once it "
-    "has been done."
-)
-EXPORT_REPLY = (
-    "We've received your request for a copy of your personal data. We'll send it to you "
-    "here once it is ready."
-)
-HANDOFF_REPLIES: dict[HandoffReason, str] = {
-    "complaint": (
-        "I'm sorry to hear that. I've passed your message to a colleague, who will get back "
-        "to you here as soon as possible."
-    ),
-    "human_request": "Of course. A colleague will take over this conversation here shortly.",
-    "low_confidence": (
-        "I couldn't find that in our help articles. A colleague will follow up here shortly."
-    ),
-    # Communication consent is gone: the customer is not written to at all.
-    "consent_withdrawn": "",
-}
-DEFAULT_HANDOFF_REPLY = "Thanks for your message. A colleague will get back to you here shortly."
-
-
-def handoff_text(reason: HandoffReason) -> str:
-    return HANDOFF_REPLIES.get(reason, DEFAULT_HANDOFF_REPLY)
 
 
 def handoff_outcome(reason: HandoffReason, intent: Intent | None) -> FlowOutcome:
@@ -164,13 +153,14 @@ def intent(state: FlowState) -> dict[str, object]:
     return {"intent": found}
 
 
-Route = Literal["greet", "handoff", "opt_out", "data_request", "retrieve"]
+Route = Literal["greet", "handoff", "opt_out", "data_request", "data_info", "retrieve"]
 _ROUTES: dict[Intent, Route] = {
     "greeting": "greet",
     "complaint": "handoff",
     "human_request": "handoff",
     "opt_out": "opt_out",
     "data_request": "data_request",
+    "data_question": "data_info",
     "question": "retrieve",
     "order_status": "retrieve",
     "other": "retrieve",
@@ -245,9 +235,32 @@ def opt_out(state: FlowState) -> dict[str, object]:
 
 
 def data_request(state: FlowState) -> dict[str, object]:
-    kind = data_request_kind(state["inp"].text)
-    text = ERASURE_REPLY if kind == "erasure" else EXPORT_REPLY
+    """Nothing is done on the request itself: the customer is told what it means and asked
+    to confirm it, or, where the channel cannot vouch for them, a person takes it."""
+    inp = state["inp"]
+    kind = data_request_kind(inp.text)
+    if inp.confirmation is None:
+        reason: HandoffReason = (
+            "unverified_erasure_request" if kind == "erasure" else "unverified_export_request"
+        )
+        outcome = FlowOutcome(
+            "handoff", handoff_text(reason), "data_request", reason=reason, data_request=kind
+        )
+        return {"outcome": outcome}
+    confirm = inp.confirmation
+    text = (
+        erasure_prompt(confirm.code, confirm.minutes)
+        if kind == "erasure"
+        else export_prompt(confirm.code, confirm.minutes, confirm.link_days)
+    )
     return {"outcome": FlowOutcome("reply", text, "data_request", data_request=kind)}
+
+
+def data_info(state: FlowState) -> dict[str, object]:
+    """A question about the policy, or a negation ("don't delete my data"): how it works."""
+    ask = read_data_ask(state["inp"].text)
+    text = DATA_INFO_REPLIES[ask.topic if ask is not None else "erasure"]
+    return {"outcome": FlowOutcome("reply", text, "data_question")}
 
 
 # --- the offline responder -------------------------------------------------------------
@@ -328,17 +341,18 @@ def build_graph(
     graph.add_node("handoff", _on_loop(handoff))
     graph.add_node("opt_out", _on_loop(opt_out))
     graph.add_node("data_request", _on_loop(data_request))
+    graph.add_node("data_info", _on_loop(data_info))
 
     graph.add_edge(START, "consent_gate")
     graph.add_conditional_edges("consent_gate", _on_loop(after_consent_gate), ["handoff", "intent"])
     graph.add_conditional_edges(
         "intent",
         _on_loop(after_intent),
-        ["greet", "handoff", "opt_out", "data_request", "retrieve"],
+        ["greet", "handoff", "opt_out", "data_request", "data_info", "retrieve"],
     )
     graph.add_conditional_edges("retrieve", _on_loop(after_retrieve), ["generate", "guard"])
     graph.add_edge("generate", "guard")
     graph.add_conditional_edges("guard", _on_loop(after_guard), ["handoff", "reply"])
-    for terminal in ("reply", "greet", "handoff", "opt_out", "data_request"):
+    for terminal in ("reply", "greet", "handoff", "opt_out", "data_request", "data_info"):
         graph.add_edge(terminal, END)
     return graph.compile(name="switchboard-flow")

@@ -82,6 +82,15 @@ class WorkerMetrics:
             buckets=SLOW,
             registry=r,
         )
+        self.records_held = Gauge(
+            "switchboard_worker_records_held",
+            "Records an ordered agent holds, by agent: running, waiting behind an earlier "
+            "record of their conversation, or done behind an earlier record of their "
+            "partition (not acknowledged yet). A partition whose window is full stops "
+            "fetching.",
+            ["agent"],
+            registry=r,
+        )
         self.commit_repairs = Counter(
             "switchboard_worker_commit_repairs_total",
             "Records lost inside the consumer, by topic and repair: a commit held by a "
@@ -236,6 +245,11 @@ class WorkerMetrics:
             yield item
             self.processing_seconds.labels(agent).observe(perf_counter() - started)
             self.processed.labels(agent).inc()
+
+    def handled(self, agent: str, seconds: float) -> None:
+        """One record's work done (in its lane), after ``seconds``."""
+        self.processing_seconds.labels(agent).observe(seconds)
+        self.processed.labels(agent).inc()
 
     def flow_run(self, intent: Intent | None, outcome: str, reason: HandoffReason | None) -> None:
         self.flow_runs.labels(intent or "none", outcome).inc()

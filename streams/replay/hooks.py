@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Protocol
 
 import structlog
@@ -41,23 +42,37 @@ def _replayed_from(headers: HeaderPairs) -> str | None:
 
 
 class MarkedActions:
-    """An `ActionLog` that carries the current record's replay marks onto what it emits."""
+    """An `ActionLog` that carries the current record's replay marks onto what it emits.
+
+    The marks live in a context variable: records of different conversations are handled
+    at once, each in a task started after ``follow`` saw its headers, and a task keeps the
+    context it was started in."""
 
     def __init__(self, log: HeaderedLog, group_mark: Mark | None = None) -> None:
         self.log = log
         self.group_mark = group_mark
-        self.mark: Mark | None = None
-        self.origin: str | None = None
+        self._current: ContextVar[tuple[Mark | None, str | None]] = ContextVar(
+            f"replay_marks_{id(self)}", default=(group_mark, None)
+        )
+
+    @property
+    def mark(self) -> Mark | None:
+        return self._current.get()[0]
+
+    @property
+    def origin(self) -> str | None:
+        return self._current.get()[1]
 
     def follow(self, headers: HeaderPairs) -> None:
         own = replay_mark(headers)
-        self.mark = own or self.group_mark
-        self.origin = _replayed_from(headers) if own is not None else None
+        origin = _replayed_from(headers) if own is not None else None
+        self._current.set((own or self.group_mark, origin))
 
     async def emit(self, events: Sequence[Event]) -> None:
-        extra = mark_headers(self.mark)
-        if self.origin is not None:
-            extra.append((REPLAYED_FROM, self.origin.encode()))
+        mark, origin = self._current.get()
+        extra = mark_headers(mark)
+        if origin is not None:
+            extra.append((REPLAYED_FROM, origin.encode()))
         await self.log.emit(events, extra)
 
 

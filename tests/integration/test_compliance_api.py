@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from ingest.app import build_ingest, create_app
-from ingest.compliance import apikeys, links
+from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS
@@ -40,6 +40,7 @@ from schemas.events import (
 )
 from schemas.identities import Identity
 from schemas.keys import Pseudonymizer
+from sinks.export import links
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore

@@ -173,16 +173,15 @@ async def test_an_export_request_writes_the_contacts_archive(
     assert other not in raw.decode()
 
     archive = json.loads(raw)
-    assert archive["format_version"] == 1
+    assert archive["format_version"] == 2
     assert archive["contact"]["contact_id"] == contact
     assert archive["contact"]["name"] == f"Name {marker}"
     assert archive["contact"]["identities"][0]["provider_reference"] == f"1/{marker}"
     (conversation,) = archive["conversations"]
-    assert [m["text"] for m in conversation["messages"]] == [
-        f"{marker} message 1",
-        f"{marker} message 2",
-    ]
-    assert [a["text"] for a in conversation["actions"]] == [f"{marker} reply"]
+    inbound = [m["text"] for m in conversation["messages"] if m["direction"] == "inbound"]
+    assert inbound == [f"{marker} message 1", f"{marker} message 2"]
+    outbound = [m["text"] for m in conversation["messages"] if m["direction"] == "outbound"]
+    assert outbound == [f"{marker} reply"]
     assert [(c["granted"], c["reason"], c["ip_address"]) for c in archive["consent_history"]] == [
         (True, f"{marker}-reason-0", "192.0.2.7"),
         (False, f"{marker}-reason-1", "192.0.2.7"),
@@ -215,14 +214,14 @@ async def test_a_completed_export_is_not_redone(
     assert os.stat(done["path"]).st_mtime_ns == modified
 
 
-async def test_a_request_in_the_chat_creates_its_export(
+async def test_an_unconfirmed_chat_request_of_an_old_log_makes_no_export(
     settings: Settings, worker: Worker, db: asyncpg.Connection
 ) -> None:
-    """data.requested of kind export: the row is created by the worker, for customer-chat."""
+    """data.requested (from before chat requests needed a code) creates no export; an API
+    request after it on the same partition shows it was read."""
     run = uuid.uuid4().hex[:8]
     contact = f"ct_d{run}"
-    marker = f"MARK-{run}-D"
-    await seed_contact(db, contact, marker)
+    await seed_contact(db, contact, f"MARK-{run}-D")
     event = DataRequested(
         id=f"data-request:{run}",
         source="chatwoot",
@@ -233,12 +232,16 @@ async def test_a_request_in_the_chat_creates_its_export(
             contact_id=contact, kind="export", conversation_key=f"cv_{contact}", in_reply_to=run
         ),
     )
-    await _append(settings, [event])
-    export_id = chat_export_id(event.id)
-    row = await wait_completed(db, export_id, worker)
-    assert row["requested_by"] == "customer-chat"
-    assert row["contact_id"] == contact
-    assert marker.encode() in read(row["path"])
+    later = f"ex_{run}"
+    await create_row(db, contact, later)
+    await _append(settings, [event, export_requested(contact, later)])
+    await wait_completed(db, later, worker)
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM gdpr_exports WHERE export_id = $1", chat_export_id(event.id)
+        )
+        == 0
+    )
 
 
 async def test_an_export_of_a_contact_erased_since_is_not_made(

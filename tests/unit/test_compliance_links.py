@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.compliance import links
+from sinks.export import links
 
 KEY = b"export-url-key-for-unit-tests-0123"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from streams.consent.view import ConsentView
 from streams.contact_events import ContactEvents, deletion_request
 from streams.erasure.driver import Eraser
 from streams.erasure.metrics import ErasureMetrics
-from streams.erasure.plan import CHAT_REQUESTER, chat_deletion_id, plan
+from streams.erasure.plan import plan
 from tests.unit.fakes_erasure import MemoryDeletions, RecordingProofs, Scripted
 from tests.unit.test_consent_state import consent
 
@@ -96,8 +96,9 @@ async def test_an_erasure_request_forgets_consent_and_starts_the_deletion() -> N
     assert started == ["del_9"]
 
 
-async def test_an_erasure_asked_for_in_the_chat_is_one_deletion_by_the_customer() -> None:
-    """data.requested of kind erasure: requested by customer-chat, id from the event."""
+async def test_an_unconfirmed_chat_request_of_an_old_log_erases_nothing() -> None:
+    """data.requested (from before chat requests needed a code) starts no deletion, so a
+    replay of such a log cannot erase anyone."""
     handler, _, _, store, started = _handler()
     asked = DataRequested(
         id="data-request:m1",
@@ -108,11 +109,9 @@ async def test_an_erasure_asked_for_in_the_chat_is_one_deletion_by_the_customer(
         ),
     )
     await handler.handle(asked)
-    await handler.handle(asked)
-    deletion_id = chat_deletion_id("data-request:m1")
-    assert list(store.deletions) == [deletion_id]
-    assert store.deletions[deletion_id].requested_by == CHAT_REQUESTER
-    assert started == [deletion_id, deletion_id]
+    assert deletion_request(asked) is None
+    assert store.deletions == {}
+    assert started == []
 
 
 def test_exports_are_not_erasures() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from schemas.catalogue import topic_for
 from schemas.events import (
     ConsentChanged,
-    DataRequested,
+    ErasureRequested,
     HandoffRequested,
     MessageReceived,
     MessageReceivedData,
@@ -16,7 +16,7 @@ from schemas.events import (
     WhatsAppRoute,
     plain,
 )
-from streams.conversation.actions import actions_for
+from streams.conversation.actions import actions_for, confirmed_request, request_closed
 from streams.flow.graph import FlowOutcome as Outcome
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -76,9 +76,20 @@ def test_opt_out_also_withdraws_consent_on_the_contact() -> None:
     assert topic_for(reply).key == "conversation"
 
 
-def test_a_data_request_is_emitted_for_the_privacy_pipeline() -> None:
-    """'Delete my data' is acknowledged and becomes an erasure request on the contact."""
-    outcome = Outcome("reply", "We'll delete it.", intent="data_request", data_request="erasure")
-    _, request = actions_for(MESSAGE, outcome, NOW)
-    assert isinstance(request, DataRequested)
-    assert (request.data.kind, request.data.conversation_key) == ("erasure", "cv_abc")
+def test_a_data_request_alone_reaches_no_privacy_pipeline() -> None:
+    """'Delete my data' is only answered: the erasure needs the customer's confirmation."""
+    outcome = Outcome("reply", "Confirm with 123456", intent="data_request", data_request="erasure")
+    assert [type(e) for e in actions_for(MESSAGE, outcome, NOW)] == [ReplyRequested]
+
+
+def test_a_confirmed_request_goes_to_the_contacts_topic_and_others_nowhere() -> None:
+    """Only a confirmed close asks for anything, keyed by contact; the rest is audit."""
+    for decision in ("declined", "wrong_code", "expired", "handed_off"):
+        closing = request_closed(MESSAGE, "erasure", "m0", decision, now=NOW)
+        assert confirmed_request(closing) is None
+        assert topic_for(closing).key == "conversation"
+    closing = request_closed(MESSAGE, "erasure", "m0", "confirmed", now=NOW, reference="del_1")
+    erasure = confirmed_request(closing)
+    assert isinstance(erasure, ErasureRequested)
+    assert (erasure.subject, erasure.data.deletion_id) == ("ct_abc", "del_1")
+    assert topic_for(erasure).key == "contact"

@@ -8,10 +8,14 @@ from typing import Any
 import pytest
 
 from schemas.events import Event, MessageReceived, ReplyRequested
-from streams.conversation.agent import Conversations
+from streams.conversation.agent import ChatRequests, Conversations
+from streams.conversation.data_requests import ConfirmationCodes
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowOutcome as Outcome
 from tests.unit.test_conversation_state import T0, message, status
+
+CODES = ConfirmationCodes(b"test-confirmation-key")
+REQUESTS = ChatRequests(CODES, confirm_minutes=15, link_days=7)
 
 
 class ScriptedFlow:
@@ -36,7 +40,7 @@ class RecordingLog:
 
 
 def _agent(flow: ScriptedFlow, log: RecordingLog, table: dict[str, Any]) -> Conversations:
-    return Conversations(table, flow, log, clock=lambda: T0)
+    return Conversations(table, flow, log, requests=REQUESTS, clock=lambda: T0)
 
 
 async def test_a_message_gets_exactly_one_reply() -> None:

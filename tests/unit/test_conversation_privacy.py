@@ -17,7 +17,7 @@ from streams.flow.graph import FlowOutcome as Outcome
 from streams.flow.retrieval import InMemoryRetriever, Passage
 from streams.flow.runner import Flow
 from tests.unit.test_consent_state import consent
-from tests.unit.test_conversation_agent import RecordingLog, ScriptedFlow
+from tests.unit.test_conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
 from tests.unit.test_conversation_state import T0, WHEN, message
 
 
@@ -63,7 +63,7 @@ async def test_an_erased_conversation_loses_its_state_and_says_nothing() -> None
         RecordingLog(),
         Reports(),
     )
-    agent = Conversations(table, flow, log, clock=lambda: T0, erasures=reports)
+    agent = Conversations(table, flow, log, clock=lambda: T0, erasures=reports, requests=REQUESTS)
     await agent.handle(message(1))
     assert "cv_1" in table
     log.events.clear()
@@ -78,7 +78,7 @@ async def test_after_erasure_a_new_message_starts_afresh() -> None:
     """The erased event is not remembered in a new state; a later message is answered."""
     table: dict[str, Any] = {}
     flow, log = ScriptedFlow(Outcome("reply", "Hi", intent=None)), RecordingLog()
-    agent = Conversations(table, flow, log, clock=lambda: T0, erasures=Reports())
+    agent = Conversations(table, flow, log, clock=lambda: T0, erasures=Reports(), requests=REQUESTS)
     await agent.handle(erased())
     await agent.handle(message(2))
     state = ConversationState.model_validate(table["cv_1"])
@@ -91,7 +91,7 @@ async def test_withdrawn_communication_consent_hands_off_silently() -> None:
     withdrawn = changed(ConsentState(), consent(1, "communication", False))
     assert withdrawn is not None
     lookup = FixedConsent(withdrawn)
-    outcome = await GraphFlow(_flow(), lookup).run(
+    outcome = await GraphFlow(_flow(), REQUESTS, lookup).run(
         message(1, "How long does delivery take?"), ConversationState()
     )
     assert (outcome.kind, outcome.reason, outcome.text) == ("handoff", "consent_withdrawn", "")
@@ -100,7 +100,7 @@ async def test_withdrawn_communication_consent_hands_off_silently() -> None:
 
 async def test_with_consent_the_bot_answers() -> None:
     """Nothing withdrawn: the same question gets an answer."""
-    outcome = await GraphFlow(_flow(), FixedConsent(ConsentState())).run(
+    outcome = await GraphFlow(_flow(), REQUESTS, FixedConsent(ConsentState())).run(
         message(1, "How long does delivery take?"), ConversationState()
     )
     assert outcome.kind == "reply"
@@ -125,7 +125,7 @@ async def test_the_flow_knows_an_earlier_marketing_opt_out() -> None:
     """A recorded marketing withdrawal reaches the flow: STOP again is 'already'."""
     opted_out = changed(ConsentState(), consent(1, "marketing", False))
     assert opted_out is not None
-    outcome = await GraphFlow(_flow(), FixedConsent(opted_out)).run(
+    outcome = await GraphFlow(_flow(), REQUESTS, FixedConsent(opted_out)).run(
         message(1, "STOP"), ConversationState()
     )
     assert outcome.consent_withdrawn == "marketing"

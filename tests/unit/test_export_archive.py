@@ -72,6 +72,7 @@ def _rows() -> ContactRows:
                 _at(3),
                 {"text": ""},
                 reason="human_request",
+                in_reply_to="m2",
             ),
             Action(
                 "reply:m1",
@@ -80,6 +81,7 @@ def _rows() -> ContactRows:
                 _at(1),
                 {"text": "Hello Ada"},
                 intent="greeting",
+                in_reply_to="m1",
             ),
         ],
         consents=[
@@ -113,24 +115,69 @@ def test_the_profile_holds_the_latest_details_and_every_identity() -> None:
     ]
 
 
-def test_conversations_carry_their_messages_and_actions_in_time_order() -> None:
-    """Each message and bot action sits in its own conversation, oldest first."""
+def test_each_conversation_is_the_whole_transcript_in_time_order() -> None:
+    """The customer's messages and the bot's replies and hand-off notices, interleaved in
+    time order, each marked inbound or outbound (art. 15: everything held, not only what the
+    customer wrote)."""
     conversations = assemble(_rows(), _at(50))["conversations"]
     assert [c["conversation_key"] for c in conversations] == ["cv_a", "cv_b"]
     first, second = conversations
-    assert [(m["id"], m["text"], m["direction"]) for m in first["messages"]] == [
-        ("m1", "first", "inbound"),
-        ("m2", "second", "inbound"),
+    assert [(m["id"], m["direction"], m["type"], m["text"]) for m in first["messages"]] == [
+        ("m1", "inbound", "text", "first"),
+        ("reply:m1", "outbound", "reply", "Hello Ada"),
+        ("m2", "inbound", "text", "second"),
+        ("handoff:m2", "outbound", "handoff_notice", None),
     ]
     assert first["messages"][0]["sent_at"] == "2026-03-01T09:00:00+00:00"
-    assert [(a["type"], a["text"]) for a in first["actions"]] == [
-        ("reply.requested", "Hello Ada"),
-        ("handoff.requested", ""),
-    ]
-    assert first["actions"][1]["reason"] == "human_request"
+    assert first["messages"][3]["reason"] == "human_request"
     (image,) = second["messages"]
     assert image["content"] == {"image": {"id": "media-1"}}
     assert image["revoked_at"] == "2026-03-01T09:25:00+00:00"
+
+
+def test_a_reply_follows_its_message_even_when_the_next_shares_its_second() -> None:
+    """Provider times have whole seconds: the next message may carry an earlier time than
+    the reply to the one before it. The reply still comes right after what it answers."""
+    rows = ContactRows(
+        "ct_1",
+        messages=[
+            Message("m1", "cv", "inbound", "text", _at(0), {"text": "export my data"}),
+            Message("m2", "cv", "inbound", "text", _at(0), {"text": "123456"}),
+        ],
+        actions=[
+            Action(
+                "reply:m1",
+                "cv",
+                "reply.requested",
+                _at(0) + timedelta(seconds=0.4),
+                {"text": "code?"},
+                in_reply_to="m1",
+            ),
+            Action(
+                "reply:m2",
+                "cv",
+                "reply.requested",
+                _at(0) + timedelta(seconds=0.9),
+                {"text": "ok"},
+                in_reply_to="m2",
+            ),
+            Action("export-link:x", "cv", "reply.requested", _at(1), {"text": "link"}),
+        ],
+    )
+    (conversation,) = assemble(rows, _at(5))["conversations"]
+    assert [m["id"] for m in conversation["messages"]] == [
+        "m1",
+        "reply:m1",
+        "m2",
+        "reply:m2",
+        "export-link:x",
+    ]
+
+
+def test_the_archive_says_what_is_held_elsewhere() -> None:
+    """Agents' messages live in the help desk: the archive says so instead of staying silent."""
+    archive = assemble(_rows(), _at(50))
+    assert any("help desk" in line for line in archive["held_elsewhere"])
 
 
 def test_consent_deletion_and_export_history_are_complete() -> None:

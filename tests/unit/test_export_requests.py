@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.events import (
+    ChatReplyTo,
     ConsentChanged,
     ConsentChangedData,
     DataRequested,
@@ -20,6 +21,8 @@ from schemas.events import (
     ErasureRequestedData,
     ExportRequested,
     ExportRequestedData,
+    Personal,
+    WhatsAppRoute,
 )
 from sinks.export.writer import BadExportIdError, archive_path, write_atomically
 from streams.exports.requests import CHAT_REQUESTER, chat_export_id, export_request
@@ -58,13 +61,34 @@ def test_an_api_request_names_its_export() -> None:
     assert request.expires_at == T0 + timedelta(days=7)
 
 
-def test_a_chat_request_gets_a_stable_export_id() -> None:
-    """data.requested of kind export: the same event always asks for the same export."""
-    request = export_request(_chat("export"), link_days=7)
+def test_an_unconfirmed_chat_request_of_an_old_log_asks_for_no_export() -> None:
+    """data.requested predates confirmation in the chat: it asks for nothing."""
+    assert export_request(_chat("export"), link_days=7) is None
+
+
+def test_a_confirmed_chat_request_says_where_to_send_the_link() -> None:
+    """export.requested from the chat carries the conversation and the recipient."""
+    reply_to = ChatReplyTo(
+        channel="whatsapp",
+        source="whatsapp-cloud",
+        route=WhatsAppRoute(phone_number_id="1"),
+        conversation_key="cv_1",
+        in_reply_to="m2",
+    )
+    event = ExportRequested(
+        id="chat-export:m1",
+        **COMMON,
+        data=ExportRequestedData(
+            contact_id="ct_1",
+            export_id=chat_export_id("m1"),
+            requested_by=CHAT_REQUESTER,
+            reply_to=reply_to,
+            personal=Personal(phone="15550001111"),
+        ),
+    )
+    request = export_request(event, link_days=7)
     assert request is not None
-    assert request.requested_by == CHAT_REQUESTER
-    assert request.export_id == chat_export_id("data-request:m1")
-    assert request.export_id == export_request(_chat("export"), 3).export_id  # type: ignore[union-attr]
+    assert (request.reply_to, request.recipient.phone) == (reply_to, "15550001111")
 
 
 def test_erasure_and_consent_events_are_not_exports() -> None:

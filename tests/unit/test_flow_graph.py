@@ -16,11 +16,8 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from streams.flow.graph import (
-    ALREADY_OPTED_OUT_REPLY,
-    DEFAULT_HANDOFF_REPLY,
-    GREETING_REPLY,
     MAX_ANSWER_CHARS,
-    THANKS_REPLY,
+    Confirmation,
     FlowInput,
     FlowOutcome,
     build_graph,
@@ -29,6 +26,13 @@ from streams.flow.graph import (
 )
 from streams.flow.retrieval import InMemoryRetriever, KnowledgeUnavailable, Passage
 from streams.flow.runner import HISTORY_TURNS, Flow
+from streams.flow.texts import (
+    ALREADY_OPTED_OUT_REPLY,
+    DATA_INFO_REPLIES,
+    DEFAULT_HANDOFF_REPLY,
+    GREETING_REPLY,
+    THANKS_REPLY,
+)
 
 KB = {
     "shipping.md": (
@@ -152,6 +156,7 @@ def test_the_graph_has_its_named_nodes() -> None:
         "handoff",
         "opt_out",
         "data_request",
+        "data_info",
         "__end__",
     }
 
@@ -390,16 +395,51 @@ async def test_a_repeated_opt_out_is_recorded_again() -> None:
     assert outcome.consent_withdrawn == "marketing"
 
 
+VERIFIED = Confirmation(code="123456", minutes=15, link_days=7)
+
+
 @pytest.mark.parametrize(
     ("text", "kind"), [("please delete my data", "erasure"), ("export my data", "export")]
 )
-async def test_a_data_request_is_recorded_and_acknowledged(text: str, kind: str) -> None:
-    """Erasure and export requests are emitted and acknowledged, without the model."""
+async def test_a_data_request_only_asks_for_its_code(text: str, kind: str) -> None:
+    """On a channel that vouches for the customer, a request is answered with what it means
+    and the code to confirm it, without the model; nothing is done yet."""
     fake = model("unused")
-    outcome = await make_flow(fake).run(message(text))
+    outcome = await make_flow(fake).run(message(text, confirmation=VERIFIED))
     assert (outcome.kind, outcome.intent, outcome.data_request) == ("reply", "data_request", kind)
-    assert "personal data" in outcome.text
+    assert "reply with the code 123456 within 15 minutes" in outcome.text
     assert fake.prompts == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("please delete my data", "unverified_erasure_request"),
+        ("export my data", "unverified_export_request"),
+    ],
+)
+async def test_a_data_request_without_a_verified_identity_goes_to_a_person(
+    text: str, reason: str
+) -> None:
+    """Where the channel cannot vouch for who writes, there is no code: a person takes it."""
+    outcome = await make_flow(None).run(message(text))
+    assert (outcome.kind, outcome.reason) == ("handoff", reason)
+    assert "123456" not in outcome.text
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Please do NOT delete my data, I want to keep my order history.", "erasure"),
+        ("will you delete my data if I cancel?", "erasure"),
+        ("how do I get a copy of my data?", "export"),
+        ("how do I unsubscribe?", "opt_out"),
+    ],
+)
+async def test_questions_and_negations_get_an_explanation(text: str, topic: str) -> None:
+    """No request, no consent change: how it works, from the privacy answers."""
+    outcome = await make_flow(model("unused")).run(message(text, confirmation=VERIFIED))
+    assert outcome == FlowOutcome("reply", DATA_INFO_REPLIES[topic], "data_question")
 
 
 # --- the consent gate --------------------------------------------------------------------

@@ -36,6 +36,10 @@ OPT_OUTS = [
     "CANCELAR",
     "je veux me désabonner",
     "não quero mais receber mensagens",
+    "AFMELDEN",
+    "uitschrijven",
+    "stop alsjeblieft",
+    "Meld me af voor de nieuwsbrief",
 ]
 
 DATA_REQUESTS: list[tuple[str, DataRequestKind]] = [
@@ -57,6 +61,25 @@ DATA_REQUESTS: list[tuple[str, DataRequestKind]] = [
     ("Datenauskunft bitte", "export"),
     ("exporter mes données", "export"),
     ("quiero una copia de mis datos", "export"),
+    ("Verwijder mijn gegevens", "erasure"),
+    ("Ik wil een kopie van mijn gegevens", "export"),
+]
+
+# Refusing a data-protection action, or asking how it works, is never a request to act.
+DATA_QUESTIONS = [
+    "Please do NOT delete my data, I want to keep my order history",
+    "don't delete my data!",
+    "will you delete my data if I cancel?",
+    "how do I delete my account data?",
+    "how can I download my data?",
+    "don't unsubscribe me",
+    "how do I unsubscribe?",
+    "will you stop sending offers if I cancel my subscription?",
+    "Bitte löschen Sie meine Daten nicht",
+    "¿Cómo puedo borrar mis datos?",
+    "Ne supprimez pas mes données",
+    "Wat gebeurt er met mijn gegevens als ik opzeg?",
+    "Não apaguem os meus dados",
 ]
 
 INTENTS: list[tuple[str | None, Intent]] = [
@@ -68,6 +91,7 @@ INTENTS: list[tuple[str | None, Intent]] = [
     ("Ich möchte mit einem Mitarbeiter sprechen", "human_request"),
     ("Je voudrais parler à un conseiller", "human_request"),
     ("quiero hablar con una persona", "human_request"),
+    ("Ik wil met een medewerker spreken", "human_request"),
     # complaints
     ("I want to make a complaint", "complaint"),
     ("This is unacceptable", "complaint"),
@@ -75,6 +99,7 @@ INTENTS: list[tuple[str | None, Intent]] = [
     ("Ich habe eine Beschwerde", "complaint"),
     ("c'est inadmissible", "complaint"),
     ("quiero poner una queja", "complaint"),
+    ("Ik heb een klacht", "complaint"),
     # orders
     ("Where is my parcel?", "order_status"),
     ("where is my package", "order_status"),
@@ -84,6 +109,7 @@ INTENTS: list[tuple[str | None, Intent]] = [
     ("Wo ist meine Bestellung?", "order_status"),
     ("où est mon colis ?", "order_status"),
     ("¿Dónde está mi pedido?", "order_status"),
+    ("Waar is mijn pakket?", "order_status"),
     # greetings and thanks
     ("hi", "greeting"),
     ("Hello!", "greeting"),
@@ -92,6 +118,8 @@ INTENTS: list[tuple[str | None, Intent]] = [
     ("Bonjour", "greeting"),
     ("Hallo", "greeting"),
     ("bom dia", "greeting"),
+    ("Hoi", "greeting"),
+    ("bedankt!", "greeting"),
     ("thanks!", "greeting"),
     # questions
     ("Can I stop by the store?", "question"),
@@ -101,6 +129,7 @@ INTENTS: list[tuple[str | None, Intent]] = [
     ("Is your shop GDPR compliant?", "question"),
     ("¿Aceptan PayPal?", "question"),
     ("Wie kann ich bezahlen", "question"),
+    ("Hoe kan ik betalen", "question"),
     # everything else
     ("I'll stop by the store tomorrow", "other"),
     ("my lamp flickers", "other"),
@@ -141,6 +170,12 @@ def test_data_protection_requests_and_their_kind(text: str, kind: DataRequestKin
     assert data_request_kind(text) == kind
 
 
+@pytest.mark.parametrize("text", DATA_QUESTIONS)
+def test_refusals_and_policy_questions_are_data_questions(text: str) -> None:
+    """ "Don't delete my data" or "how do I unsubscribe?" is answered, not acted on."""
+    assert classify(text) == "data_question"
+
+
 @pytest.mark.parametrize(("text", "intent"), INTENTS)
 def test_intents(text: str | None, intent: Intent) -> None:
     """Each message gets the intent its rules describe."""
@@ -150,6 +185,18 @@ def test_intents(text: str | None, intent: Intent) -> None:
 def test_a_data_request_wins_over_an_opt_out_in_the_same_message() -> None:
     """Erasure covers marketing too, so the stronger request is the one recorded."""
     assert classify("unsubscribe me and delete my data") == "data_request"
+    assert data_request_kind("unsubscribe me and delete my data") == "erasure"
+
+
+def test_a_refusal_beside_a_request_leaves_the_request() -> None:
+    """ "Unsubscribe me, but don't delete my account" is an opt-out, not an erasure."""
+    assert classify("Unsubscribe me, but don't delete my account") == "opt_out"
+
+
+def test_a_refusal_beside_another_question_is_still_a_data_question() -> None:
+    """A delivery question followed by "do NOT delete my data" is about the data."""
+    text = "Hi, how long does delivery take? Please do NOT delete my data"
+    assert classify(text) == "data_question"
 
 
 def test_normalise_folds_accents_case_and_punctuation() -> None:
@@ -160,6 +207,7 @@ def test_normalise_folds_accents_case_and_punctuation() -> None:
 def test_thanks_is_recognised_as_the_whole_message_only() -> None:
     """A thank-you alone is thanks; a thank-you with a question is not."""
     assert is_thanks("Thank you!")
+    assert is_thanks("Dank je wel")
     assert not is_thanks("thanks, where is my order?")
     assert not is_thanks(None)
 

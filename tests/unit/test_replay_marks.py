@@ -18,7 +18,7 @@ from streams.replay.marks import replay_mark, republished_headers
 from streams.replay.plan import LogBounds, build_request, make_plan
 from streams.replay.report import Tally, headline, progress_bar, render_plan, summary
 from tests.unit.outbound_actions import reply
-from tests.unit.test_conversation_agent import ScriptedFlow
+from tests.unit.test_conversation_agent import REQUESTS, ScriptedFlow
 from tests.unit.test_conversation_state import T0, message, status
 
 ORIGINAL = [("type", b"message.received"), ("correlation-id", b"c")]
@@ -63,7 +63,9 @@ async def test_actions_of_a_replayed_message_carry_its_mark() -> None:
     """The conversation's actions for a replayed record are marked; for a live one, not."""
     log = HeaderLog()
     marked = MarkedActions(log)
-    agent = Conversations({}, ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), marked)
+    agent = Conversations(
+        {}, ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), marked, requests=REQUESTS
+    )
     marked.follow({"replay": b"1", "replayed-from": b"sb.inbound.v1/0/7"})
     await agent.handle(message(1))
     marked.follow({"type": b"message.received"})
@@ -141,7 +143,9 @@ async def test_a_replay_groups_actions_are_all_marked() -> None:
     """In a group a replay seeded, every action is a replay's, unless its record says how."""
     log = HeaderLog()
     marked = MarkedActions(log, group_mark="suppress")
-    agent = Conversations({}, ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), marked)
+    agent = Conversations(
+        {}, ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), marked, requests=REQUESTS
+    )
     marked.follow({"type": b"message.received"})
     await agent.handle(message(1))
     marked.follow({"replay": b"resend"})

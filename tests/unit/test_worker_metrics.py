@@ -25,7 +25,7 @@ from streams.metrics.instruments import (
 )
 from streams.metrics.registry import WorkerMetrics, dead_letter_reason, sql_verb
 from tests.unit.outbound_actions import handoff, reply
-from tests.unit.test_conversation_agent import RecordingLog, ScriptedFlow
+from tests.unit.test_conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
 from tests.unit.test_conversation_state import T0, message
 
 
@@ -55,7 +55,9 @@ async def test_flow_runs_and_handoffs_are_counted_through_the_conversation_agent
     flow = MeteredFlow(
         ScriptedFlow(FlowOutcome("handoff", "", intent="complaint", reason="complaint")), metrics
     )
-    await Conversations(table, flow, RecordingLog(), clock=lambda: T0).handle(message(1))
+    await Conversations(table, flow, RecordingLog(), clock=lambda: T0, requests=REQUESTS).handle(
+        message(1)
+    )
     runs = "switchboard_flow_runs_total"
     assert value(metrics, runs, intent="complaint", outcome="handoff") == 1
     assert value(metrics, "switchboard_handoffs_total", reason="complaint") == 1
@@ -66,7 +68,9 @@ async def test_a_reply_without_intent_is_labelled_none() -> None:
     """An outcome without an intent still has a bounded label value."""
     metrics = WorkerMetrics()
     flow = MeteredFlow(ScriptedFlow(FlowOutcome("reply", "Hi", intent=None)), metrics)
-    await Conversations({}, flow, RecordingLog(), clock=lambda: T0).handle(message(1))
+    await Conversations({}, flow, RecordingLog(), clock=lambda: T0, requests=REQUESTS).handle(
+        message(1)
+    )
     assert value(metrics, "switchboard_flow_runs_total", intent="none", outcome="reply") == 1
 
 

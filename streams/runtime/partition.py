@@ -1,0 +1,91 @@
+"""The ordered agents' loop over one partition, in keyed lanes: Faust's stream in, records
+acknowledged in offset order out. (`lanes` and `offsets` hold the rules, without Faust.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from faust.types import EventT, StreamT
+
+from schemas.events import Event
+from streams.dead_letter import DeadLetters
+from streams.keys.keyring import KeyRing
+from streams.reading import read_event
+from streams.record_order import Order, Reader, in_order
+from streams.runtime.lanes import PartitionLanes
+from switchboard import logs
+
+Handle = Callable[[EventT[bytes], Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """What every partition's lanes of one agent share: the process-wide bound on records
+    running, the per-partition window, and the gauge of records held."""
+
+    running: asyncio.Semaphore
+    window: int
+    held: Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How an ordered agent reads: events opened with the key ring, unreadable records
+    dead-lettered, each partition's records in offset order (`streams.record_order`)."""
+
+    keyring: KeyRing
+    dead_letters: DeadLetters
+    order: Reader[EventT[bytes]]
+
+
+async def run_in_lanes(
+    stream: StreamT[bytes], reading: Reading, lanes: Lanes, handle: Handle
+) -> None:
+    """Run one partition's records in keyed lanes (`streams.runtime.lanes`): a conversation's
+    records in offset order, conversations at once; each acknowledged once it and every
+    record before it is done. Records that are skipped (forgotten contacts, dead letters)
+    pass through their lane too, so acknowledgements stay in offset order."""
+    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+    runner: PartitionLanes[EventT[bytes]] = PartitionLanes(
+        window=lanes.window, running=lanes.running, release=_acknowledge(manual, lanes)
+    )
+    try:
+        async for record in in_order(manual.events(), Order(), reading.order):
+            offset = record.message.offset
+            if runner.taken(offset):
+                continue  # read again after a seek: it is running or done already
+            event = await read_event(record, reading.keyring, reading.dead_letters)
+            if event is not None:
+                # Ids and the record's place on every log line of its lane (a task keeps
+                # the context it was started in).
+                logs.bind_event(event, record.message.partition, offset)
+            lanes.held(1)
+            await runner.submit(record.key or offset, offset, record, _work(handle, record, event))
+    finally:
+        lanes.held(-runner.held)
+        await runner.close()
+
+
+def _acknowledge(manual: Any, lanes: Lanes) -> Callable[[Sequence[EventT[bytes]]], Awaitable[None]]:
+    async def acknowledge(records: Sequence[EventT[bytes]]) -> None:
+        for record in records:
+            await manual.ack(record)
+        lanes.held(-len(records))
+
+    return acknowledge
+
+
+def _work(
+    handle: Callable[[EventT[bytes], Event], Awaitable[None]],
+    record: EventT[bytes],
+    event: Event | None,
+) -> Callable[[], Awaitable[None]]:
+    async def nothing() -> None:
+        return None
+
+    if event is None:
+        return nothing
+    return lambda: handle(record, event)
