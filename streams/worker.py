@@ -32,6 +32,7 @@ from faust.types import EventT, StreamT
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
+from sinks.outbound.guard import Guard
 from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
@@ -277,6 +278,13 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         return Lanes(running, settings.switchboard_partition_window, gauge.inc)
 
     converse_lanes, deliver_lanes = lanes("converse"), lanes("deliver")
+    # One circuit and rate limit per destination for the whole process, every partition.
+    guard = Guard(
+        whatsapp_per_second=settings.whatsapp_messages_per_second,
+        chatwoot_per_minute=settings.chatwoot_requests_per_minute,
+        failures=settings.switchboard_circuit_failures,
+        changed=lambda to, state: metrics.circuit_open.labels(to.kind, to.id).set(state == "open"),
+    )
 
     @app.agent(inbound, name="converse", isolated_partitions=True)
     async def converse(stream: StreamT[bytes]) -> None:
@@ -317,7 +325,9 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         db = await database.get()
         keyring = await keys.get()
         async with outbound_client(settings) as client:
-            sender = OutboundSender.from_settings(settings, client, PostgresDeliveryLog(db))
+            sender = OutboundSender.from_settings(
+                settings, client, PostgresDeliveryLog(db), guard=guard
+            )
             sender.retried = metrics.delivery_retry
             deliveries = Deliveries(MeteredSender(sender, metrics), action_log, dead_letters)
             replay_group = (

@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     dialog360_api_key: SecretStr = SecretStr("dev-360dialog-api-key")
     switchboard_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
     switchboard_delivery_retries: int = Field(default=5, ge=0)
+    # Each destination (a Chatwoot account, a WhatsApp business number) is called within its
+    # rate, and after this many failures in a row not at all until a probe gets through.
+    whatsapp_messages_per_second: float = Field(default=80.0, gt=0)
+    chatwoot_requests_per_minute: float = Field(default=3000.0, gt=0)
+    switchboard_circuit_failures: int = Field(default=5, ge=1)
 
     # The conversation flow. An empty model means the offline responder: answers straight
     # from the best knowledge-base passage, no model involved.

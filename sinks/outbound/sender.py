@@ -42,7 +42,9 @@ import httpx
 import structlog
 from structlog.typing import FilteringBoundLogger
 
+from sinks.outbound.circuit import Destination
 from sinks.outbound.deliveries import DeliveryLog, DeliveryResult, StepRecord
+from sinks.outbound.guard import Guard, destination_of
 from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify, wait_seconds
 from sinks.outbound.requests import (
     Action,
@@ -126,8 +128,11 @@ class OutboundSender:
         clock: Clock = _utcnow,
         jitter: random.Random | None = None,
         retried: Callable[[str], None] = lambda provider: None,
+        guard: Guard | None = None,
     ) -> None:
         self.client = client
+        # Each destination's circuit and rate limit; without one, calls go when they come.
+        self.guard = guard
         self.retried = retried
         self.targets = targets
         self.deliveries = deliveries
@@ -144,6 +149,7 @@ class OutboundSender:
         deliveries: DeliveryLog,
         *,
         sleep: Sleep = asyncio.sleep,
+        guard: Guard | None = None,
     ) -> OutboundSender:
         return cls(
             client,
@@ -151,6 +157,7 @@ class OutboundSender:
             deliveries,
             retries=settings.switchboard_delivery_retries,
             sleep=sleep,
+            guard=guard,
         )
 
     async def send(self, action: Action) -> DeliveryResult:
@@ -171,7 +178,13 @@ class OutboundSender:
             in_doubt = record is not None and self._in_doubt(request, record, step_log)
             since = record.attempted_at if record is not None else None
             failure = await self._deliver(
-                action.id, request, step_log, in_doubt, since, provider=action.data.source
+                action.id,
+                request,
+                step_log,
+                in_doubt,
+                since,
+                provider=action.data.source,
+                destination=destination_of(action),
             )
             if failure is not None:
                 return failure
@@ -199,6 +212,7 @@ class OutboundSender:
         since: datetime | None,
         *,
         provider: str = "",
+        destination: Destination | None = None,
     ) -> DeliveryResult | None:
         """Send one step until it is accepted (then record it), refused, or out of attempts.
 
@@ -211,7 +225,9 @@ class OutboundSender:
             failed: Retry | Refused
             status_code: int | None = None
             if in_doubt and lookup is not None:
+                await self._admit(destination)
                 looked = await self._look_up(lookup, since, bound)
+                self._answered(destination, not isinstance(looked, Retry), looked)
                 if isinstance(looked, _Found):
                     await self.deliveries.record(action_id, request.step, None, looked.provider_id)
                     bound.info("outbound_step_found_at_provider", attempt=attempt)
@@ -225,12 +241,14 @@ class OutboundSender:
             if not in_doubt:
                 since = self.clock()
                 await self.deliveries.attempting(action_id, request.step)
+                await self._admit(destination)
                 answer = await self._call(request)
                 if isinstance(answer, httpx.Response):
                     status_code = answer.status_code
                     decision = classify(
                         answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
                     )
+                    self._answered(destination, not isinstance(decision, Retry), decision)
                     if isinstance(decision, Delivered):
                         provider_id = provider_message_id(_json_or_none(answer))
                         await self.deliveries.record(
@@ -245,6 +263,7 @@ class OutboundSender:
                 else:
                     reason, maybe_sent = answer
                     failed = classify(reason, now=self.clock())
+                    self._answered(destination, False, failed)
                     in_doubt = lookup is not None and maybe_sent
             context = {"status_code": status_code, "attempt": attempt, "reason": failed.reason}
             if isinstance(failed, Refused):
@@ -258,6 +277,15 @@ class OutboundSender:
             self.retried(provider)
             await self.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns")
+
+    async def _admit(self, destination: Destination | None) -> None:
+        if self.guard is not None and destination is not None:
+            await self.guard.admit(destination)
+
+    def _answered(self, destination: Destination | None, ok: bool, outcome: object) -> None:
+        if self.guard is not None and destination is not None:
+            hint = outcome.after_seconds if isinstance(outcome, Retry) else None
+            self.guard.answered(destination, ok, hint)
 
     async def _look_up(
         self, lookup: MessageLookup, since: datetime | None, bound: FilteringBoundLogger

@@ -3,7 +3,7 @@
 Erasing a customer cannot be undone, and "please do NOT delete my data", "will you delete
 my data if I cancel?" and "how do I delete my account?" all name erasure without asking for
 it. So a message is read in two steps. First the topic: a phrase about erasure, export or
-opting out (the per-language tables are in `streams.flow.data_ask_phrases`). Then, for each
+opting out (the per-language tables are in `streams.flow.phrases`). Then, for each
 such phrase, the wording around it in its sentence, in this order:
 
 1. a question word or phrase anywhere in the sentence ("how do I", "what happens", "will
@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from streams.flow import data_ask_phrases as phrases
-from streams.flow.data_ask_phrases import LANGUAGES, Language
+from streams.flow import phrases
+from streams.flow.phrases import LANGUAGES, Language
 
 AskTopic = Literal["erasure", "export", "opt_out"]
 AskMode = Literal["request", "negation", "question"]

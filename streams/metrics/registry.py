@@ -91,6 +91,13 @@ class WorkerMetrics:
             ["agent"],
             registry=r,
         )
+        self.circuit_open = Gauge(
+            "switchboard_outbound_circuit_open",
+            "1 while a destination's circuit is open (calls held back after failures in a "
+            "row), by destination kind and the business's own id for it.",
+            ["kind", "destination"],
+            registry=r,
+        )
         self.commit_repairs = Counter(
             "switchboard_worker_commit_repairs_total",
             "Records lost inside the consumer, by topic and repair: a commit held by a "

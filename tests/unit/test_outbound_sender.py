@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 
 from schemas.events import HandoffRequested, ReplyRequested
 from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog, StepRecord
+from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets, build_requests
 from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender, outbound_client
 from streams.metrics.instruments import MeteredSender
@@ -29,6 +30,7 @@ from tests.unit.outbound_actions import (
     CHATWOOT_TOKEN,
     DIALOG360_KEY,
     PHONE,
+    PHONE_NUMBER_ID,
     WHATSAPP_TOKEN,
     handoff,
     reply,
@@ -656,3 +658,32 @@ async def test_retries_and_outcomes_are_counted_by_provider(standins: StandInURL
     assert sample("switchboard_delivery_retries_total", {"provider": "chatwoot"}) == 2
     labels = {"provider": "chatwoot", "outcome": "gave_up"}
     assert sample("switchboard_deliveries_total", labels) == 1
+
+
+async def test_a_failing_destination_opens_its_circuit_and_no_other(
+    standins: StandInURLs,
+) -> None:
+    """The Graph API answering 503: the sender tells the guard, whose circuit for that
+    business number opens, so the next attempt first waits out its cool-down; Chatwoot's
+    circuit stays closed and a Chatwoot reply goes at once."""
+    sleeps = Sleeps()
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        await sleeps(seconds)
+        now[0] += seconds
+
+    guard = Guard(failures=2, clock=lambda: now[0], sleep=sleep)
+    inject(standins.graph, status=503, times=100)
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        send = OutboundSender(
+            client, targets(standins), InMemoryDeliveryLog(), retries=2, sleep=sleep, guard=guard
+        )
+        result = await send.send(reply("whatsapp-cloud", action_id="reply:wa:1"))
+        assert result.outcome == "gave_up"
+        assert [str(d) for d in guard.open_circuits()] == [f"whatsapp:{PHONE_NUMBER_ID}"]
+        # Backoff 1, backoff 2, and in between the circuit's own wait for its cool-down.
+        assert len(sleeps.durations) == 3
+        delivered = await send.send(reply("chatwoot", action_id="reply:cw:1"))
+        assert delivered.outcome == "delivered"
+        assert len(sleeps.durations) == 3
