@@ -18,6 +18,23 @@ from streams.faust_fixes import (
 )
 from switchboard.settings import Settings
 
+# The patches in streams/faust_fixes.py replace private methods of this release; another
+# release may have changed them, so the worker refuses to start on it rather than run on
+# a patched method that no longer fits.
+FAUST_VERSION = "0.15.3"
+
+
+class UnsupportedFaustError(RuntimeError):
+    """The installed faust-streaming is not the release the worker's patches were made for."""
+
+
+def check_faust_version(installed: str = faust.__version__) -> None:
+    if installed != FAUST_VERSION:
+        raise UnsupportedFaustError(
+            f"faust-streaming {installed} is installed; the worker is built for "
+            f"{FAUST_VERSION} (streams/faust_fixes.py patches its internals)"
+        )
+
 
 def broker_urls(bootstrap_servers: str) -> list[str]:
     servers = [server.strip() for server in bootstrap_servers.split(",")]
@@ -25,6 +42,7 @@ def broker_urls(bootstrap_servers: str) -> list[str]:
 
 
 def create_app(settings: Settings) -> faust.App:
+    check_faust_version()
     refuse_stale_acks()
     reread_paused_records()
     hold_unhandled_heads()

@@ -1,5 +1,6 @@
 """The no-loss fault suite: a known set of webhooks goes in while the pipeline is broken in
-every way it can break here, and exactly that set comes out, once each.
+every way it can break here, and exactly that set comes out, once each. The worker runs
+conversations in keyed lanes, so every fault strikes with many records in flight.
 
 While a driver sends uniquely identified, signed Chatwoot webhooks at about 60% of the
 capacity measured at the start of the run, a fault script kills the ingest (SIGKILL) and
@@ -8,8 +9,10 @@ than the producer timeout and then kills and restarts it, restarts PostgreSQL, m
 answer 500 and then time out, and makes the model time out. Then `tests/faults/ledger.py`
 checks every message against what PostgreSQL, the actions topic and Chatwoot hold.
 
-The second test runs the same checker against an ingest that answers before producing, and
-shows the checker catches the loss it causes: the checker is known to work.
+The second test has a second worker join and leave the group every few seconds while the
+load flows (repeated rebalances). The third runs the same checker against an ingest that
+answers before producing, and shows the checker catches the loss it causes: the checker is
+known to work.
 
 Counts go to bench/results/fault-suite.md (quoted in BENCHMARKS.md).
 """
@@ -51,6 +54,7 @@ RESULTS = ROOT / "bench" / "results" / "fault-suite.md"
 REREAD = "commit_held_reading_again"  # the worker's log events for the commit watch's repairs
 SKIPPED = "commit_moved_past_empty_offsets"
 MISSING = "record_missing_reading_again"  # an ordered agent's gap (streams/record_order.py)
+REBALANCE_CYCLES = 4
 
 
 @pytest.fixture(scope="module")
@@ -331,6 +335,54 @@ async def test_every_accepted_webhook_is_answered_exactly_once_through_every_fau
     # Only the model's silence hands conversations over: a restart of our own database or
     # broker is waited out, not passed on to the customer.
     assert set(report.handoff_reasons) == {"flow_timeout"}, report.handoff_reasons
+
+
+@pytest.mark.timeout(900)
+async def test_a_second_worker_joining_and_leaving_loses_and_reorders_nothing(
+    rig_factory: MakeRig,
+) -> None:
+    """Two workers share the group while messages flow: the second joins and leaves every
+    few seconds (half the time stopped, half killed), so partitions move back and forth
+    with records in flight in their lanes; every message is still answered exactly once, in
+    order per conversation."""
+    rig = await rig_factory(real_ingest)
+    (port,) = free_ports(1)
+    second = Service(
+        "worker-2",
+        python("switchboard.cli", "worker"),
+        rig.worker.env | {"SWITCHBOARD_WORKER_WEB_PORT": str(port)},
+        rig.worker.log.with_name("worker-2.log"),
+    )
+    driver = Driver(rig.ingest_url, TEST_CHATWOOT_SECRET, CONVERSATIONS)
+    try:
+        capacity = await calibrate(rig, driver)
+        rate = max(2.0, 0.6 * capacity)
+        rig.note(f"steady load starts: {rate:.1f} messages/s")
+        stop = asyncio.Event()
+        load = asyncio.create_task(driver.steady(rate, stop))
+        for cycle in range(REBALANCE_CYCLES):
+            rig.note(f"second worker joins ({cycle + 1}/{REBALANCE_CYCLES})")
+            second.start()
+            await settle(rig, 8)
+            leaving = "SIGKILL" if cycle % 2 else "SIGTERM"
+            rig.note(f"second worker leaves ({leaving})")
+            second.kill() if cycle % 2 else second.stop()
+            await settle(rig, 5)
+        stop.set()
+        await load
+        rig.note("load stops")
+        caught_up = await rig.caught_up()
+        report = await outcome(rig, driver)
+    finally:
+        second.stop()
+        await driver.close()
+    print("\n".join(summary_lines(report, caught_up)))
+    assert report.ok, "\n".join(report.problems[:30]) + "\n" + rig.logs(report.disordered)
+    assert report.never_accepted == 0
+
+
+def summary_lines(report: Report, caught_up: float) -> list[str]:
+    return [*markdown(["what", "count"], summary(report)), f"no lag left after {caught_up:.1f} s"]
 
 
 async def test_the_checker_catches_an_ingest_that_answers_before_producing(

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
 from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
+from streams.app import UnsupportedFaustError, check_faust_version
 from streams.commit_watch import Head, Verdict
 from streams.faust_fixes import (
     head_of,
@@ -287,3 +289,10 @@ def test_the_streams_never_run_while_flow_control_is_off() -> None:
     state = rebalancing_consumer(generation=7, flowing=False)
     state._switchboard_sought_in_generation = 7
     assert not streams_run(state)
+
+
+def test_the_worker_refuses_another_faust_release() -> None:
+    """The patches fit 0.15.3's private methods: any other release stops the worker."""
+    check_faust_version("0.15.3")
+    with pytest.raises(UnsupportedFaustError, match=r"0\.16\.0"):
+        check_faust_version("0.16.0")

@@ -1,0 +1,411 @@
+"""Conversations in flight: the worker with a slow model and with a destination down, side
+by side with the same worker holding one record per partition, in one run.
+
+The baseline is the design before keyed lanes: ``SWITCHBOARD_PARTITION_WINDOW=1`` makes each
+partition hold one record at a time, which is exactly what the worker did then. Each variant
+runs the real `switchboard worker` in a subprocess, on its own topics and consumer group,
+against the stand-ins in this process; customers' messages are produced straight to the
+inbound topic, all at once, each in a conversation of its own.
+
+* slow model: the chat-model stand-in answers every call after 1.0 s; N customers (60, then
+  300) write at once; the time from the first record produced until every one has its reply
+  at the Chatwoot stand-in. Effective concurrency = N * 1.0 s / that time.
+* destination down: the Graph API stand-in answers 503 to every send; 30 WhatsApp and 30
+  Chatwoot customers write at once; the time until every Chatwoot customer has a reply; then
+  the Graph API recovers, and the time until every WhatsApp customer has one.
+
+    .venv/bin/python bench/lanes.py [--quick]
+"""
+
+# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+
+import argparse
+import asyncio
+import json
+import signal
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+import uvloop
+from aiokafka import AIOKafkaProducer
+
+from bench.flow import (
+    BenchError,
+    Customers,
+    Names,
+    Replies,
+    apply_topics,
+    child_env,
+    cpu_seconds,
+    kafka_producer,
+    knowledge,
+    remove_topics,
+    spawn,
+)
+from bench.report import load_average, markdown, number, revision, run_reported
+from ingest.normalise.chatwoot import normalise as normalise_chatwoot
+from ingest.normalise.whatsapp import normalise as normalise_whatsapp
+from ingest.producer import Record, to_records
+from ingest.testing import whatsapp_text_body
+from schemas.keys import Pseudonymizer
+from switchboard.cli import load_settings
+from switchboard.settings import Settings
+from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.sample_questions import QUESTIONS
+
+MODEL_DELAY = 1.0
+LANES = "keyed lanes (window 64)"
+BASELINE = "one record per partition (window 1)"
+VARIANTS = {LANES: "64", BASELINE: "1"}
+WAIT_SECONDS = 240.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]
+    customers_per_channel: int
+
+
+FULL = Plan(sizes=(60, 300), customers_per_channel=30)
+QUICK = Plan(sizes=(60,), customers_per_channel=30)
+
+
+@dataclass
+class Row:
+    variant: str
+    scenario: str
+    customers: int
+    seconds: float | None  # None: not all answered within WAIT_SECONDS
+    cpu_ms_per_message: float | None = None
+
+    @property
+    def concurrency(self) -> float | None:
+        if self.seconds is None or not self.scenario.startswith("slow model"):
+            return None
+        return self.customers * MODEL_DELAY / self.seconds
+
+
+# --- what customers send -------------------------------------------------------------------
+
+
+def chatwoot_records(
+    customers: Customers, count: int, keys: Pseudonymizer, prefix: str
+) -> tuple[list[Record], list[int]]:
+    conversations = customers.conversations(count)
+    records: list[Record] = []
+    for n, conversation in enumerate(conversations):
+        body = json.loads(customers.body(conversation, QUESTIONS[n % len(QUESTIONS)]))
+        normalised = normalise_chatwoot(
+            body, keys=keys, correlation_id=uuid.uuid4().hex, delivery_id=None
+        )
+        records.extend(to_records(list(normalised.events), prefix))
+    return records, conversations
+
+
+def whatsapp_records(
+    count: int, keys: Pseudonymizer, prefix: str
+) -> tuple[list[Record], list[str]]:
+    phones = [f"1555{uuid.uuid4().int % 10**7:07d}" for _ in range(count)]
+    records: list[Record] = []
+    for n, phone in enumerate(phones):
+        raw = whatsapp_text_body(
+            wamid=f"wamid.bench-{uuid.uuid4().hex}", phone=phone, text=QUESTIONS[n % len(QUESTIONS)]
+        )
+        normalised = normalise_whatsapp(
+            json.loads(raw), source="whatsapp-cloud", keys=keys, correlation_id=uuid.uuid4().hex
+        )
+        records.extend(to_records(list(normalised.events), prefix))
+    return records, phones
+
+
+async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
+    sent = [
+        await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records
+    ]
+    await asyncio.gather(*sent)
+
+
+# --- watching the stand-ins ------------------------------------------------------------------
+
+
+async def standin(
+    session: aiohttp.ClientSession, url: str, action: str, body: object = None
+) -> object:
+    """A stand-in's control endpoint: ``requests`` is read, the others are posted to."""
+    if action == "requests":
+        async with session.get(f"{url}/_standin/requests") as response:
+            response.raise_for_status()
+            return await response.json()
+    async with session.post(f"{url}/_standin/{action}", json=body) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+async def whatsapp_answered(session: aiohttp.ClientSession, graph: str) -> set[str]:
+    record = await standin(session, graph, "requests")
+    assert isinstance(record, dict)
+    return {
+        r["json"]["to"]
+        for r in record["requests"]
+        if r["method"] == "POST" and r["status"] == 200 and isinstance(r["json"], dict)
+    }
+
+
+async def until(done: Callable[[], Awaitable[bool]], started: float) -> float | None:
+    while time.perf_counter() - started < WAIT_SECONDS:
+        if await done():
+            return time.perf_counter() - started
+        await asyncio.sleep(0.05)
+    return None
+
+
+# --- one worker ------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    settings: Settings
+    urls: StandInURLs
+    keys: Pseudonymizer
+    session: aiohttp.ClientSession
+    producer: AIOKafkaProducer
+    prefix: str
+    pid: int
+
+
+async def warm_up(run: Run, customers: Customers) -> None:
+    replies = Replies(run.session, run.urls.chatwoot)
+    records, conversations = chatwoot_records(customers, 1, run.keys, run.prefix)
+    await produce(run.producer, records)
+
+    async def answered() -> bool:
+        await replies.poll()
+        return conversations[0] in replies.arrived
+
+    if await until(answered, time.perf_counter()) is None:
+        raise BenchError("the worker did not answer its first message")
+
+
+async def slow_model(run: Run, variant: str, customers: Customers, count: int) -> Row:
+    replies = Replies(run.session, run.urls.chatwoot)
+    await replies.reset()
+    await standin(run.session, run.urls.model, "reset")
+    await standin(
+        run.session, run.urls.model, "faults", {"delay_seconds": MODEL_DELAY, "times": 10**6}
+    )
+    records, conversations = chatwoot_records(customers, count, run.keys, run.prefix)
+    cpu = cpu_seconds(run.pid)
+    started = time.perf_counter()
+    await produce(run.producer, records)
+
+    async def all_answered() -> bool:
+        await replies.poll()
+        return all(c in replies.arrived for c in conversations)
+
+    seconds = await until(all_answered, started)
+    used = (cpu_seconds(run.pid) - cpu) * 1000 / count
+    await standin(run.session, run.urls.model, "reset")
+    return Row(variant, f"slow model, N={count}", count, seconds, used)
+
+
+async def destination_down(run: Run, variant: str, customers: Customers, count: int) -> list[Row]:
+    replies = Replies(run.session, run.urls.chatwoot)
+    await replies.reset()
+    await standin(run.session, run.urls.graph, "reset")
+    await standin(run.session, run.urls.graph, "faults", {"status": 503, "times": 10**6})
+    whatsapp, phones = whatsapp_records(count, run.keys, run.prefix)
+    chatwoot, conversations = chatwoot_records(customers, count, run.keys, run.prefix)
+    started = time.perf_counter()
+    await produce(run.producer, [r for pair in zip(whatsapp, chatwoot, strict=True) for r in pair])
+
+    async def chatwoot_answered() -> bool:
+        await replies.poll()
+        return all(c in replies.arrived for c in conversations)
+
+    chatwoot_seconds = await until(chatwoot_answered, started)
+    await standin(run.session, run.urls.graph, "reset")
+    recovered = time.perf_counter()
+
+    async def whatsapp_done() -> bool:
+        return set(phones) <= await whatsapp_answered(run.session, run.urls.graph)
+
+    whatsapp_seconds = await until(whatsapp_done, recovered)
+    return [
+        Row(variant, "Graph API down: every Chatwoot customer answered", count, chatwoot_seconds),
+        Row(
+            variant,
+            "then Graph API back: every WhatsApp customer answered",
+            count,
+            whatsapp_seconds,
+        ),
+    ]
+
+
+async def variant(
+    settings: Settings, urls: StandInURLs, plan: Plan, name: str, *, tmp: Path
+) -> list[Row]:
+    window = VARIANTS[name]
+    names = Names(bench="lanes")
+    await apply_topics(settings, names)
+    keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
+    env = child_env(settings, names, urls, tmp / f"worker-{names.run}") | {
+        "SWITCHBOARD_PARTITION_WINDOW": window,
+        "SWITCHBOARD_LLM_MODEL": "openai:bench-model",
+        "SWITCHBOARD_LLM_BASE_URL": urls.model_base_url,
+        "SWITCHBOARD_LLM_API_KEY": Tokens.from_settings(settings).model,
+        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "120",
+        # A failed send is tried again within a second or two, as a real deployment's
+        # would be while its provider recovers.
+        "SWITCHBOARD_DELIVERY_RETRIES": "2",
+    }
+    rows: list[Row] = []
+    with ExitStack() as stack:
+        worker = spawn(
+            f"worker-{window}",
+            [str(Path(sys.executable).parent / "switchboard"), "worker"],
+            env,
+            tmp,
+            stack,
+        )
+        producer = kafka_producer(settings)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            await producer.start()
+            try:
+                run = Run(settings, urls, keys, session, producer, names.prefix, worker.process.pid)
+                customers = Customers()
+                print(f"{name}: warming up", file=sys.stderr, flush=True)
+                await warm_up(run, customers)
+                for count in plan.sizes:
+                    rows.append(await slow_model(run, name, customers, count))
+                    print(
+                        f"  {rows[-1].scenario}: {seconds_cell(rows[-1].seconds)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                rows += await destination_down(run, name, customers, plan.customers_per_channel)
+                for row in rows[-2:]:
+                    print(
+                        f"  {row.scenario}: {seconds_cell(row.seconds)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                worker.check()
+            except BaseException:
+                print(f"--- {worker.name} log (tail) ---\n{worker.tail()}", file=sys.stderr)
+                raise
+            finally:
+                await producer.stop()
+    removed = await remove_topics(settings, names)
+    print(f"removed {len(removed)} topics of {name}", file=sys.stderr)
+    return rows
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def seconds_cell(seconds: float | None) -> str:
+    return f"not within {WAIT_SECONDS:g} s" if seconds is None else f"{number(seconds, 2)} s"
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    body = [
+        [
+            row.scenario,
+            row.variant,
+            seconds_cell(row.seconds),
+            "" if row.concurrency is None else number(row.concurrency),
+            "" if row.cpu_ms_per_message is None else number(row.cpu_ms_per_message),
+        ]
+        for row in rows
+    ]
+    header = ["scenario", "worker", "time", "effective concurrency", "worker CPU ms / message"]
+    return markdown(header, body, left=2)
+
+
+def find(rows: Sequence[Row], name: str, scenario: str) -> Row | None:
+    return next((r for r in rows if r.variant == name and r.scenario.startswith(scenario)), None)
+
+
+def verdicts(rows: Sequence[Row]) -> list[tuple[bool, str]]:
+    found: list[tuple[bool, str]] = []
+    for count, target in ((60, 20.0), (300, 40.0)):
+        row = find(rows, LANES, f"slow model, N={count}")
+        if row is not None:
+            value = row.concurrency or 0.0
+            found.append(
+                (
+                    value >= target,
+                    f"effective concurrency at N={count} ≥ {target:g}: {number(value)}",
+                )
+            )
+    chatwoot = find(rows, LANES, "Graph API down")
+    if chatwoot is not None:
+        ok = chatwoot.seconds is not None and chatwoot.seconds <= 10.0
+        text = "every Chatwoot customer answered within 10 s while the Graph API is down"
+        found.append((ok, f"{text}: {seconds_cell(chatwoot.seconds)}"))
+    whatsapp = find(rows, LANES, "then Graph API back")
+    if whatsapp is not None:
+        text = "every WhatsApp customer answered once it is back"
+        found.append((whatsapp.seconds is not None, f"{text}: {seconds_cell(whatsapp.seconds)}"))
+    return found
+
+
+def render(rows: Sequence[Row], started: datetime) -> tuple[str, bool]:
+    checks = verdicts(rows)
+    lines = [
+        f"# Conversations in flight ({started:%Y-%m-%d %H:%M} UTC, {revision()})",
+        "",
+        f"Load before the run: {load_average()}. Model stand-in delay {MODEL_DELAY:g} s.",
+        "",
+        *table(rows),
+        "",
+        *[f"- {'PASS' if ok else 'MISS'}: {text}" for ok, text in checks],
+    ]
+    return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
+
+
+async def measure(settings: Settings, plan: Plan, tmp: Path) -> list[Row]:
+    await knowledge(settings)  # the questions must reach the model: the knowledge base answers them
+    rows: list[Row] = []
+    with run_standins(tokens=Tokens.from_settings(settings)) as urls:
+        for name in VARIANTS:
+            rows += await variant(settings, urls, plan, name, tmp=tmp)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="N=60 only")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    plan = QUICK if args.quick else FULL
+    started = datetime.now(UTC)
+
+    def run() -> tuple[str, bool]:
+        with (
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+            tempfile.TemporaryDirectory(prefix="bench-lanes-") as tmp,
+        ):
+            rows = runner.run(measure(load_settings(), plan, Path(tmp)))
+        return render(rows, started)
+
+    return run_reported("lanes", started, run, (BenchError,), "the workers were stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Conversations in flight on the real broker: a destination that is down holds up only its
+own conversations, which are answered in order once it is back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.app import build_ingest, create_app
+from ingest.testing import whatsapp_headers, whatsapp_text_body
+from switchboard.settings import Settings
+from switchboard.standins import StandInURLs
+from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
+from tests.integration.privacy_helpers import customer_says, ids
+
+pytestmark = pytest.mark.integration
+
+FIRST, SECOND = "How long does delivery take?", "Can I return a lamp?"
+
+
+@pytest.fixture
+async def lanes_settings(settings: Settings) -> Settings:
+    return await isolated(settings, "lanes")
+
+
+@pytest.fixture
+def lanes_worker(lanes_settings: Settings, tmp_path: Path) -> Iterator[Worker]:
+    env = settings_env(lanes_settings, tmp_path) | {
+        "SWITCHBOARD_DELIVERY_RETRIES": "1",
+        "SWITCHBOARD_CIRCUIT_FAILURES": "3",
+    }
+    worker = Worker(env, tmp_path / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def client(lanes_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(build_ingest(lanes_settings))) as test_client:
+        yield test_client
+
+
+def _control(url: str, action: str, body: object = None) -> None:
+    httpx.post(f"{url}/_standin/{action}", json=body).raise_for_status()
+
+
+@pytest.fixture
+def graph_down(standins: StandInURLs) -> Iterator[str]:
+    _control(standins.graph, "reset")
+    _control(standins.graph, "faults", {"status": 503, "times": 10**6})
+    yield standins.graph
+    _control(standins.graph, "reset")
+
+
+def _requests(url: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = httpx.get(f"{url}/_standin/requests").json()["requests"]
+    return found
+
+
+def _whatsapp_replies(graph: str) -> dict[str, list[str]]:
+    replies: dict[str, list[str]] = {}
+    for r in _requests(graph):
+        if r["method"] == "POST" and r["status"] == 200:
+            replies.setdefault(r["json"]["to"], []).append(r["json"]["text"]["body"])
+    return replies
+
+
+def _chatwoot_replied(chatwoot: str, conversations: set[int]) -> set[int]:
+    done = set()
+    for r in _requests(chatwoot):
+        body = r["json"] if isinstance(r["json"], dict) else {}
+        if r["method"] != "POST" or body.get("private") or r["status"] != 200:
+            continue
+        for conversation in conversations:
+            if f"/conversations/{conversation}/messages" in r["path"]:
+                done.add(conversation)
+    return done
+
+
+async def test_a_destination_down_waits_alone_and_catches_up_in_order(
+    client: TestClient,
+    lanes_worker: Worker,
+    standins: StandInURLs,
+    graph_down: str,
+) -> None:
+    """With the Graph API answering 503, WhatsApp customers (two messages each) wait while
+    every Chatwoot customer is answered; once it is back, each WhatsApp customer gets both
+    answers, in the order they asked."""
+    phones = [f"1555{uuid.uuid4().int % 10**7:07d}" for _ in range(6)]
+    for text in (FIRST, SECOND):
+        for phone in phones:
+            body = whatsapp_text_body(wamid=f"wamid.{uuid.uuid4().hex}", phone=phone, text=text)
+            answer = client.post(
+                "/webhooks/whatsapp", content=body, headers=whatsapp_headers(TEST_SECRET, body)
+            )
+            assert answer.status_code == 200
+    conversations = {next(ids) for _ in range(6)}
+    for conversation in conversations:
+        customer_says(client, conversation, FIRST, next(ids))
+
+    async def chatwoot_answered() -> bool:
+        return _chatwoot_replied(standins.chatwoot, conversations) == conversations
+
+    assert await eventually(chatwoot_answered, timeout=30), lanes_worker.log()[-4000:]
+    assert _whatsapp_replies(graph_down) == {}
+
+    _control(graph_down, "reset")
+
+    async def whatsapp_answered() -> dict[str, list[str]] | None:
+        replies = _whatsapp_replies(graph_down)
+        return replies if all(len(replies.get(p, [])) >= 2 for p in phones) else None
+
+    replies = await eventually(whatsapp_answered, timeout=90)
+    assert replies, lanes_worker.log()[-4000:]
+    for phone in phones:
+        first, second = replies[phone][:2]
+        assert "working days" in first, (phone, replies[phone])
+        assert "return" in second.lower(), (phone, replies[phone])
