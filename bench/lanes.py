@@ -5,7 +5,9 @@ The baseline is the design before keyed lanes: ``SWITCHBOARD_PARTITION_WINDOW=1`
 partition hold one record at a time, which is exactly what the worker did then. Each variant
 runs the real `switchboard worker` in a subprocess, on its own topics and consumer group,
 against the stand-ins in this process; customers' messages are produced straight to the
-inbound topic, all at once, each in a conversation of its own.
+inbound topic, all at once, each in a conversation of its own. The stand-ins run in a process
+of their own (`switchboard standins`), so serving hundreds of slow model calls does not take
+this process's time from the measurement.
 
 * slow model: the chat-model stand-in answers every call after 1.0 s; N customers (60, then
   300) write at once; the time from the first record produced until every one has its reply
@@ -46,6 +48,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.flow import (
     BenchError,
+    Child,
     Customers,
     Names,
     Replies,
@@ -57,6 +60,7 @@ from bench.flow import (
     remove_topics,
     spawn,
 )
+from bench.processes import HOST, free_port
 from bench.report import load_average, markdown, number, revision, run_reported
 from ingest.normalise.chatwoot import normalise as normalise_chatwoot
 from ingest.normalise.whatsapp import normalise as normalise_whatsapp
@@ -65,14 +69,17 @@ from ingest.testing import whatsapp_text_body
 from schemas.keys import Pseudonymizer
 from switchboard.cli import load_settings
 from switchboard.settings import Settings
-from switchboard.standins import StandInURLs, Tokens, run_standins
+from switchboard.standins import StandInURLs, Tokens
 from tests.sample_questions import QUESTIONS
 
 MODEL_DELAY = 1.0
+DOWN = "Graph API down: every Chatwoot customer answered"
 LANES = "keyed lanes (window 64)"
 BASELINE = "one record per partition (window 1)"
 VARIANTS = {LANES: "64", BASELINE: "1"}
 WAIT_SECONDS = 240.0
+# While the Graph API is down the target is 10 s; past a minute, "not answered" says it all.
+DOWN_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,9 @@ class Row:
     variant: str
     scenario: str
     customers: int
-    seconds: float | None  # None: not all answered within WAIT_SECONDS
+    seconds: float | None  # None: not all answered within ``limit``
     cpu_ms_per_message: float | None = None
+    limit: float = WAIT_SECONDS
 
     @property
     def concurrency(self) -> float | None:
@@ -166,11 +174,13 @@ async def whatsapp_answered(session: aiohttp.ClientSession, graph: str) -> set[s
     }
 
 
-async def until(done: Callable[[], Awaitable[bool]], started: float) -> float | None:
-    while time.perf_counter() - started < WAIT_SECONDS:
+async def until(
+    done: Callable[[], Awaitable[bool]], started: float, limit: float = WAIT_SECONDS
+) -> float | None:
+    while time.perf_counter() - started < limit:
         if await done():
             return time.perf_counter() - started
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     return None
 
 
@@ -237,7 +247,7 @@ async def destination_down(run: Run, variant: str, customers: Customers, count: 
         await replies.poll()
         return all(c in replies.arrived for c in conversations)
 
-    chatwoot_seconds = await until(chatwoot_answered, started)
+    chatwoot_seconds = await until(chatwoot_answered, started, DOWN_WAIT_SECONDS)
     await standin(run.session, run.urls.graph, "reset")
     recovered = time.perf_counter()
 
@@ -246,7 +256,7 @@ async def destination_down(run: Run, variant: str, customers: Customers, count: 
 
     whatsapp_seconds = await until(whatsapp_done, recovered)
     return [
-        Row(variant, "Graph API down: every Chatwoot customer answered", count, chatwoot_seconds),
+        Row(variant, DOWN, count, chatwoot_seconds, limit=DOWN_WAIT_SECONDS),
         Row(
             variant,
             "then Graph API back: every WhatsApp customer answered",
@@ -293,14 +303,14 @@ async def variant(
                 for count in plan.sizes:
                     rows.append(await slow_model(run, name, customers, count))
                     print(
-                        f"  {rows[-1].scenario}: {seconds_cell(rows[-1].seconds)}",
+                        f"  {rows[-1].scenario}: {seconds_cell(rows[-1].seconds, rows[-1].limit)}",
                         file=sys.stderr,
                         flush=True,
                     )
                 rows += await destination_down(run, name, customers, plan.customers_per_channel)
                 for row in rows[-2:]:
                     print(
-                        f"  {row.scenario}: {seconds_cell(row.seconds)}",
+                        f"  {row.scenario}: {seconds_cell(row.seconds, row.limit)}",
                         file=sys.stderr,
                         flush=True,
                     )
@@ -318,8 +328,8 @@ async def variant(
 # --- report ----------------------------------------------------------------------------------
 
 
-def seconds_cell(seconds: float | None) -> str:
-    return f"not within {WAIT_SECONDS:g} s" if seconds is None else f"{number(seconds, 2)} s"
+def seconds_cell(seconds: float | None, limit: float = WAIT_SECONDS) -> str:
+    return f"not within {limit:g} s" if seconds is None else f"{number(seconds, 2)} s"
 
 
 def table(rows: Sequence[Row]) -> list[str]:
@@ -327,7 +337,7 @@ def table(rows: Sequence[Row]) -> list[str]:
         [
             row.scenario,
             row.variant,
-            seconds_cell(row.seconds),
+            seconds_cell(row.seconds, row.limit),
             "" if row.concurrency is None else number(row.concurrency),
             "" if row.cpu_ms_per_message is None else number(row.cpu_ms_per_message),
         ]
@@ -357,7 +367,7 @@ def verdicts(rows: Sequence[Row]) -> list[tuple[bool, str]]:
     if chatwoot is not None:
         ok = chatwoot.seconds is not None and chatwoot.seconds <= 10.0
         text = "every Chatwoot customer answered within 10 s while the Graph API is down"
-        found.append((ok, f"{text}: {seconds_cell(chatwoot.seconds)}"))
+        found.append((ok, f"{text}: {seconds_cell(chatwoot.seconds, chatwoot.limit)}"))
     whatsapp = find(rows, LANES, "then Graph API back")
     if whatsapp is not None:
         text = "every WhatsApp customer answered once it is back"
@@ -379,10 +389,31 @@ def render(rows: Sequence[Row], started: datetime) -> tuple[str, bool]:
     return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
 
 
+async def standins_ready(urls: StandInURLs, child: Child) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        for url in (urls.chatwoot, urls.graph, urls.dialog360, urls.model):
+            deadline = time.perf_counter() + 30
+            while True:
+                child.check()
+                try:
+                    await standin(session, url, "requests")
+                    break
+                except aiohttp.ClientError:
+                    if time.perf_counter() > deadline:
+                        raise BenchError(f"stand-in {url} did not start") from None
+                    await asyncio.sleep(0.2)
+
+
 async def measure(settings: Settings, plan: Plan, tmp: Path) -> list[Row]:
     await knowledge(settings)  # the questions must reach the model: the knowledge base answers them
     rows: list[Row] = []
-    with run_standins(tokens=Tokens.from_settings(settings)) as urls:
+    ports = [free_port() for _ in range(4)]
+    urls = StandInURLs(*(f"http://{HOST}:{port}" for port in ports))
+    argv = [str(Path(sys.executable).parent / "switchboard"), "standins", "--host", HOST]
+    with ExitStack() as stack:
+        env = child_env(settings, Names(bench="lanes"), urls, tmp)
+        child = spawn("standins", [*argv, "--ports", *map(str, ports)], env, tmp, stack)
+        await standins_ready(urls, child)
         for name in VARIANTS:
             rows += await variant(settings, urls, plan, name, tmp=tmp)
     return rows

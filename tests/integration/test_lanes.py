@@ -3,6 +3,7 @@ own conversations, which are answered in order once it is back."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard.settings import Settings
-from switchboard.standins import StandInURLs
+from switchboard.standins import StandInURLs, Tokens
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import customer_says, ids
 
@@ -79,7 +80,7 @@ def _chatwoot_replied(chatwoot: str, conversations: set[int]) -> set[int]:
         if r["method"] != "POST" or body.get("private") or r["status"] != 200:
             continue
         for conversation in conversations:
-            if f"/conversations/{conversation}/messages" in r["path"]:
+            if r["path"].endswith(f"/conversations/{conversation}/messages"):
                 done.add(conversation)
     return done
 
@@ -123,3 +124,62 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
         first, second = replies[phone][:2]
         assert "working days" in first, (phone, replies[phone])
         assert "return" in second.lower(), (phone, replies[phone])
+
+
+async def test_partitions_revoked_with_work_in_flight_are_answered_once(
+    lanes_settings: Settings, client: TestClient, standins: StandInURLs, tmp_path: Path
+) -> None:
+    """The model answers after 3 s; while the first worker has a dozen conversations in
+    flight, a second joins and takes half the partitions. What the first was running there is
+    abandoned and run again by the second: every customer gets exactly one reply."""
+    _control(standins.model, "reset")
+    _control(standins.model, "faults", {"delay_seconds": 3, "times": 10**6})
+    _control(standins.chatwoot, "reset")
+    env = settings_env(lanes_settings, tmp_path) | {
+        "SWITCHBOARD_LLM_MODEL": "openai:test-model",
+        "SWITCHBOARD_LLM_BASE_URL": standins.model_base_url,
+        "SWITCHBOARD_LLM_API_KEY": Tokens().model,
+        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "30",
+    }
+    first = Worker(env, tmp_path / "first.log")
+    second = Worker(env, tmp_path / "second.log")  # its metrics port is taken: it says so
+    first.start()
+    try:
+        warm = next(ids)
+        customer_says(client, warm, FIRST, next(ids))
+
+        async def warmed() -> bool:
+            return _chatwoot_replied(standins.chatwoot, {warm}) == {warm}
+
+        assert await eventually(warmed, timeout=60), first.log()[-4000:]
+        conversations = {next(ids) for _ in range(12)}
+        for conversation in conversations:
+            customer_says(client, conversation, FIRST, next(ids))
+        await asyncio.sleep(1.0)  # the first worker now waits on the model for all of them
+        second.start()
+
+        async def all_answered() -> bool:
+            return _chatwoot_replied(standins.chatwoot, conversations) == conversations
+
+        assert await eventually(all_answered, timeout=120), second.log()[-4000:]
+        await asyncio.sleep(3.0)  # anything sent twice would arrive by now
+        counts = _reply_counts(standins.chatwoot, conversations)
+        assert counts == dict.fromkeys(conversations, 1), counts
+        # The partitions moved: the second worker answered some of them.
+        assert "conversation_turn" in second.log(), second.log()[-4000:]
+    finally:
+        second.stop()
+        first.stop()
+        _control(standins.model, "reset")
+
+
+def _reply_counts(chatwoot: str, conversations: set[int]) -> dict[int, int]:
+    counts = dict.fromkeys(conversations, 0)
+    for r in _requests(chatwoot):
+        body = r["json"] if isinstance(r["json"], dict) else {}
+        if r["method"] != "POST" or body.get("private") or r["status"] != 200:
+            continue
+        for conversation in conversations:
+            if r["path"].endswith(f"/conversations/{conversation}/messages"):
+                counts[conversation] += 1
+    return counts
