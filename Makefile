@@ -44,6 +44,7 @@ integration: install
 bench: install
 	-$(BIN)/python bench/ingest.py
 	-$(BIN)/python bench/flow.py
+	-$(BIN)/python bench/lanes.py
 	-$(BIN)/python bench/erasure.py
 	-$(BIN)/python bench/sink.py
 	-$(BIN)/python bench/recovery.py

@@ -12,6 +12,8 @@ this process's time from the measurement.
 * slow model: the chat-model stand-in answers every call after 1.0 s; N customers (60, then
   300) write at once; the time from the first record produced until every one has its reply
   at the Chatwoot stand-in. Effective concurrency = N * 1.0 s / that time.
+* two workers: the slow-model runs again with two worker processes sharing the group (the
+  partitions split between them), to show the load shared on one machine.
 * destination down: the Graph API stand-in answers 503 to every send; 30 WhatsApp and 30
   Chatwoot customers write at once; the time until every Chatwoot customer has a reply; then
   the Graph API recovers, and the time until every WhatsApp customer has one.
@@ -76,7 +78,11 @@ MODEL_DELAY = 1.0
 DOWN = "Graph API down: every Chatwoot customer answered"
 LANES = "keyed lanes (window 64)"
 BASELINE = "one record per partition (window 1)"
-VARIANTS = {LANES: "64", BASELINE: "1"}
+TWO = "keyed lanes, two worker processes"
+# Each variant's partition window and number of worker processes.
+VARIANTS = {LANES: ("64", 1), BASELINE: ("1", 1), TWO: ("64", 2)}
+# Long enough for a second worker to join the group before anything is measured.
+JOIN_SECONDS = 15.0
 WAIT_SECONDS = 240.0
 # While the Graph API is down the target is 10 s; past a minute, "not answered" says it all.
 DOWN_WAIT_SECONDS = 60.0
@@ -85,11 +91,11 @@ DOWN_WAIT_SECONDS = 60.0
 @dataclass(frozen=True)
 class Plan:
     sizes: tuple[int, ...]
-    customers_per_channel: int
+    per_channel: int  # destination down: customers on WhatsApp, and as many on Chatwoot
 
 
-FULL = Plan(sizes=(60, 300), customers_per_channel=30)
-QUICK = Plan(sizes=(60,), customers_per_channel=30)
+FULL = Plan(sizes=(60, 300), per_channel=30)
+QUICK = Plan(sizes=(60,), per_channel=30)
 
 
 @dataclass
@@ -195,7 +201,10 @@ class Run:
     session: aiohttp.ClientSession
     producer: AIOKafkaProducer
     prefix: str
-    pid: int
+    pids: list[int]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
 
 
 async def warm_up(run: Run, customers: Customers) -> None:
@@ -219,7 +228,7 @@ async def slow_model(run: Run, variant: str, customers: Customers, count: int) -
         run.session, run.urls.model, "faults", {"delay_seconds": MODEL_DELAY, "times": 10**6}
     )
     records, conversations = chatwoot_records(customers, count, run.keys, run.prefix)
-    cpu = cpu_seconds(run.pid)
+    cpu = run.cpu()
     started = time.perf_counter()
     await produce(run.producer, records)
 
@@ -228,7 +237,7 @@ async def slow_model(run: Run, variant: str, customers: Customers, count: int) -
         return all(c in replies.arrived for c in conversations)
 
     seconds = await until(all_answered, started)
-    used = (cpu_seconds(run.pid) - cpu) * 1000 / count
+    used = (run.cpu() - cpu) * 1000 / count
     await standin(run.session, run.urls.model, "reset")
     return Row(variant, f"slow model, N={count}", count, seconds, used)
 
@@ -269,7 +278,7 @@ async def destination_down(run: Run, variant: str, customers: Customers, count: 
 async def variant(
     settings: Settings, urls: StandInURLs, plan: Plan, name: str, *, tmp: Path
 ) -> list[Row]:
-    window = VARIANTS[name]
+    window, processes = VARIANTS[name]
     names = Names(bench="lanes")
     await apply_topics(settings, names)
     keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
@@ -285,20 +294,20 @@ async def variant(
     }
     rows: list[Row] = []
     with ExitStack() as stack:
-        worker = spawn(
-            f"worker-{window}",
-            [str(Path(sys.executable).parent / "switchboard"), "worker"],
-            env,
-            tmp,
-            stack,
-        )
+        argv = [str(Path(sys.executable).parent / "switchboard"), "worker"]
+        workers = [
+            spawn(f"worker-{names.run}-{n}", argv, env, tmp, stack) for n in range(processes)
+        ]
         producer = kafka_producer(settings)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             await producer.start()
             try:
-                run = Run(settings, urls, keys, session, producer, names.prefix, worker.process.pid)
+                pids = [worker.process.pid for worker in workers]
+                run = Run(settings, urls, keys, session, producer, names.prefix, pids)
                 customers = Customers()
                 print(f"{name}: warming up", file=sys.stderr, flush=True)
+                if processes > 1:
+                    await asyncio.sleep(JOIN_SECONDS)
                 await warm_up(run, customers)
                 for count in plan.sizes:
                     rows.append(await slow_model(run, name, customers, count))
@@ -307,16 +316,19 @@ async def variant(
                         file=sys.stderr,
                         flush=True,
                     )
-                rows += await destination_down(run, name, customers, plan.customers_per_channel)
-                for row in rows[-2:]:
-                    print(
-                        f"  {row.scenario}: {seconds_cell(row.seconds, row.limit)}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                worker.check()
+                if processes == 1:
+                    rows += await destination_down(run, name, customers, plan.per_channel)
+                    for row in rows[-2:]:
+                        print(
+                            f"  {row.scenario}: {seconds_cell(row.seconds, row.limit)}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                for worker in workers:
+                    worker.check()
             except BaseException:
-                print(f"--- {worker.name} log (tail) ---\n{worker.tail()}", file=sys.stderr)
+                for worker in workers:
+                    print(f"--- {worker.name} log (tail) ---\n{worker.tail()}", file=sys.stderr)
                 raise
             finally:
                 await producer.stop()

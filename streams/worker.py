@@ -2,7 +2,8 @@
 
 The agents share one consumer group and one PostgreSQL pool:
 
-- ``store``: inbound events and actions → PostgreSQL (batched, idempotent);
+- ``store``: inbound events and actions → PostgreSQL, each partition's records in shared
+  batches (one transaction for many rows), acknowledged in offset order once committed;
 - ``converse``: inbound events → conversation state → the flow → actions, one event at a
   time per partition (the state table's changelog follows the event's partition);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
@@ -69,8 +70,9 @@ from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
-from streams.runtime.partition import Lanes, Reading, run_in_lanes
-from streams.storage import StorageAgent, is_transient
+from streams.runtime.batches import Batches
+from streams.runtime.partition import Lanes, Reading, run_batched, run_in_lanes
+from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
 from switchboard import logs
 from switchboard.settings import Settings
 
@@ -253,21 +255,38 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         app, settings, database.get, action_log, dead_letters=dead_letters, decoded=opened
     )
 
-    @app.agent(stored, name="store")
+    # Each partition's records go into shared batches, one PostgreSQL transaction for many
+    # rows; each is acknowledged, in offset order, once its batch is committed.
+    store_lanes = Lanes(
+        asyncio.Semaphore(settings.switchboard_max_in_flight),
+        settings.switchboard_partition_window,
+        metrics.records_held.labels("store").inc,
+    )
+    store_batches: list[Batches[EventT[bytes]]] = []
+
+    async def batches_for_store() -> Batches[EventT[bytes]]:
+        if not store_batches:
+            agent = StorageAgent(
+                ConversationStore(await database.get(), keys=pseudonymizer(settings)),
+                await keys.get(),
+                dead_letters,
+            )
+
+            async def write(records: list[EventT[bytes]]) -> None:
+                started = time.perf_counter()
+                # Anything handle() does not settle itself (permanent refusals go to the
+                # dead letters) is retried: the records stay unacknowledged meanwhile.
+                await until_done(lambda: agent.handle(records), "store")
+                for _ in records:
+                    metrics.handled("store", time.perf_counter() - started)
+
+            if not store_batches:
+                store_batches.append(Batches(write, size=BATCH_SIZE, within=BATCH_WITHIN_SECONDS))
+        return store_batches[0]
+
+    @app.agent(stored, name="store", isolated_partitions=True)
     async def store(stream: StreamT[bytes]) -> None:
-        agent = StorageAgent(
-            ConversationStore(await database.get(), keys=pseudonymizer(settings)),
-            await keys.get(),
-            dead_letters,
-        )
-        # Record by record, acknowledged by us after it is stored. (Faust's take() batching
-        # stalled this agent, and every agent sharing its consumer, after a rebalance.)
-        manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-        async for record in metrics.timed("store", manual.events()):
-            # Anything handle() does not settle itself (permanent refusals go to the dead
-            # letters) is retried: an agent that crashed would come back past this record.
-            await until_done(lambda: agent.handle([record]), "store")  # noqa: B023
-            await manual.ack(record)
+        await run_batched(stream, store_lanes, await batches_for_store())
 
     # One actor per partition, and inside it one lane per conversation: a conversation's
     # records run in order, different conversations at once (streams/runtime/lanes.py).

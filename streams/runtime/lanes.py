@@ -33,14 +33,24 @@ Release = Callable[[Sequence[T]], Awaitable[None]]
 
 
 class PartitionLanes(Generic[T]):
-    def __init__(self, *, window: int, running: asyncio.Semaphore, release: Release[T]) -> None:
+    def __init__(
+        self,
+        *,
+        window: int,
+        running: asyncio.Semaphore,
+        release: Release[T],
+        released: Callable[[int], None] = lambda count: None,
+    ) -> None:
         if window < 1:
             raise ValueError("the window holds at least one record")
         self._room = asyncio.Semaphore(window)
         self._running = running
         self._release = release
+        self._released = released  # told how many offsets each release let go
         self._offsets = PartitionOffsets()
-        self._items: dict[int, T] = {}
+        # Each held offset's record, and any copy of it read again meanwhile (a seek back):
+        # every copy is acknowledged when the offset is released.
+        self._items: dict[int, list[T]] = {}
         self._tails: dict[Hashable, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Releases are serialised, so acknowledgements leave in offset order.
@@ -56,6 +66,17 @@ class PartitionLanes(Generic[T]):
         """Whether ``offset`` was taken already: a record read again is not run twice."""
         return self._offsets.taken(offset)
 
+    async def again(self, offset: int, item: T) -> None:
+        """A record taken before, read again (the partition was sent back to an earlier
+        offset): not run twice, but acknowledged with its offset, now if that is released
+        already. (A copy nobody acknowledges would hold the commit for good.)"""
+        async with self._releasing:
+            held = self._items.get(offset)
+            if held is not None:
+                held.append(item)
+                return
+            await self._release([item])
+
     async def submit(self, key: Hashable, offset: int, item: T, work: Work) -> None:
         """Queue ``work`` for ``item`` behind its key's earlier records; waits while the
         window is full. Raises what a lane's work raised, so the caller's actor fails."""
@@ -63,7 +84,7 @@ class PartitionLanes(Generic[T]):
         await self._room.acquire()
         self._raise_failure()
         self._offsets.take(offset)
-        self._items[offset] = item
+        self._items[offset] = [item]
         previous = self._tails.get(key)
         task = asyncio.create_task(self._run(key, offset, previous, work))
         self._tails[key] = task
@@ -97,7 +118,8 @@ class PartitionLanes(Generic[T]):
             async with self._releasing:
                 released = self._offsets.finish(offset)
                 if released:
-                    await self._release([self._items.pop(o) for o in released])
+                    await self._release([i for o in released for i in self._items.pop(o)])
+                    self._released(len(released))
             for _ in released:
                 self._room.release()
         except asyncio.CancelledError:

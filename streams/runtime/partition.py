@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from faust.types import EventT, StreamT
@@ -15,6 +16,7 @@ from streams.dead_letter import DeadLetters
 from streams.keys.keyring import KeyRing
 from streams.reading import read_event
 from streams.record_order import Order, Reader, in_order
+from streams.runtime.batches import Batches
 from streams.runtime.lanes import PartitionLanes
 from switchboard import logs
 
@@ -50,13 +52,18 @@ async def run_in_lanes(
     pass through their lane too, so acknowledgements stay in offset order."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
     runner: PartitionLanes[EventT[bytes]] = PartitionLanes(
-        window=lanes.window, running=lanes.running, release=_acknowledge(manual, lanes)
+        window=lanes.window,
+        running=lanes.running,
+        release=_acknowledge(manual),
+        released=lambda count: lanes.held(-count),
     )
     try:
         async for record in in_order(manual.events(), Order(), reading.order):
             offset = record.message.offset
             if runner.taken(offset):
-                continue  # read again after a seek: it is running or done already
+                # Read again after a seek: it is running or done already.
+                await runner.again(offset, record)
+                continue
             event = await read_event(record, reading.keyring, reading.dead_letters)
             if event is not None:
                 # Ids and the record's place on every log line of its lane (a task keeps
@@ -69,11 +76,36 @@ async def run_in_lanes(
         await runner.close()
 
 
-def _acknowledge(manual: Any, lanes: Lanes) -> Callable[[Sequence[EventT[bytes]]], Awaitable[None]]:
+async def run_batched(
+    stream: StreamT[bytes], lanes: Lanes, batches: Batches[EventT[bytes]]
+) -> None:
+    """Add each of one partition's records to ``batches`` (the storage agent's writes) and
+    acknowledge it, in offset order, once its batch is written. Order within the partition
+    is kept by the batches themselves: they are written in the order the records came."""
+    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+    runner: PartitionLanes[EventT[bytes]] = PartitionLanes(
+        window=lanes.window,
+        running=lanes.running,
+        release=_acknowledge(manual),
+        released=lambda count: lanes.held(-count),
+    )
+    try:
+        async for record in manual.events():
+            offset = record.message.offset
+            if runner.taken(offset):
+                await runner.again(offset, record)
+                continue
+            lanes.held(1)
+            await runner.submit(offset, offset, record, partial(batches.add, record))
+    finally:
+        lanes.held(-runner.held)
+        await runner.close()
+
+
+def _acknowledge(manual: Any) -> Callable[[Sequence[EventT[bytes]]], Awaitable[None]]:
     async def acknowledge(records: Sequence[EventT[bytes]]) -> None:
         for record in records:
             await manual.ack(record)
-        lanes.held(-len(records))
 
     return acknowledge
 

@@ -160,3 +160,27 @@ def test_per_key_order_and_in_order_release_hold_for_any_timing(
         assert [o for o in recorder.started if o in mine] == mine
         assert [o for o in recorder.ended if o in mine] == mine
     assert recorder.released == list(range(len(records)))
+
+
+async def test_a_record_read_again_is_acknowledged_with_its_offset_not_run_twice() -> None:
+    """After a seek back, copies of taken records come again: a copy of a record still
+    running is acknowledged with it, a copy of one released already at once; neither runs."""
+    recorder = Recorder()
+    runner = lanes(recorder)
+    parked = asyncio.Event()
+
+    async def park() -> None:
+        await parked.wait()
+
+    await runner.submit("a", 0, 0, recorder.work(0, 0))
+    await asyncio.sleep(0.01)
+    await runner.submit("b", 1, 1, park)
+    assert runner.taken(0)
+    assert runner.taken(1)
+    await runner.again(0, 100)  # released already: acknowledged now
+    await runner.again(1, 101)  # still running: goes with it
+    assert recorder.released == [0, 100]
+    parked.set()
+    await runner.drain()
+    assert recorder.released == [0, 100, 1, 101]
+    assert recorder.started == [0]
