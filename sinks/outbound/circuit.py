@@ -39,7 +39,9 @@ class Destination:
 class Circuit:
     threshold: int = 5
     base: float = 1.0
-    cap: float = 60.0
+    # A destination that stays down gets a probe every 5 s: nothing to it, and one that
+    # is back is found within seconds (a longer cap kept replies waiting long after).
+    cap: float = 5.0
     state: State = "closed"
     failures: int = 0
     cooldown: float = 0.0
@@ -66,10 +68,13 @@ class Circuit:
         return self.state
 
     def failed(self, now: float, retry_after: float | None = None) -> State:
-        """The destination failed (or asked us to wait); the state after it."""
+        """The destination failed (or asked us to wait); the state after it. Calls that
+        were under way when the circuit opened fail too: they leave it as it is."""
         self.failures += 1
-        self.probing = False
+        if self.state == "open":
+            return self.state
         if self.state == "half_open" or self.failures >= self.threshold:
+            self.probing = False
             self.cooldown = min(self.cap, max(self.base, self.cooldown * 2))
             self.cooldown = max(self.cooldown, retry_after or 0.0)
             self.state, self.opened_at = "open", now

@@ -33,12 +33,14 @@ from tests.integration.conftest import (
     isolated,
     settings_env,
 )
+from tests.unit.test_data_asks import NOT_REQUESTS as TABLE_NOT_REQUESTS
 
 pytestmark = pytest.mark.integration
 
 # Negations and questions about erasure, export and opting out, in six languages: each must
-# be answered, and create no deletion, no export and no consent change.
-NOT_REQUESTS = (
+# be answered, and create no deletion, no export and no consent change. The sentences that
+# used to erase people, then every negation and question of the language table.
+QUOTED = (
     "Please do NOT delete my data, I want to keep my order history.",
     "don't delete my data!",
     "will you delete my data if I cancel?",
@@ -57,6 +59,7 @@ NOT_REQUESTS = (
     "Não apaguem os meus dados",
     "O que acontece com meus dados se eu cancelar?",
 )
+NOT_REQUESTS = tuple(dict.fromkeys([*QUOTED, *TABLE_NOT_REQUESTS]))
 
 
 @dataclass
@@ -148,7 +151,7 @@ async def test_negations_and_questions_are_answered_and_change_nothing(chat: Cha
     for text, phone in phones.items():
         chat.says(phone, text)
     for text, phone in phones.items():
-        (answer,) = await chat.answers(phone, 1)
+        (answer,) = await chat.answers(phone, 1, wait=90)
         assert "Nothing has" in answer, (text, answer)
     # Let anything that might follow on the contacts' topic arrive before looking.
     probe = chat.customer()

@@ -34,8 +34,10 @@ from streams.erasure.plan import chat_deletion_id
 from streams.flow.retrieval import InMemoryRetriever, Passage
 from streams.flow.runner import Flow
 from streams.flow.texts import DATA_INFO_REPLIES
+from streams.replay.hooks import ReplayGuard
 from tests.unit.test_conversation_agent import CODES, REQUESTS, RecordingLog
 from tests.unit.test_conversation_state import T0, message
+from tests.unit.test_replay_marks import Suppressions
 
 
 def _flow() -> GraphFlow:
@@ -255,3 +257,18 @@ def test_codes_differ_per_request_and_per_key() -> None:
     assert ConfirmationCodes(b"other").code("m1") != CODES.code("m1")
     assert len(CODES.code("m1")) == 6
     assert CODES.code("m1").isdigit()
+
+
+async def test_a_replay_of_a_confirmed_request_asks_for_nothing() -> None:
+    """A replayed confirmation (marked `replay: 1`) is held back by the deliver agent's guard,
+    so no erasure or export is asked for again; resent on purpose (`replay: resend`), it asks
+    for the same deletion, which the eraser already holds as done."""
+    desk = Desk()
+    await desk.says("delete my data")
+    (closing,) = [e for e in await desk.says(CODES.code("m1")) if isinstance(e, DataRequestClosed)]
+    guard = ReplayGuard(Suppressions())
+    assert await guard.holds_back(closing, {"replay": b"1"})
+    assert not await guard.holds_back(closing, {"replay": b"resend"})
+    again = confirmed_request(closing)
+    assert isinstance(again, ErasureRequested)
+    assert again.data.deletion_id == chat_deletion_id("m1")  # hence one deletion, not two

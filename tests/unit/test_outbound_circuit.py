@@ -105,3 +105,12 @@ def test_destinations_name_the_business_side_only() -> None:
     assert destination_of(reply("whatsapp-cloud")) == Destination("whatsapp", PHONE_NUMBER_ID)
     assert destination_of(reply("360dialog")) == Destination("360dialog", PHONE_NUMBER_ID)
     assert PHONE not in str(destination_of(reply("whatsapp-cloud", phone=PHONE)))
+
+
+def test_calls_under_way_when_it_opened_do_not_lengthen_the_cool_down() -> None:
+    """Twenty calls in flight all fail: the circuit opens once, for the base cool-down."""
+    circuit = Circuit(threshold=5, base=1.0)
+    for _ in range(20):
+        circuit.failed(now=0.0)
+    assert circuit.cooldown == 1.0
+    assert circuit.wait(0.5) == 0.5
