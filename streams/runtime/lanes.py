@@ -96,13 +96,12 @@ class PartitionLanes(Generic[T]):
             await asyncio.wait(set(self._tasks))
         self._raise_failure()
 
-    async def close(self) -> None:
-        """Abandon every record in flight; nothing more is released."""
-        tasks = set(self._tasks)
-        for task in tasks:
+    def close(self) -> None:
+        """Abandon every record in flight; nothing more is released. It does not wait for
+        the lanes to wind down: it runs while the actor is being cancelled, and a second
+        cancellation arriving during a wait would look like a crash to Faust."""
+        for task in self._tasks:
             task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
 
     async def _run(
         self, key: Hashable, offset: int, previous: asyncio.Task[None] | None, work: Work

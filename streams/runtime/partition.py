@@ -43,23 +43,46 @@ class Reading:
     order: Reader[EventT[bytes]]
 
 
+class Partitions:
+    """The lanes of every partition an actor is given, one tracker each. An isolated actor
+    normally gets one partition, but the actor Faust starts before the first assignment may
+    be handed records of several: offsets are only comparable within a partition."""
+
+    def __init__(self, manual: Any, lanes: Lanes) -> None:
+        self._manual = manual
+        self._lanes = lanes
+        self._by_tp: dict[Any, PartitionLanes[EventT[bytes]]] = {}
+
+    def of(self, record: EventT[bytes]) -> PartitionLanes[EventT[bytes]]:
+        tp = record.message.tp
+        found = self._by_tp.get(tp)
+        if found is None:
+            found = self._by_tp[tp] = PartitionLanes(
+                window=self._lanes.window,
+                running=self._lanes.running,
+                release=_acknowledge(self._manual),
+                released=lambda count: self._lanes.held(-count),
+            )
+        return found
+
+    def close(self) -> None:
+        for runner in self._by_tp.values():
+            self._lanes.held(-runner.held)
+            runner.close()
+
+
 async def run_in_lanes(
     stream: StreamT[bytes], reading: Reading, lanes: Lanes, handle: Handle
 ) -> None:
-    """Run one partition's records in keyed lanes (`streams.runtime.lanes`): a conversation's
+    """Run a partition's records in keyed lanes (`streams.runtime.lanes`): a conversation's
     records in offset order, conversations at once; each acknowledged once it and every
     record before it is done. Records that are skipped (forgotten contacts, dead letters)
     pass through their lane too, so acknowledgements stay in offset order."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    runner: PartitionLanes[EventT[bytes]] = PartitionLanes(
-        window=lanes.window,
-        running=lanes.running,
-        release=_acknowledge(manual),
-        released=lambda count: lanes.held(-count),
-    )
+    partitions = Partitions(manual, lanes)
     try:
         async for record in in_order(manual.events(), Order(), reading.order):
-            offset = record.message.offset
+            runner, offset = partitions.of(record), record.message.offset
             if runner.taken(offset):
                 # Read again after a seek: it is running or done already.
                 await runner.again(offset, record)
@@ -72,34 +95,27 @@ async def run_in_lanes(
             lanes.held(1)
             await runner.submit(record.key or offset, offset, record, _work(handle, record, event))
     finally:
-        lanes.held(-runner.held)
-        await runner.close()
+        partitions.close()
 
 
 async def run_batched(
     stream: StreamT[bytes], lanes: Lanes, batches: Batches[EventT[bytes]]
 ) -> None:
-    """Add each of one partition's records to ``batches`` (the storage agent's writes) and
+    """Add each of a partition's records to ``batches`` (the storage agent's writes) and
     acknowledge it, in offset order, once its batch is written. Order within the partition
     is kept by the batches themselves: they are written in the order the records came."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    runner: PartitionLanes[EventT[bytes]] = PartitionLanes(
-        window=lanes.window,
-        running=lanes.running,
-        release=_acknowledge(manual),
-        released=lambda count: lanes.held(-count),
-    )
+    partitions = Partitions(manual, lanes)
     try:
         async for record in manual.events():
-            offset = record.message.offset
+            runner, offset = partitions.of(record), record.message.offset
             if runner.taken(offset):
                 await runner.again(offset, record)
                 continue
             lanes.held(1)
             await runner.submit(offset, offset, record, partial(batches.add, record))
     finally:
-        lanes.held(-runner.held)
-        await runner.close()
+        partitions.close()
 
 
 def _acknowledge(manual: Any) -> Callable[[Sequence[EventT[bytes]]], Awaitable[None]]:

@@ -108,7 +108,8 @@ async def test_closing_abandons_work_in_flight() -> None:
     await runner.submit("a", 0, 0, recorder.work(0, 10))
     await runner.submit("a", 1, 1, recorder.work(1, 0))
     await asyncio.sleep(0.01)
-    await runner.close()
+    runner.close()
+    await asyncio.sleep(0.01)
     assert recorder.released == []
     assert recorder.started == [0]
 
