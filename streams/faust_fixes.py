@@ -9,7 +9,8 @@ rebalance is under way (flow control suspended, the generation not yet changed),
 has already forgotten the partition's acknowledgements. Refusing acknowledgements from an
 older generation, and any while flow control is suspended, keeps the commit behind them;
 after the rebalance Faust seeks to the committed offset and fetches them again, and our
-idempotent agents absorb any repeat.
+idempotent agents absorb any repeat. Upstream: faust-streaming #527 (robinhood/faust #604),
+manual acknowledgements skipped around a rebalance; the skipping came with #223.
 
 Records fetched for a paused partition. Faust's getmany yields only records of active
 partitions and drops the rest: records fetched just before a partition was paused (its
@@ -18,7 +19,7 @@ them. When the partition resumes, the next record's offset jumps, Faust takes th
 a compaction gap and counts the skipped offsets as processed, so the commit moves past
 records nobody handled (bench/recovery.py saw one message of a partition lost after a
 restart). Dropped records now move the partition's fetch position back to the first of
-them, so they are fetched again once it resumes.
+them, so they are fetched again once it resumes. Upstream: faust-streaming #216.
 
 Records read during a rebalance. Between the moment a rebalance suspends the streams and
 the moment they resume, Faust keeps fetching (its tables' changelogs), and the records of
@@ -31,6 +32,7 @@ rebalance's seek to the committed offsets is done: Faust resumes the stream part
 delivers what they fetch, a moment before that seek, from wherever each partition happened
 to be. Each partition whose records are held back goes back to the first of them (or its
 committed offset, if lower), so its position moves only over records that reach a stream.
+Upstream: faust-streaming #216 and #221 (events fetched before a rebalance, delivered after).
 
 Records fetched before a seek. A seek moves a partition's fetch position, but Faust goes on
 delivering the rest of a batch it fetched before, and its read position runs past where the
@@ -39,7 +41,8 @@ partition now is: the records fetched again from there are then dropped as alrea
 (Faust's own after a rebalance, ours) is now counted per partition; records of a partition
 moved since they were fetched are not delivered, and the read position a batch left behind
 is forgotten before the next fetch. (A seek issued while a fetch is on its way: the client
-discards what it fetched for the old position.)
+discards what it fetched for the old position.) Upstream: robinhood/faust #115 ("DROPPED
+MESSAGE" after a rebalance).
 
 Offsets taken for empty. When the offsets Faust delivers jump, it records the offsets
 skipped as holding no record (a compacted topic), and commits past them. But a jump also
@@ -51,7 +54,8 @@ over a dead one's partitions committed past 22 records nobody handled this way
 agents read are neither compacted nor written in transactions, so their offsets have no
 holes: the jump is no longer taken for one. What the drop leaves unhandled holds the commit,
 and the commit watch below reads it again; an offset that truly holds no record (a range
-retention removed) the watch finds and moves past.
+retention removed) the watch finds and moves past. Upstream: faust-streaming #606, where
+#378 changed how gaps are read.
 
 An unhandled head. Faust commits up to the first gap in what its agents acknowledged, but
 when the gap is a single record at the committed offset it commits past it anyway (its
@@ -62,7 +66,9 @@ reads the partition again from a held head, or moves past offsets that prove emp
 (streams/commit_watch.py). The same watch ends the opposite failure, a head dropped with
 several records after it, which held the commit, and so the group's lag, for good (a
 broker outage in tests/faults/test_no_loss.py left 80 records uncommitted). The watch needs
-what ``reread_paused_records`` notes of each fetch.
+what ``reread_paused_records`` notes of each fetch. Upstream: faust-streaming #606 (fix
+proposed in #707, not in 0.15.3). The ordered agents' keyed lanes (streams/runtime/) also
+acknowledge only in offset order, so they never present Faust with such a head.
 
 Table co-partitioning check. Before a table write Faust compares the partition counts of
 the source topic and the changelog from its consumer's cluster metadata. Right after Faust
@@ -71,6 +77,7 @@ only every few minutes: meanwhile every write raises ``PartitionsMismatch`` and 
 (and every agent sharing its consumer) stalls. Our tables are co-partitioned by
 construction, each created with its source topic's partition count from the catalogue
 (tests/unit/test_table_partitions.py), so the check is answered from there instead.
+Upstream: no issue found for the stale metadata; robinhood/faust #325 reports the same error.
 """
 
 from __future__ import annotations
