@@ -19,6 +19,7 @@ from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import customer_says, ids
+from tests.private_stack import free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -182,3 +183,55 @@ def _reply_counts(chatwoot: str, conversations: set[int]) -> dict[int, int]:
             if r["path"].endswith(f"/conversations/{conversation}/messages"):
                 counts[conversation] += 1
     return counts
+
+
+async def test_a_full_window_holds_a_partition_back_and_lets_it_go(
+    lanes_settings: Settings, client: TestClient, standins: StandInURLs, tmp_path: Path
+) -> None:
+    """A window of two records a partition and a model taking 2 s: while 36 customers wait,
+    the worker never holds more than the windows allow (the rest stays in Kafka), and every
+    customer is answered once the windows drain."""
+    (port,) = free_ports(1)
+    _control(standins.model, "reset")
+    _control(standins.model, "faults", {"delay_seconds": 2, "times": 10**6})
+    _control(standins.chatwoot, "reset")
+    env = settings_env(lanes_settings, tmp_path) | {
+        "SWITCHBOARD_PARTITION_WINDOW": "2",
+        "SWITCHBOARD_WORKER_WEB_PORT": str(port),
+        "SWITCHBOARD_LLM_MODEL": "openai:test-model",
+        "SWITCHBOARD_LLM_BASE_URL": standins.model_base_url,
+        "SWITCHBOARD_LLM_API_KEY": Tokens().model,
+        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "30",
+    }
+    worker = Worker(env, tmp_path / "window.log")
+    worker.start()
+    try:
+        conversations = {next(ids) for _ in range(36)}
+        for conversation in conversations:
+            customer_says(client, conversation, FIRST, next(ids))
+        most = 0
+
+        async def all_answered() -> bool:
+            nonlocal most
+            most = max(most, _held(port, "converse"))
+            return _chatwoot_replied(standins.chatwoot, conversations) == conversations
+
+        assert await eventually(all_answered, timeout=120, interval=0.1), worker.log()[-4000:]
+        # Six partitions, two records each; a record waiting for room is counted as it asks.
+        assert 0 < most <= 6 * 3, most
+        assert _reply_counts(standins.chatwoot, conversations) == dict.fromkeys(conversations, 1)
+    finally:
+        worker.stop()
+        _control(standins.model, "reset")
+
+
+def _held(port: int, agent: str) -> int:
+    """The worker's gauge of records held by ``agent`` (0 until it serves its metrics)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith(f'switchboard_worker_records_held{{agent="{agent}"}}'):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
