@@ -336,13 +336,18 @@ class DataRequested(_Envelope):
     data: DataRequestedData
 
 
-class DataRequestOpenedData(_Model):
+class ChatDataRequest(_Model):
+    """A data request made in a conversation: where, whose, of which kind."""
+
     channel: Channel
     source: Source
     contact_id: str
     route: Route
     kind: DataRequestKind
     request_id: str = Field(description="the event id of the customer message that asked")
+
+
+class DataRequestOpenedData(ChatDataRequest):
     expires_at: AwareDatetime = Field(description="a confirmation after this is refused")
 
 
@@ -357,13 +362,7 @@ class DataRequestOpened(_Envelope):
 DataRequestDecision = Literal["confirmed", "declined", "wrong_code", "expired", "handed_off"]
 
 
-class DataRequestClosedData(_Model):
-    channel: Channel
-    source: Source
-    contact_id: str
-    route: Route
-    kind: DataRequestKind
-    request_id: str = Field(description="the event id of the customer message that asked")
+class DataRequestClosedData(ChatDataRequest):
     in_reply_to: str = Field(description="the event id of the customer message that decided")
     decision: DataRequestDecision
     reference: str | None = Field(

@@ -54,6 +54,17 @@ def _common(message: MessageReceived, now: datetime) -> dict[str, Any]:
     }
 
 
+def _where(message: MessageReceived) -> dict[str, Any]:
+    """The conversation a chat data request belongs to, and whose it is."""
+    data = message.data
+    return {
+        "channel": data.channel,
+        "source": message.source,
+        "contact_id": data.contact_id,
+        "route": data.route,
+    }
+
+
 def actions_for(message: MessageReceived, outcome: FlowOutcome, now: datetime) -> list[Event]:
     """The reply or hand-off, then any consent change the message carried. (A data request
     is not acted on here: see `request_opened` and `request_closed`.)"""
@@ -112,15 +123,11 @@ def request_opened(
     message: MessageReceived, pending: PendingRequest, now: datetime
 ) -> DataRequestOpened:
     """The customer was asked to confirm the request this message made."""
-    data = message.data
     return DataRequestOpened(
         id=f"data-request-opened:{pending.request_id}",
         **_common(message, now),
         data=DataRequestOpenedData(
-            channel=data.channel,
-            source=message.source,
-            contact_id=data.contact_id,
-            route=data.route,
+            **_where(message),
             kind=pending.kind,
             request_id=pending.request_id,
             expires_at=datetime.fromtimestamp(pending.expires_at, UTC),
@@ -145,10 +152,7 @@ def request_closed(
         id=f"data-request-closed:{request_id}",
         **_common(message, now),
         data=DataRequestClosedData(
-            channel=data.channel,
-            source=message.source,
-            contact_id=data.contact_id,
-            route=data.route,
+            **_where(message),
             kind=kind,
             request_id=request_id,
             in_reply_to=message.id,

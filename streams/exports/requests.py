@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from schemas.events import (
     ChatReplyTo,
@@ -71,17 +72,9 @@ def link_reply(
     """The message that brings a chat request its download link."""
     return ReplyRequested(
         id=f"export-link:{request.export_id}",
-        source="switchboard",
-        time=request.requested_at,
-        subject=reply_to.conversation_key,
-        correlation_id=reply_to.in_reply_to,
+        **_envelope(request, reply_to),
         data=ReplyRequestedData(
-            channel=reply_to.channel,
-            source=reply_to.source,
-            contact_id=request.contact_id,
-            route=reply_to.route,
-            in_reply_to=reply_to.in_reply_to,
-            intent="data_request",
+            **_in_chat(request, reply_to),
             personal=_to(request.recipient, export_ready(url, expires_at)),
         ),
     )
@@ -92,21 +85,34 @@ def failure_handoff(request: ExportRequest, reply_to: ChatReplyTo) -> HandoffReq
     takes over."""
     return HandoffRequested(
         id=f"export-failed:{request.export_id}",
-        source="switchboard",
-        time=request.requested_at,
-        subject=reply_to.conversation_key,
-        correlation_id=reply_to.in_reply_to,
+        **_envelope(request, reply_to),
         data=HandoffRequestedData(
-            channel=reply_to.channel,
-            source=reply_to.source,
-            contact_id=request.contact_id,
-            route=reply_to.route,
-            in_reply_to=reply_to.in_reply_to,
+            **_in_chat(request, reply_to),
             reason="export_failed",
-            intent="data_request",
             personal=_to(request.recipient, handoff_text("export_failed")),
         ),
     )
+
+
+def _envelope(request: ExportRequest, reply_to: ChatReplyTo) -> dict[str, Any]:
+    return {
+        "source": "switchboard",
+        "time": request.requested_at,
+        "subject": reply_to.conversation_key,
+        "correlation_id": reply_to.in_reply_to,
+    }
+
+
+def _in_chat(request: ExportRequest, reply_to: ChatReplyTo) -> dict[str, Any]:
+    """The conversation's side of what is sent there about a chat request."""
+    return {
+        "channel": reply_to.channel,
+        "source": reply_to.source,
+        "contact_id": request.contact_id,
+        "route": reply_to.route,
+        "in_reply_to": reply_to.in_reply_to,
+        "intent": "data_request",
+    }
 
 
 def _to(recipient: Personal, text: str) -> Personal:
