@@ -286,7 +286,8 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
 
     @app.agent(stored, name="store", isolated_partitions=True)
     async def store(stream: StreamT[bytes]) -> None:
-        await run_batched(stream, store_lanes, await batches_for_store())
+        order = _in_order(app, "store", metrics)
+        await run_batched(stream, order, store_lanes, await batches_for_store())
 
     # One actor per partition, and inside it one lane per conversation: a conversation's
     # records run in order, different conversations at once (streams/runtime/lanes.py).

@@ -40,6 +40,7 @@ class PartitionLanes(Generic[T]):
         running: asyncio.Semaphore,
         release: Release[T],
         released: Callable[[int], None] = lambda count: None,
+        start: int | None = None,
     ) -> None:
         if window < 1:
             raise ValueError("the window holds at least one record")
@@ -47,7 +48,7 @@ class PartitionLanes(Generic[T]):
         self._running = running
         self._release = release
         self._released = released  # told how many offsets each release let go
-        self._offsets = PartitionOffsets()
+        self._offsets = PartitionOffsets(start)  # the committed offset, where reading began
         # Each held offset's record, and any copy of it read again meanwhile (a seek back):
         # every copy is acknowledged when the offset is released.
         self._items: dict[int, list[T]] = {}
@@ -63,7 +64,8 @@ class PartitionLanes(Generic[T]):
         return self._offsets.in_flight
 
     def taken(self, offset: int) -> bool:
-        """Whether ``offset`` was taken already: a record read again is not run twice."""
+        """Whether ``offset`` was taken already (or is before the start): a record read
+        again is not run twice. An offset passed over is not taken: ``submit`` refuses it."""
         return self._offsets.taken(offset)
 
     async def again(self, offset: int, item: T) -> None:

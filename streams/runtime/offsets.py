@@ -24,18 +24,31 @@ class OffsetOrderError(ValueError):
 class PartitionOffsets:
     """The offsets of one partition that were taken and not yet released."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: int | None = None) -> None:
+        """``start``: the partition's committed offset when the tracker begins, if known:
+        offsets before it were handled already, offsets from it on must be taken first."""
         self._taken: deque[int] = deque()
         self._open: set[int] = set()
         self._done: set[int] = set()
+        self._start = start
+        self._first: int | None = None
         self._last: int | None = None
+        # Half-open ranges of offsets passed over without a record (retention, a jump).
+        self._skipped: list[tuple[int, int]] = []
 
     def take(self, offset: int) -> None:
-        """A record starts; offsets come in increasing order (gaps are fine)."""
-        if self._taken and offset <= self._taken[-1]:
-            raise OffsetOrderError(f"offset {offset} taken after {self._taken[-1]}")
+        """A record starts; offsets come in increasing order. An offset passed over before
+        cannot be taken later: its place in the release order is gone."""
+        if self._last is not None and offset <= self._last:
+            raise OffsetOrderError(f"offset {offset} taken after {self._last}")
+        if self._start is not None and offset < self._start:
+            raise OffsetOrderError(f"offset {offset} is before the start, {self._start}")
+        following = self._start if self._last is None else self._last + 1
+        if following is not None and offset > following:
+            self._skipped.append((following, offset))
         self._taken.append(offset)
         self._open.add(offset)
+        self._first = offset if self._first is None else self._first
         self._last = offset
 
     def finish(self, offset: int) -> list[int]:
@@ -52,8 +65,14 @@ class PartitionOffsets:
         return released
 
     def taken(self, offset: int) -> bool:
-        """Whether ``offset`` was taken already (read again after a seek: skip it)."""
-        return self._last is not None and offset <= self._last
+        """Whether a record of ``offset`` was taken already, or the offset is before the
+        start: read again after a seek, it is not run twice. False for an offset passed
+        over: its record was never handled here."""
+        if self._start is not None and offset < self._start:
+            return True
+        if self._first is None or self._last is None or not self._first <= offset <= self._last:
+            return False
+        return not any(low <= offset < high for low, high in self._skipped)
 
     @property
     def in_flight(self) -> int:

@@ -48,9 +48,10 @@ class Partitions:
     normally gets one partition, but the actor Faust starts before the first assignment may
     be handed records of several: offsets are only comparable within a partition."""
 
-    def __init__(self, manual: Any, lanes: Lanes) -> None:
+    def __init__(self, manual: Any, lanes: Lanes, committed: Callable[[Any], int | None]) -> None:
         self._manual = manual
         self._lanes = lanes
+        self._committed = committed
         self._by_tp: dict[Any, PartitionLanes[EventT[bytes]]] = {}
 
     def of(self, record: EventT[bytes]) -> PartitionLanes[EventT[bytes]]:
@@ -62,6 +63,7 @@ class Partitions:
                 running=self._lanes.running,
                 release=_acknowledge(self._manual),
                 released=lambda count: self._lanes.held(-count),
+                start=self._committed(tp),
             )
         return found
 
@@ -79,7 +81,7 @@ async def run_in_lanes(
     record before it is done. Records that are skipped (forgotten contacts, dead letters)
     pass through their lane too, so acknowledgements stay in offset order."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    partitions = Partitions(manual, lanes)
+    partitions = Partitions(manual, lanes, reading.order.committed)
     try:
         async for record in in_order(manual.events(), Order(), reading.order):
             runner, offset = partitions.of(record), record.message.offset
@@ -99,15 +101,20 @@ async def run_in_lanes(
 
 
 async def run_batched(
-    stream: StreamT[bytes], lanes: Lanes, batches: Batches[EventT[bytes]]
+    stream: StreamT[bytes],
+    order: Reader[EventT[bytes]],
+    lanes: Lanes,
+    batches: Batches[EventT[bytes]],
 ) -> None:
     """Add each of a partition's records to ``batches`` (the storage agent's writes) and
-    acknowledge it, in offset order, once its batch is written. Order within the partition
-    is kept by the batches themselves: they are written in the order the records came."""
+    acknowledge it, in offset order, once its batch is written. The records come in offset
+    order, none skipped (`streams.record_order`): a record Faust dropped around a seek is
+    read again before any after it is taken, so none is acknowledged unwritten. Order within
+    the partition is kept by the batches themselves: written in the order records came."""
     manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    partitions = Partitions(manual, lanes)
+    partitions = Partitions(manual, lanes, order.committed)
     try:
-        async for record in manual.events():
+        async for record in in_order(manual.events(), Order(), order):
             runner, offset = partitions.of(record), record.message.offset
             if runner.taken(offset):
                 await runner.again(offset, record)

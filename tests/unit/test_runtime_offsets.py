@@ -67,3 +67,22 @@ def test_misuse_is_refused() -> None:
     tracker.finish(5)
     with pytest.raises(OffsetOrderError):
         tracker.finish(5)
+
+
+def test_an_offset_passed_over_is_not_taken_and_cannot_be_taken_late() -> None:
+    """From the committed offset 10, records 12 and 15 are taken: 10, 11, 13 and 14 were
+    never handled here, so a late copy of one is not waved through as a repeat."""
+    tracker = PartitionOffsets(start=10)
+    tracker.take(12)
+    tracker.take(15)
+    assert [o for o in range(8, 17) if tracker.taken(o)] == [8, 9, 12, 15]
+    with pytest.raises(OffsetOrderError):
+        tracker.take(13)
+
+
+def test_without_a_start_only_offsets_taken_count() -> None:
+    """A partition never committed: nothing before the first record counts as handled."""
+    tracker = PartitionOffsets()
+    tracker.take(4)
+    tracker.take(5)
+    assert [o for o in range(0, 8) if tracker.taken(o)] == [4, 5]
