@@ -75,10 +75,10 @@ from ingest.producer import Record, to_records
 from schemas.catalogue import ACTIONS, INBOUND
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
-from streams.app import create_app
 from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from streams.lag.offsets import read_once
+from streams.runtime.app import create_app
 from switchboard.cli import load_settings
 from switchboard.logs import configure
 from switchboard.settings import Settings
@@ -434,7 +434,7 @@ def faust_settings(settings: Settings) -> str:
         f"session timeout {conf.broker_session_timeout:g} s, heartbeat "
         f"{conf.broker_heartbeat_interval:g} s, rebalance timeout "
         f"{conf.broker_rebalance_timeout:g} s, request timeout {conf.broker_request_timeout:g} s, "
-        f"max poll interval {conf.broker_max_poll_interval:g} s (streams/app.py)"
+        f"max poll interval {conf.broker_max_poll_interval:g} s (streams/runtime/app.py)"
     )
 
 

@@ -7,7 +7,7 @@ repartition topics are named after the worker group and managed by Faust.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from schemas.events import (
@@ -138,6 +138,18 @@ ERASURES = Topic(
 )
 
 CATALOGUE: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, ACTIONS, DEAD_LETTER, DATA_KEYS, ERASURES)
+
+# The topics whose partition count places conversations and contacts on workers (the dead
+# letters keep one partition: their order is the order things went wrong).
+KEYED: tuple[Topic, ...] = (INBOUND, CONTACT_EVENTS, ACTIONS, DATA_KEYS, ERASURES)
+
+
+def sized(partitions: int) -> tuple[Topic, ...]:
+    """The catalogue with ``partitions`` (SWITCHBOARD_TOPIC_PARTITIONS) for every keyed
+    topic. Kafka can add partitions to a topic, but that moves keys between partitions
+    mid-stream: a deployment grows by a new topic version and a cut-over instead."""
+    return tuple(replace(t, partitions=partitions) if t in KEYED else t for t in CATALOGUE)
+
 
 _ROUTES: dict[type, Topic] = {
     MessageReceived: INBOUND,

@@ -20,14 +20,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
-from faust.types import EventT
 
 from schemas.events import DataRequestClosed, Event, HandoffRequested, ReplyRequested
 from sinks.outbound.deliveries import DeliveryResult
 from streams.conversation.actions import confirmed_request, handoff_after_refusal
 from streams.conversation.agent import ActionLog
-from streams.dead_letter import DeadLetters
 from streams.retry import backoff_seconds
+from streams.runtime.dead_letter import DeadLetters
+from streams.runtime.types import Record
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +51,7 @@ class Deliveries:
         self.sleep = sleep
         self.clock = clock
 
-    async def handle(self, event: Event, record: EventT[bytes]) -> None:
+    async def handle(self, event: Event, record: Record) -> None:
         if isinstance(event, DataRequestClosed):
             request = confirmed_request(event)
             if request is not None:
@@ -80,7 +80,7 @@ class Deliveries:
             await self.sleep(pause)
 
     async def _refused(
-        self, event: ReplyRequested | HandoffRequested, record: EventT[bytes], reason: str
+        self, event: ReplyRequested | HandoffRequested, record: Record, reason: str
     ) -> None:
         await self.dead_letters.send(record, f"delivery_refused:{reason}")
         if isinstance(event, ReplyRequested):

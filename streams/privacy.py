@@ -17,10 +17,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-import faust
 import httpx
 import structlog
-from faust.types import EventT, StreamT
 
 from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, ROLL_INTERVAL_MS, ROLL_KEY, Topic
 from schemas.events import Event
@@ -33,8 +31,6 @@ from streams.consent.follower import follow_forever
 from streams.consent.keeper import ConsentKeeper
 from streams.consent.view import ConsentView
 from streams.contact_events import ContactEvents
-from streams.dead_letter import DeadLetters
-from streams.emit import TopicLog
 from streams.erasure.driver import Eraser, Target
 from streams.erasure.metrics import ErasureMetrics
 from streams.erasure.plan import CHATWOOT, CONSENT, CONVERSATION_STATE, DATA_KEY, EXPORTS, POSTGRES
@@ -47,13 +43,16 @@ from streams.erasure.targets import (
     PostgresTarget,
 )
 from streams.retry import until_done
+from streams.runtime.dead_letter import DeadLetters
+from streams.runtime.emit import TopicLog
+from streams.runtime.types import App, KafkaTopic, Record, Stream
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 # The worker's manual-ack iterator: events opened with the key ring, acknowledged after the
 # caller's work on each (`streams.worker._decoded`).
-Decoded = Callable[[StreamT[bytes], DeadLetters], AsyncIterator[tuple[EventT[bytes], Event]]]
+Decoded = Callable[[Stream, DeadLetters], AsyncIterator[tuple[Record, Event]]]
 
 ERASURE_TIMER_SECONDS = 2.0
 CHATWOOT_TIMEOUT_SECONDS = 10.0
@@ -62,11 +61,11 @@ CHATWOOT_TIMEOUT_SECONDS = 10.0
 class KafkaKeyed:
     """Records keyed by contact id on one topic, awaited until Kafka acknowledged them."""
 
-    def __init__(self, topic: faust.TopicT) -> None:
+    def __init__(self, topic: KafkaTopic) -> None:
         self.topic = topic
 
     @classmethod
-    def on(cls, app: faust.App, topic: Topic, prefix: str) -> KafkaKeyed:
+    def on(cls, app: App, topic: Topic, prefix: str) -> KafkaKeyed:
         return cls(app.topic(topic.full_name(prefix), key_serializer="raw", value_serializer="raw"))
 
     async def _send(self, contact_id: str, value: bytes | None) -> None:
@@ -122,7 +121,7 @@ def build_eraser(
 
 
 def register_privacy(
-    app: faust.App,
+    app: App,
     settings: Settings,
     database: Callable[[], Awaitable[Database]],
     events: TopicLog,
@@ -134,7 +133,7 @@ def register_privacy(
     forgotten contacts' events skipped, undecodable records dead-lettered, manual acks)."""
     prefix = settings.switchboard_topic_prefix
     # Faust's default table codecs: keys and values JSON (the view reads them so).
-    table = app.Table("consent", partitions=CONTACT_EVENTS.partitions)
+    table = app.Table("consent", partitions=settings.switchboard_topic_partitions)
     view = ConsentView()
     contact_events = app.topic(
         CONTACT_EVENTS.full_name(prefix), key_serializer="raw", value_serializer="raw"
@@ -178,7 +177,7 @@ def register_privacy(
         task.add_done_callback(running.discard)
 
     @app.agent(contact_events, name="contacts")
-    async def contacts(stream: StreamT[bytes]) -> None:
+    async def contacts(stream: Stream) -> None:
         db = await database()
         handler = ContactEvents(
             ConsentKeeper(table, PostgresConsentRecords(db), view), await eraser(), start
@@ -201,7 +200,7 @@ def register_privacy(
     @app.timer(interval=ROLL_INTERVAL_MS / 1000, on_leader=True)  # type: ignore[untyped-decorator]
     async def roll_data_keys() -> None:
         try:
-            await keys.roll(DATA_KEYS.partitions)
+            await keys.roll(settings.switchboard_topic_partitions)
         except Exception as exc:  # the next tick tries again
             log.warning("data_keys_roll_failed", error=type(exc).__name__)
 
@@ -210,7 +209,7 @@ def register_privacy(
         changelog: str = table.changelog_topic_name  # type: ignore[attr-defined]
         await follow_forever(view, settings.kafka_bootstrap_servers, changelog)
 
-    async def close(app: faust.App, **_: object) -> None:
+    async def close(app: App, **_: object) -> None:
         await http.aclose()
 
     app.on_before_shutdown.connect(close)  # type: ignore[arg-type]

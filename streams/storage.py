@@ -13,15 +13,15 @@ from collections.abc import Sequence
 
 import asyncpg
 import structlog
-from faust.types import EventT
 
 from schemas.events import Event
 from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
-from streams.dead_letter import DeadLetters
 from streams.keys.keyring import KeyRing
-from streams.reading import read_event
 from streams.retry import backoff_seconds, is_transient_sqlstate
+from streams.runtime.dead_letter import DeadLetters
+from streams.runtime.reading import read_event
+from streams.runtime.types import Record
 from switchboard.sentry import capture
 
 log = structlog.get_logger(__name__)
@@ -36,7 +36,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | ConnectionError)
 
 
-def position(event: EventT[bytes]) -> Position:
+def position(event: Record) -> Position:
     message = event.message
     return Position(message.topic, message.partition, message.offset)
 
@@ -49,8 +49,8 @@ class StorageAgent:
         self.keyring = keyring
         self.dead_letters = dead_letters
 
-    async def handle(self, batch: Sequence[EventT[bytes]]) -> None:
-        decoded: list[tuple[Event, Position, EventT[bytes]]] = []
+    async def handle(self, batch: Sequence[Record]) -> None:
+        decoded: list[tuple[Event, Position, Record]] = []
         for record in batch:
             # Opened here, so rows hold plaintext; forgotten contacts' events write nothing.
             event = await read_event(record, self.keyring, self.dead_letters)

@@ -115,6 +115,25 @@ async def describe(
     return rows
 
 
+class PartitionsMismatchError(TopicAdminError):
+    """A keyed topic's partition count is not the configured one: its tables would not
+    follow its partitions, and a conversation's state would be read on the wrong worker."""
+
+
+async def check_partitions(bootstrap_servers: str, prefix: str, catalogue: Sequence[Topic]) -> None:
+    """Raise PartitionsMismatchError if a topic that exists has another partition count
+    than ``catalogue`` (sized from Settings) gives it; missing topics are not checked."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = await _existing(admin, [t.full_name(prefix) for t in catalogue])
+    finally:
+        await admin.close()
+    drifts = [a for a in plan(catalogue, prefix, existing) if isinstance(a, PartitionDrift)]
+    if drifts:
+        raise PartitionsMismatchError("; ".join(describe_action(d) for d in drifts))
+
+
 def describe_action(action: Action) -> str:
     if isinstance(action, Create):
         return f"created {action.name} ({action.topic.partitions} partitions)"
@@ -125,5 +144,6 @@ def describe_action(action: Action) -> str:
         raise TypeError(action)
     return (
         f"WARNING {action.name} has {action.current} partitions, the catalogue says "
-        f"{action.topic.partitions}; change it deliberately (it re-maps keys)"
+        f"{action.topic.partitions} (SWITCHBOARD_TOPIC_PARTITIONS); change it deliberately: "
+        "a new topic version and a cut-over (docs/operations.md), since it re-maps keys"
     )

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import faust
 import structlog
-from faust.types import EventT, StreamT
 
-from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND
+from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND, sized
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.outbound.guard import Guard
@@ -41,15 +39,11 @@ from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
 from sinks.postgres.store import ConversationStore
-from streams.app import create_app
 from streams.conversation.agent import ChatRequests, Conversations, GraphFlow
 from streams.conversation.data_requests import ConfirmationCodes, confirmation_key
 from streams.conversation.stored import SealedStates
-from streams.dead_letter import DeadLetters
 from streams.delivery import Deliveries
-from streams.emit import TopicLog
 from streams.exports.agent import register_exports
-from streams.faust_fixes import committed_offset, watch_commits
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.keys.build import build_keyring
@@ -64,16 +58,21 @@ from streams.metrics.instruments import (
 from streams.metrics.registry import WorkerMetrics
 from streams.metrics.serve import register_metrics
 from streams.privacy import register_privacy
-from streams.reading import read_event
-from streams.record_order import Order, Reader, in_order
 from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
 from streams.retry import backoff_seconds, until_done
+from streams.runtime.app import create_app, run
 from streams.runtime.batches import Batches
+from streams.runtime.dead_letter import DeadLetters
+from streams.runtime.emit import TopicLog
+from streams.runtime.faust_fixes import watch_commits
 from streams.runtime.partition import Lanes, Reading, run_batched, run_in_lanes
+from streams.runtime.reading import decoded, ordered_reader
+from streams.runtime.record_order import Reader
+from streams.runtime.types import App, Record, Stream
 from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
-from switchboard import logs
+from streams.topics import check_partitions
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -153,52 +152,7 @@ class SharedKeyRing:
             self._started = False
 
 
-async def _decoded(
-    stream: StreamT[bytes],
-    keyring: KeyRing,
-    dead_letters: DeadLetters,
-    order: Reader[EventT[bytes]] | None = None,
-) -> AsyncIterator[tuple[EventT[bytes], Event]]:
-    """Events one by one, opened, acknowledged after the caller's work on them: those of
-    forgotten contacts are skipped, records that cannot be read are dead-lettered. With an
-    ``order``, each partition's records come in offset order (streams/record_order.py)."""
-    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
-    records = manual.events()
-    if order is not None:
-        records = in_order(records, Order(), order)
-    async for record in records:
-        event = await read_event(record, keyring, dead_letters)
-        if event is not None:
-            # Ids and the record's place on every log line while it is handled.
-            logs.bind_event(event, record.message.partition, record.message.offset)
-            yield record, event
-        await manual.ack(record)
-
-
-def ordered_reader(
-    app: faust.App, noticed: Callable[[Any, int, int], None]
-) -> Reader[EventT[bytes]]:
-    """How an ordered agent finds a record's place and reads a partition again from a record
-    it never got; ``noticed(tp, missing, offset)`` hears of each gap."""
-    consumer = app.consumer
-
-    # ``tp``: the record's topic partition, as the consumer gives it.
-    async def first_offset(tp: Any) -> int | None:
-        return (await consumer.earliest_offsets(tp)).get(tp)
-
-    async def read_again(tp: Any, offset: int) -> None:
-        await consumer.seek(tp, offset)
-
-    return Reader(
-        place=lambda record: (record.message.tp, record.message.offset),
-        committed=lambda tp: committed_offset(consumer, tp),
-        read_again=read_again,
-        first_offset=first_offset,
-        noticed=noticed,
-    )
-
-
-def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[EventT[bytes]]:
+def _in_order(app: App, agent: str, metrics: WorkerMetrics) -> Reader[Record]:
     def noticed(tp: Any, missing: int, offset: int) -> None:
         log.warning(
             "record_missing_reading_again",
@@ -213,7 +167,7 @@ def _in_order(app: faust.App, agent: str, metrics: WorkerMetrics) -> Reader[Even
     return ordered_reader(app, noticed)
 
 
-def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring, top to bottom
+def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top to bottom
     app = create_app(settings)
     prefix = settings.switchboard_topic_prefix
     inbound = app.topic(INBOUND.full_name(prefix), key_serializer="raw", value_serializer="raw")
@@ -243,12 +197,12 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
     # Everything the worker writes is sealed with the contact's key first.
     action_log = TopicLog(app, prefix, keys.unstarted())
     # JSON keys and values; the changelog is compacted and co-partitioned with inbound.
-    state_table = app.Table("conversation-state", partitions=INBOUND.partitions)
+    state_table = app.Table("conversation-state", partitions=settings.switchboard_topic_partitions)
 
     async def opened(
-        stream: StreamT[bytes], dead_letters: DeadLetters
-    ) -> AsyncIterator[tuple[EventT[bytes], Event]]:
-        async for item in _decoded(stream, await keys.get(), dead_letters):
+        stream: Stream, dead_letters: DeadLetters
+    ) -> AsyncIterator[tuple[Record, Event]]:
+        async for item in decoded(stream, await keys.get(), dead_letters):
             yield item
 
     privacy = register_privacy(
@@ -262,9 +216,9 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         settings.switchboard_partition_window,
         metrics.records_held.labels("store").inc,
     )
-    store_batches: list[Batches[EventT[bytes]]] = []
+    store_batches: list[Batches[Record]] = []
 
-    async def batches_for_store() -> Batches[EventT[bytes]]:
+    async def batches_for_store() -> Batches[Record]:
         if not store_batches:
             agent = StorageAgent(
                 ConversationStore(await database.get(), keys=pseudonymizer(settings)),
@@ -272,7 +226,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
                 dead_letters,
             )
 
-            async def write(records: list[EventT[bytes]]) -> None:
+            async def write(records: list[Record]) -> None:
                 started = time.perf_counter()
                 # Anything handle() does not settle itself (permanent refusals go to the
                 # dead letters) is retried: the records stay unacknowledged meanwhile.
@@ -285,7 +239,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         return store_batches[0]
 
     @app.agent(stored, name="store", isolated_partitions=True)
-    async def store(stream: StreamT[bytes]) -> None:
+    async def store(stream: Stream) -> None:
         order = _in_order(app, "store", metrics)
         await run_batched(stream, order, store_lanes, await batches_for_store())
 
@@ -307,7 +261,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
     )
 
     @app.agent(inbound, name="converse", isolated_partitions=True)
-    async def converse(stream: StreamT[bytes]) -> None:
+    async def converse(stream: Stream) -> None:
         db = await database.get()
         keyring = await keys.get()
         flow = Flow(
@@ -331,7 +285,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
             erasures=PostgresConversationErasures(db),
         )
 
-        async def handle(record: EventT[bytes], event: Event) -> None:
+        async def handle(record: Record, event: Event) -> None:
             started = time.perf_counter()
             marked.follow(record.headers)
             await until_done(lambda: conversations.handle(event), "converse")
@@ -341,7 +295,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
         await run_in_lanes(stream, reading, converse_lanes, handle)
 
     @app.agent(actions, name="deliver", isolated_partitions=True)
-    async def deliver(stream: StreamT[bytes]) -> None:
+    async def deliver(stream: Stream) -> None:
         db = await database.get()
         keyring = await keys.get()
         async with outbound_client(settings) as client:
@@ -355,7 +309,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
             )
             replays = ReplayGuard(PostgresSuppressionLog(db), replay_group=replay_group)
 
-            async def handle(record: EventT[bytes], event: Event) -> None:
+            async def handle(record: Record, event: Event) -> None:
                 started = time.perf_counter()
                 if not await replays.holds_back(event, record.headers):
                     await until_done(lambda: deliveries.handle(event, record), "deliver")
@@ -376,7 +330,7 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
     )
     register_retention(app, settings, database, action_log, RetentionMetrics(metrics.registry))
 
-    async def close_database(app: faust.App, **_: object) -> None:
+    async def close_database(app: App, **_: object) -> None:
         await keys.close()
         await database.close()
 
@@ -385,9 +339,13 @@ def build_worker(settings: Settings) -> faust.App:  # noqa: PLR0915 - the wiring
 
 
 def run_worker(settings: Settings) -> None:
-    app = build_worker(settings)
-    worker = faust.Worker(app, loglevel=settings.switchboard_log_level.lower())
-    # Faust's progress spinner lowers the root logger to DEBUG, so every library builds
-    # debug records that are then thrown away (~15 % of the worker's CPU).
-    worker.spinner = None
-    worker.execute_from_commandline()
+    # Tables are sized from Settings, not from the broker: refuse to start on topics that
+    # were made with another partition count.
+    asyncio.run(
+        check_partitions(
+            settings.kafka_bootstrap_servers,
+            settings.switchboard_topic_prefix,
+            sized(settings.switchboard_topic_partitions),
+        )
+    )
+    run(build_worker(settings), loglevel=settings.switchboard_log_level.lower())

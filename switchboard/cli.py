@@ -43,18 +43,21 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _topics(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.catalogue import sized
     from streams import topics
 
     servers, prefix = settings.kafka_bootstrap_servers, settings.switchboard_topic_prefix
+    catalogue = sized(settings.switchboard_topic_partitions)
     if args.action == "apply":
-        actions = asyncio.run(
-            topics.apply(servers, prefix, settings.switchboard_kafka_replication_factor)
-        )
+        replication = settings.switchboard_kafka_replication_factor
+        actions = asyncio.run(topics.apply(servers, prefix, replication, catalogue))
         for action in actions:
             print(topics.describe_action(action))
         print(f"{len(actions)} change(s); the catalogue is applied" if actions else "up to date")
         return 0
-    rows = asyncio.run(topics.describe(servers, prefix))
+    rows = asyncio.run(
+        topics.describe(servers, prefix, sized(settings.switchboard_topic_partitions))
+    )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -20,6 +20,7 @@ import httpx
 from pydantic import SecretStr
 
 from migrations.runner import migrate
+from schemas.catalogue import sized
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from streams import topics
@@ -91,6 +92,7 @@ def run_pipeline(settings: Settings, env: Mapping[str, str], *, demo: bool, stay
             settings.kafka_bootstrap_servers,
             settings.switchboard_topic_prefix,
             settings.switchboard_kafka_replication_factor,
+            sized(settings.switchboard_topic_partitions),
         )
     ):
         print(topics.describe_action(action))

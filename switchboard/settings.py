@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     switchboard_topic_prefix: str = "switchboard."
     switchboard_kafka_replication_factor: int = Field(default=1, ge=1)
+    # Partitions of each keyed topic (inbound, actions, contact events, keys, erasures): how
+    # far Kafka spreads conversations over workers. Fixed once a topic exists (docs/operations.md).
+    switchboard_topic_partitions: int = Field(default=6, ge=1)
     switchboard_produce_timeout_seconds: float = Field(default=3.0, gt=0)
 
     # PostgreSQL, pool sized as the seed deployment was: 10 connections, 5 more under load.
@@ -158,7 +161,7 @@ class Settings(BaseSettings):
     switchboard_lag_interval_seconds: float = Field(default=15.0, ge=0)
     switchboard_lag_window_seconds: float = Field(default=300.0, gt=0)
     # How long a partition's commit may wait on a record no agent is handling before the
-    # worker reads the partition again from it (streams/commit_watch.py; 0: never).
+    # worker reads the partition again from it (streams/runtime/commit_watch.py; 0: never).
     switchboard_commit_watch_seconds: float = Field(default=5.0, ge=0)
 
     # The local stack (`switchboard stack up`), used when no external Kafka/PostgreSQL is set.

@@ -25,9 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-import faust
 import structlog
-from faust.types import EventT, StreamT
 
 from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import Event
@@ -36,9 +34,10 @@ from sinks.export.archive import assemble, encode_archive
 from sinks.export.store import ExportState, ExportStore
 from sinks.export.writer import BadExportIdError, archive_path, remove, write_atomically
 from sinks.postgres.pool import Database
-from streams.dead_letter import DeadLetters
 from streams.exports.requests import ExportRequest, export_request, failure_handoff, link_reply
 from streams.retry import until_done
+from streams.runtime.dead_letter import DeadLetters
+from streams.runtime.types import App, Record, Stream
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -162,11 +161,11 @@ class DatabaseSource(Protocol):
     async def get(self) -> Database: ...
 
 
-Decoded = Callable[[StreamT[bytes], DeadLetters], AsyncIterator[tuple[EventT[bytes], object]]]
+Decoded = Callable[[Stream, DeadLetters], AsyncIterator[tuple[Record, object]]]
 
 
 def register_exports(
-    app: faust.App,
+    app: App,
     settings: Settings,
     database: DatabaseSource,
     dead_letters: DeadLetters,
@@ -183,7 +182,7 @@ def register_exports(
     )
 
     @app.agent(topic, name="exports")
-    async def exports(stream: StreamT[bytes]) -> None:
+    async def exports(stream: Stream) -> None:
         handler = Exports(
             ExportStore(await database.get()),
             settings.switchboard_export_dir,

@@ -22,7 +22,7 @@ from streams.lag.tracker import LagTracker, Report
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
-    import faust
+    from streams.runtime.types import App
 
 log = structlog.get_logger(__name__)
 
@@ -118,7 +118,7 @@ async def stop_lag_monitor(monitor: LagMonitor, task: asyncio.Task[None] | None)
 
 
 def register_lag_monitor(
-    app: faust.App, settings: Settings, metrics: LagMetrics | None = None
+    app: App, settings: Settings, metrics: LagMetrics | None = None
 ) -> LagMonitor:
     """Sample as a Faust timer in every worker; closed with the app. Returns the monitor,
     whose `metrics.registry` a worker's /metrics serves."""
@@ -131,7 +131,7 @@ def register_lag_monitor(
 
         app.timer(interval, name="lag-monitor")(lag_monitor)
 
-    async def close(app: faust.App, **_: object) -> None:
+    async def close(app: App, **_: object) -> None:
         await monitor.close()
 
     app.on_before_shutdown.connect(close)  # type: ignore[arg-type]

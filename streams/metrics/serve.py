@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-import faust
 import structlog
 from prometheus_client import start_http_server
 
@@ -18,6 +17,7 @@ from sinks.postgres.pool import Database
 from streams.lag.metrics import LagMetrics
 from streams.lag.monitor import register_lag_monitor
 from streams.metrics.registry import WorkerMetrics
+from streams.runtime.types import App
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -33,7 +33,7 @@ class DatabaseSource(Protocol):
     async def get(self) -> Database: ...
 
 
-def register_metrics(app: faust.App, settings: Settings, database: DatabaseSource) -> WorkerMetrics:
+def register_metrics(app: App, settings: Settings, database: DatabaseSource) -> WorkerMetrics:
     """Create the process's metrics, serve them once the app starts, stop with it."""
     metrics = WorkerMetrics()
     register_lag_monitor(app, settings, LagMetrics(metrics.registry))
@@ -61,7 +61,7 @@ def register_metrics(app: faust.App, settings: Settings, database: DatabaseSourc
     if interval:
         app.timer(interval, name="erasure-backlog")(erasure_backlog)
 
-    async def stop(app: faust.App, **_: object) -> None:
+    async def stop(app: App, **_: object) -> None:
         for server in servers:
             server.shutdown()
             server.server_close()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-import faust
 import structlog
-from faust.utils import cron
 
 from sinks.postgres.pool import Database
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.run import EventSink, Retention
 from streams.retention.store import RetentionStore
+from streams.runtime.app import check_crontab
+from streams.runtime.types import App
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -23,7 +23,7 @@ class DatabaseSource(Protocol):
 
 
 def register_retention(
-    app: faust.App,
+    app: App,
     settings: Settings,
     database: DatabaseSource,
     sink: EventSink,
@@ -32,10 +32,7 @@ def register_retention(
     """Run retention at ``settings.switchboard_retention_cron`` (UTC) on one worker only."""
     metrics = metrics or RetentionMetrics()
     # A malformed schedule stops the worker at start, not silently at the first tick.
-    try:
-        cron.secs_for_next(settings.switchboard_retention_cron, UTC)
-    except (ValueError, KeyError) as exc:
-        raise ValueError("SWITCHBOARD_RETENTION_CRON is not a valid cron expression") from exc
+    check_crontab(settings.switchboard_retention_cron, "SWITCHBOARD_RETENTION_CRON")
 
     @app.crontab(settings.switchboard_retention_cron, timezone=UTC, on_leader=True)
     async def retention() -> None:

@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from faust.types import EventT, StreamT
-
 from schemas.events import Event
-from streams.dead_letter import DeadLetters
 from streams.keys.keyring import KeyRing
-from streams.reading import read_event
-from streams.record_order import Order, Reader, in_order
 from streams.runtime.batches import Batches
+from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.lanes import PartitionLanes
+from streams.runtime.reading import read_event
+from streams.runtime.record_order import Order, Reader, in_order
+from streams.runtime.types import Record, Stream
 from switchboard import logs
 
-Handle = Callable[[EventT[bytes], Event], Awaitable[None]]
+Handle = Callable[[Record, Event], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,11 @@ class Lanes:
 @dataclass(frozen=True)
 class Reading:
     """How an ordered agent reads: events opened with the key ring, unreadable records
-    dead-lettered, each partition's records in offset order (`streams.record_order`)."""
+    dead-lettered, each partition's records in offset order (`streams.runtime.record_order`)."""
 
     keyring: KeyRing
     dead_letters: DeadLetters
-    order: Reader[EventT[bytes]]
+    order: Reader[Record]
 
 
 class Partitions:
@@ -52,9 +51,9 @@ class Partitions:
         self._manual = manual
         self._lanes = lanes
         self._committed = committed
-        self._by_tp: dict[Any, PartitionLanes[EventT[bytes]]] = {}
+        self._by_tp: dict[Any, PartitionLanes[Record]] = {}
 
-    def of(self, record: EventT[bytes]) -> PartitionLanes[EventT[bytes]]:
+    def of(self, record: Record) -> PartitionLanes[Record]:
         tp = record.message.tp
         found = self._by_tp.get(tp)
         if found is None:
@@ -73,14 +72,12 @@ class Partitions:
             runner.close()
 
 
-async def run_in_lanes(
-    stream: StreamT[bytes], reading: Reading, lanes: Lanes, handle: Handle
-) -> None:
+async def run_in_lanes(stream: Stream, reading: Reading, lanes: Lanes, handle: Handle) -> None:
     """Run a partition's records in keyed lanes (`streams.runtime.lanes`): a conversation's
     records in offset order, conversations at once; each acknowledged once it and every
     record before it is done. Records that are skipped (forgotten contacts, dead letters)
     pass through their lane too, so acknowledgements stay in offset order."""
-    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+    manual = stream.noack()  # type: ignore[attr-defined]  # missing from Faust's StreamT
     partitions = Partitions(manual, lanes, reading.order.committed)
     try:
         async for record in in_order(manual.events(), Order(), reading.order):
@@ -101,17 +98,17 @@ async def run_in_lanes(
 
 
 async def run_batched(
-    stream: StreamT[bytes],
-    order: Reader[EventT[bytes]],
+    stream: Stream,
+    order: Reader[Record],
     lanes: Lanes,
-    batches: Batches[EventT[bytes]],
+    batches: Batches[Record],
 ) -> None:
     """Add each of a partition's records to ``batches`` (the storage agent's writes) and
     acknowledge it, in offset order, once its batch is written. The records come in offset
-    order, none skipped (`streams.record_order`): a record Faust dropped around a seek is
+    order, none skipped (`streams.runtime.record_order`): a record Faust dropped around a seek is
     read again before any after it is taken, so none is acknowledged unwritten. Order within
     the partition is kept by the batches themselves: written in the order records came."""
-    manual = stream.noack()  # type: ignore[attr-defined]  # missing from StreamT
+    manual = stream.noack()  # type: ignore[attr-defined]  # missing from Faust's StreamT
     partitions = Partitions(manual, lanes, order.committed)
     try:
         async for record in in_order(manual.events(), Order(), order):
@@ -125,8 +122,8 @@ async def run_batched(
         partitions.close()
 
 
-def _acknowledge(manual: Any) -> Callable[[Sequence[EventT[bytes]]], Awaitable[None]]:
-    async def acknowledge(records: Sequence[EventT[bytes]]) -> None:
+def _acknowledge(manual: Any) -> Callable[[Sequence[Record]], Awaitable[None]]:
+    async def acknowledge(records: Sequence[Record]) -> None:
         for record in records:
             await manual.ack(record)
 
@@ -134,8 +131,8 @@ def _acknowledge(manual: Any) -> Callable[[Sequence[EventT[bytes]]], Awaitable[N
 
 
 def _work(
-    handle: Callable[[EventT[bytes], Event], Awaitable[None]],
-    record: EventT[bytes],
+    handle: Callable[[Record, Event], Awaitable[None]],
+    record: Record,
     event: Event | None,
 ) -> Callable[[], Awaitable[None]]:
     async def nothing() -> None:

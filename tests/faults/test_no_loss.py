@@ -53,7 +53,7 @@ CATCH_UP_SECONDS = 240.0
 RESULTS = ROOT / "bench" / "results" / "fault-suite.md"
 REREAD = "commit_held_reading_again"  # the worker's log events for the commit watch's repairs
 SKIPPED = "commit_moved_past_empty_offsets"
-MISSING = "record_missing_reading_again"  # an ordered agent's gap (streams/record_order.py)
+MISSING = "record_missing_reading_again"  # an ordered agent's gap (streams/runtime/record_order.py)
 REBALANCE_CYCLES = 4
 
 

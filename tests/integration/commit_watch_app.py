@@ -16,9 +16,9 @@ from typing import Any
 
 import faust
 
-from streams.app import create_app
-from streams.commit_watch import Verdict
-from streams.faust_fixes import watch_commits
+from streams.runtime.app import create_app
+from streams.runtime.commit_watch import Verdict
+from streams.runtime.faust_fixes import watch_commits
 from switchboard.settings import Settings
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import faust
 from faust.types import EventT
 
-from streams.app import create_app
-from streams.record_order import Order, in_order
-from streams.worker import ordered_reader
+from streams.runtime.app import create_app
+from streams.runtime.reading import ordered_reader
+from streams.runtime.record_order import Order, in_order
 from switchboard.settings import Settings
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from schemas.catalogue import CATALOGUE, INBOUND
+from schemas.catalogue import CATALOGUE, INBOUND, KEYED, sized
 from schemas.topic_plan import AlterConfig, Create
 from streams import topics
 from switchboard import stack
@@ -36,9 +37,11 @@ async def test_apply_creates_then_does_nothing(endpoints: stack.Endpoints) -> No
         t.full_name(prefix) for t in CATALOGUE
     }
     assert await topics.apply(servers, prefix, 1) == []
-    described = await topics.describe(servers, prefix)
+    # A new topic's partitions reach the broker's metadata a moment after it is created.
+    wanted = [t.partitions for t in CATALOGUE]
+    described = await eventually(lambda: _described_with(servers, prefix, wanted))
+    assert described, await topics.describe(servers, prefix)
     assert all(row["present"] and row["config"] == row["wanted_config"] for row in described)
-    assert [row["actual_partitions"] for row in described] == [t.partitions for t in CATALOGUE]
 
 
 async def test_apply_brings_drifted_config_back(endpoints: stack.Endpoints) -> None:
@@ -67,3 +70,25 @@ async def test_apply_brings_drifted_config_back(endpoints: stack.Endpoints) -> N
 
 async def _is_retention(servers: str, name: str, wanted: str) -> bool:
     return await _retention(servers, name) == wanted
+
+
+async def test_the_keyed_topics_take_their_partition_count_from_settings(
+    endpoints: stack.Endpoints,
+) -> None:
+    """SWITCHBOARD_TOPIC_PARTITIONS=3 makes every keyed topic with 3 partitions (the dead
+    letters keep one); a worker configured for 6 on those topics refuses to start."""
+    servers, prefix = endpoints.kafka_bootstrap_servers, f"sized-{uuid.uuid4().hex[:8]}."
+    await topics.apply(servers, prefix, 1, sized(3))
+    described = {
+        row["name"]: row["actual_partitions"] for row in await topics.describe(servers, prefix)
+    }
+    assert described == {t.full_name(prefix): 3 if t in KEYED else 1 for t in CATALOGUE}
+    await topics.check_partitions(servers, prefix, sized(3))
+    with pytest.raises(topics.PartitionsMismatchError, match="SWITCHBOARD_TOPIC_PARTITIONS"):
+        await topics.check_partitions(servers, prefix, sized(6))
+
+
+async def _described_with(servers: str, prefix: str, partitions: list[int]) -> list[Any]:
+    """The catalogue's rows once every topic shows ``partitions``, else nothing."""
+    rows = await topics.describe(servers, prefix)
+    return rows if [row["actual_partitions"] for row in rows] == partitions else []

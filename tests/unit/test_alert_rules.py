@@ -18,10 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from sinks.postgres.pool import Database
-from streams.app import create_app as create_faust_app
 from streams.keys.testing import in_memory_keyring
 from streams.metrics.serve import register_metrics
 from streams.retention.metrics import RetentionMetrics
+from streams.runtime.app import create_app as create_faust_app
 from switchboard.settings import Settings
 
 ROOT = Path(__file__).parents[2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.commit_watch import Head, Held, Verdict, judge
+from streams.runtime.commit_watch import Head, Held, Verdict, judge
 
 PATIENCE = 10.0
 

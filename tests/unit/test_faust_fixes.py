@@ -16,9 +16,9 @@ from aiokafka import TopicPartition
 from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
-from streams.app import UnsupportedFaustError, check_faust_version
-from streams.commit_watch import Head, Verdict
-from streams.faust_fixes import (
+from streams.runtime.app import UnsupportedFaustError, check_faust_version
+from streams.runtime.commit_watch import Head, Verdict
+from streams.runtime.faust_fixes import (
     head_of,
     held_back,
     hold_back_during_rebalance,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.record_order import Order, Reader, Verdict, in_order
+from streams.runtime.record_order import Order, Reader, Verdict, in_order
 
 TP = "inbound-0"
 

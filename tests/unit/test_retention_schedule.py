@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.app import create_app
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
+from streams.runtime.app import create_app
 from switchboard.cli import main
 from switchboard.settings import Settings
 

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.record_order import Reader
 from streams.runtime.batches import Batches
 from streams.runtime.partition import Lanes, Partitions, run_batched
+from streams.runtime.record_order import Reader
 
 
 def record(partition: int, offset: int) -> Any:

@@ -63,7 +63,7 @@ when the gap is a single record at the committed offset it commits past it anywa
 handled, while Kafka's is the next one to read): a record dropped around a rebalance was
 lost this way. Such a commit is now held until the record is handled; ``watch_commits``
 reads the partition again from a held head, or moves past offsets that prove empty
-(streams/commit_watch.py). The same watch ends the opposite failure, a head dropped with
+(streams/runtime/commit_watch.py). The same watch ends the opposite failure, a head dropped with
 several records after it, which held the commit, and so the group's lag, for good (a
 broker outage in tests/faults/test_no_loss.py left 80 records uncommitted). The watch needs
 what ``reread_paused_records`` notes of each fetch. Upstream: faust-streaming #606 (fix
@@ -98,7 +98,7 @@ import structlog
 from faust.tables.base import Collection as FaustCollection
 from faust.transport.consumer import Consumer
 
-from streams.commit_watch import Head, Held, Verdict, judge
+from streams.runtime.commit_watch import Head, Held, Verdict, judge
 
 log = structlog.get_logger(__name__)
 
@@ -382,7 +382,7 @@ async def repair(consumer: Any, tp: Any, head: Head, verdict: Verdict) -> None:
 def watch_commits(
     app: Any, interval: float, patience: float, repaired: Callable[[str, Verdict], None]
 ) -> None:
-    """Every ``interval`` seconds, judge each partition's head (streams/commit_watch.py) and
+    """Every ``interval`` seconds, judge each partition's head (streams/runtime/commit_watch.py) and
     read again, or move past, what holds a commit back."""
     held: dict[Any, Held] = {}
     generation = [app.consumer_generation_id]

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import faust
 import structlog
-from faust.types import EventT
+
+from streams.runtime.types import KafkaTopic, Record
 
 log = structlog.get_logger(__name__)
 
 
 class DeadLetters:
     def __init__(
-        self, topic: faust.TopicT, counted: Callable[[str], None] = lambda reason: None
+        self, topic: KafkaTopic, counted: Callable[[str], None] = lambda reason: None
     ) -> None:
         self.topic = topic
         self.counted = counted
 
-    async def send(self, record: EventT[bytes], reason: str) -> None:
+    async def send(self, record: Record, reason: str) -> None:
         """Copy the record to the dead-letter topic; returns once Kafka acknowledged it."""
         message = record.message
         log.error(

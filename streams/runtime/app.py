@@ -6,9 +6,12 @@ needs is passed here explicitly.
 
 from __future__ import annotations
 
-import faust
+from datetime import UTC
 
-from streams.faust_fixes import (
+import faust
+from faust.utils import cron
+
+from streams.runtime.faust_fixes import (
     hold_back_during_rebalance,
     hold_unhandled_heads,
     ignore_delivery_gaps,
@@ -18,7 +21,7 @@ from streams.faust_fixes import (
 )
 from switchboard.settings import Settings
 
-# The patches in streams/faust_fixes.py replace private methods of this release; another
+# The patches in streams/runtime/faust_fixes.py replace private methods of this release; another
 # release may have changed them, so the worker refuses to start on it rather than run on
 # a patched method that no longer fits.
 FAUST_VERSION = "0.15.3"
@@ -32,7 +35,7 @@ def check_faust_version(installed: str = faust.__version__) -> None:
     if installed != FAUST_VERSION:
         raise UnsupportedFaustError(
             f"faust-streaming {installed} is installed; the worker is built for "
-            f"{FAUST_VERSION} (streams/faust_fixes.py patches its internals)"
+            f"{FAUST_VERSION} (streams/runtime/faust_fixes.py patches its internals)"
         )
 
 
@@ -88,3 +91,21 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=False,
         debug=False,
     )
+
+
+def run(app: faust.App, *, loglevel: str) -> None:
+    """Run the app as a Faust worker until it is stopped."""
+    worker = faust.Worker(app, loglevel=loglevel)
+    # Faust's progress spinner lowers the root logger to DEBUG, so every library builds
+    # debug records that are then thrown away (~15 % of the worker's CPU).
+    worker.spinner = None
+    worker.execute_from_commandline()
+
+
+def check_crontab(schedule: str, setting: str) -> None:
+    """Raise ValueError, naming ``setting``, unless Faust's crontab can run ``schedule``:
+    a malformed schedule stops the worker at start, not silently at the first tick."""
+    try:
+        cron.secs_for_next(schedule, UTC)
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"{setting} is not a valid cron expression") from exc

@@ -1,7 +1,7 @@
 """An ordered agent handles a partition's records in offset order, skipping none.
 
 Faust can lose a record between the broker and an agent around seeks and rebalances
-(streams/faust_fixes.py names the paths found so far). The records after it then reach
+(streams/runtime/faust_fixes.py names the paths found so far). The records after it then reach
 the agent first, and the lost one comes back only when the partition is read again: a
 conversation's earlier message answered after its later one. So the agents whose order the
 customer sees (``converse`` on inbound, ``deliver`` on actions) keep, per partition, the

@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-import faust
-
 from schemas.catalogue import CATALOGUE, topic_for
 from schemas.events import Event, encode, kafka_headers
 from streams.keys.keyring import KeyRing
+from streams.runtime.types import App
 
 
 class TopicLog:
     """`ActionLog` over Faust: seals each event's personal data with its contact's key, and
     returns once Kafka acknowledged every event (acks=all)."""
 
-    def __init__(self, app: faust.App, prefix: str, keyring: KeyRing) -> None:
+    def __init__(self, app: App, prefix: str, keyring: KeyRing) -> None:
         self.keyring = keyring
         self.topics = {
             topic.name: app.topic(
