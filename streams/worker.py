@@ -259,6 +259,7 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
         failures=settings.switchboard_circuit_failures,
         changed=lambda to, state: metrics.circuit_open.labels(to.kind, to.id).set(state == "open"),
     )
+    metrics.destinations_waiting = guard.not_closed
 
     @app.agent(inbound, name="converse", isolated_partitions=True)
     async def converse(stream: Stream) -> None:

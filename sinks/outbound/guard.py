@@ -99,4 +99,9 @@ class Guard:
             self.changed(destination, after)
 
     def open_circuits(self) -> list[Destination]:
-        return [d for d, c in self._circuits.items() if c.state != "closed"]
+        return [d for d, _ in self.not_closed()]
+
+    def not_closed(self) -> list[tuple[Destination, State]]:
+        """Destinations whose calls are held back (open) or probed (half open)."""
+        # A copy first: the worker's health endpoint reads this from its own thread.
+        return [(d, c.state) for d, c in list(self._circuits.items()) if c.state != "closed"]

@@ -7,7 +7,7 @@ conversation id, ever becomes a label value.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from time import perf_counter
 from typing import TypeVar, get_args
 
@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from schemas.events import ConsentType, HandoffReason, Intent
+from sinks.outbound.circuit import Destination
 
 T = TypeVar("T")
 
@@ -68,6 +69,8 @@ class PoolCollector(Collector):
 class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        # Told by the worker once its destinations' guard exists (/health/detailed).
+        self.destinations_waiting: Callable[[], Sequence[tuple[Destination, str]]] = list
         r = self.registry
         self.processed = Counter(
             "switchboard_worker_messages_processed_total",

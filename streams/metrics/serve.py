@@ -1,4 +1,5 @@
-"""The worker's /metrics: prometheus-client's own HTTP server, started with the Faust app.
+"""The worker's /metrics and /health/detailed (`streams.metrics.health`): one small HTTP
+server in its own thread, started with the Faust app.
 
 Faust's web server stays disabled (it would expose table contents). One registry per
 process holds the worker's families, the lag gauges and the PostgreSQL pool figures; the
@@ -7,15 +8,21 @@ erasure backlog is read from ``gdpr_deletions`` on the lag monitor's interval.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
-from prometheus_client import start_http_server
+from prometheus_client import make_wsgi_app
 
 from sinks.postgres.pool import Database
 from streams.lag.metrics import LagMetrics
 from streams.lag.monitor import register_lag_monitor
+from streams.metrics.health import worker_health
 from streams.metrics.registry import WorkerMetrics
 from streams.runtime.types import App
 from switchboard.settings import Settings
@@ -42,7 +49,7 @@ def register_metrics(app: App, settings: Settings, database: DatabaseSource) -> 
     async def serve_metrics() -> None:
         port = settings.switchboard_worker_web_port
         try:
-            server, _ = start_http_server(port, BIND_ADDRESS, registry=metrics.registry)
+            server = serve(port, routes(metrics))
         except OSError as exc:
             # Another process holds the port: keep processing, say so loudly.
             log.error("metrics_not_served", port=port, error=type(exc).__name__)  # noqa: TRY400
@@ -91,3 +98,43 @@ async def read_erasure_backlog(db: Database, metrics: WorkerMetrics) -> None:
     if row is not None:
         metrics.erasure_backlog(int(row["pending"]), row["oldest"])
     log.debug("erasure_backlog_read", seconds=round(time.perf_counter() - started, 3))
+
+
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+ORDERED_AGENTS = ("converse", "deliver", "store")
+
+
+def routes(metrics: WorkerMetrics) -> Wsgi:
+    """/health/detailed as JSON; every other path is prometheus-client's exposition."""
+    exposition: Wsgi = make_wsgi_app(metrics.registry)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/health/detailed":
+            return exposition(environ, start_response)
+        held = {
+            agent: metrics.registry.get_sample_value(
+                "switchboard_worker_records_held", {"agent": agent}
+            )
+            or 0.0
+            for agent in ORDERED_AGENTS
+        }
+        body = json.dumps(worker_health(metrics.destinations_waiting(), held)).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    return app
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged: one line per scrape would drown the worker's own."""
+
+
+def serve(port: int, app: Wsgi) -> WSGIServer:
+    server = make_server(BIND_ADDRESS, port, app, _ThreadingServer, _QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
+    return server

@@ -23,6 +23,7 @@ from tests.private_stack import free_ports
 
 pytestmark = pytest.mark.integration
 
+PHONE_NUMBER_ID = "100000000000001"  # the business number of whatsapp_text_body
 FIRST, SECOND = "How long does delivery take?", "Can I return a lamp?"
 
 
@@ -33,9 +34,11 @@ async def lanes_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def lanes_worker(lanes_settings: Settings, tmp_path: Path) -> Iterator[Worker]:
+    (port,) = free_ports(1)
     env = settings_env(lanes_settings, tmp_path) | {
         "SWITCHBOARD_DELIVERY_RETRIES": "1",
         "SWITCHBOARD_CIRCUIT_FAILURES": "3",
+        "SWITCHBOARD_WORKER_WEB_PORT": str(port),
     }
     worker = Worker(env, tmp_path / "worker.log")
     worker.start()
@@ -93,8 +96,9 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
     graph_down: str,
 ) -> None:
     """With the Graph API answering 503, WhatsApp customers (two messages each) wait while
-    every Chatwoot customer is answered; once it is back, each WhatsApp customer gets both
-    answers, in the order they asked."""
+    every Chatwoot customer is answered, and the worker's /health/detailed names the
+    business number whose circuit is open; once it is back, each WhatsApp customer gets both
+    answers, in the order they asked, and the worker is healthy again."""
     phones = [f"1555{uuid.uuid4().int % 10**7:07d}" for _ in range(6)]
     for text in (FIRST, SECOND):
         for phone in phones:
@@ -112,6 +116,10 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
 
     assert await eventually(chatwoot_answered, timeout=30), lanes_worker.log()[-4000:]
     assert _whatsapp_replies(graph_down) == {}
+    health = _health(lanes_worker)
+    assert health["status"] == "degraded", health
+    waiting = health["components"]["destinations"]["not_closed"]
+    assert [(d["kind"], d["id"]) for d in waiting] == [("whatsapp", PHONE_NUMBER_ID)]
 
     _control(graph_down, "reset")
 
@@ -125,6 +133,11 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
         first, second = replies[phone][:2]
         assert "working days" in first, (phone, replies[phone])
         assert "return" in second.lower(), (phone, replies[phone])
+
+    async def healthy() -> bool:
+        return bool(_health(lanes_worker)["status"] == "healthy")
+
+    assert await eventually(healthy, timeout=10), _health(lanes_worker)
 
 
 async def test_partitions_revoked_with_work_in_flight_are_answered_once(
@@ -235,3 +248,9 @@ def _held(port: int, agent: str) -> int:
         if line.startswith(f'switchboard_worker_records_held{{agent="{agent}"}}'):
             return int(float(line.rsplit(" ", 1)[1]))
     return 0
+
+
+def _health(worker: Worker) -> dict[str, Any]:
+    port = worker.env["SWITCHBOARD_WORKER_WEB_PORT"]
+    answer: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/health/detailed", timeout=2).json()
+    return answer
