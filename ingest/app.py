@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ingest.admission import BodyBudget
+from ingest.admission import BodyBudget, BodyLimits, BodyPace
 from ingest.compliance import routes as compliance_routes
 from ingest.compliance.wiring import build_compliance
 from ingest.database import ServedConnections
@@ -73,7 +73,19 @@ def build_ingest(
         limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=IngestMetrics(),
         max_body_bytes=settings.switchboard_max_body_bytes,
-        bodies=BodyBudget(settings.switchboard_body_budget_bytes),
+        bodies=BodyBudget(
+            BodyLimits(
+                budget_bytes=settings.switchboard_body_budget_bytes,
+                small_share=settings.switchboard_small_body_share,
+                small_body_bytes=settings.switchboard_small_body_bytes,
+                large_per_client=settings.switchboard_large_bodies_per_client,
+            )
+        ),
+        body_pace=BodyPace(
+            total_seconds=settings.switchboard_body_timeout_seconds,
+            grace_seconds=settings.switchboard_body_grace_seconds,
+            min_bytes_per_second=settings.switchboard_body_min_rate_bytes,
+        ),
         trusted_proxies=parse_networks(settings.switchboard_trusted_proxies),
         database=database,
         compliance=build_compliance(settings, ServedConnections(database.get), log),
@@ -104,6 +116,8 @@ def create_app(ingest: Ingest, health_checks: HealthChecks | None = None) -> Fas
 
     app = FastAPI(title="Switchboard ingest", version="1", lifespan=lifespan)
     app.state.ingest = ingest
+    app.state.body_pace = ingest.body_pace  # the compliance API's bodies keep it too
+    ingest.metrics.watch_bodies(ingest.bodies)
     app.include_router(router)
     if ingest.compliance is not None:
         compliance_routes.install(app, ingest.compliance)

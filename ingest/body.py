@@ -1,12 +1,16 @@
-"""Reading a request body safely: bounded size, JSON only, no recursion bombs."""
+"""Reading a request body safely: bounded in size and time, JSON only, no recursion bombs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import Callable, Mapping
 
-from ingest.admission import Reservation
-from ingest.errors import Malformed, Oversized, UnsupportedMediaType
+from starlette.types import Message, Receive
+
+from ingest.admission import BodyPace, Reservation
+from ingest.errors import ClientDisconnected, Malformed, Oversized, SlowBody, UnsupportedMediaType
 
 
 def check_declared(headers: Mapping[str, str], limit: int) -> int | None:
@@ -25,19 +29,42 @@ def check_declared(headers: Mapping[str, str], limit: int) -> int | None:
     return None
 
 
-async def read_limited(
-    chunks: AsyncIterator[bytes], limit: int, reservation: Reservation | None = None
+async def receive_body(
+    receive: Receive,
+    limit: int,
+    pace: BodyPace,
+    reservation: Reservation | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> bytes:
-    """Stop reading as soon as a chunked body passes the limit; with a reservation, hold
-    every byte read in it first (Busy when the budget is spent)."""
+    """The body from the ASGI receive channel: refused as soon as it passes the limit
+    (Oversized), arrives too slowly (SlowBody) or no longer fits the budget (Busy,
+    TooManyBodies, with a reservation, which holds every byte before it is kept); a
+    ClientDisconnected if the client hangs up first."""
+    started = clock()
     body = bytearray()
-    async for chunk in chunks:
+    while True:
+        message = await _next(receive, started + pace.due(len(body)) - clock(), pace, len(body))
+        if message["type"] != "http.request":  # http.disconnect: the client went away
+            raise ClientDisconnected("client closed the connection before its body arrived")
+        chunk = message.get("body", b"")
         if len(body) + len(chunk) > limit:
             raise Oversized(f"body exceeds {limit} bytes")
         if reservation is not None:
-            reservation.ensure(len(body) + len(chunk))
+            reservation.grow(len(body) + len(chunk))
         body += chunk
-    return bytes(body)
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+async def _next(receive: Receive, seconds: float, pace: BodyPace, received: int) -> Message:
+    """The next message, if it comes within `seconds`."""
+    if seconds <= 0:
+        raise SlowBody(pace.too_slow(received))
+    try:
+        async with asyncio.timeout(seconds):
+            return await receive()
+    except TimeoutError:
+        raise SlowBody(pace.too_slow(received)) from None
 
 
 def parse_json(body: bytes) -> object:

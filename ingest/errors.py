@@ -58,11 +58,34 @@ class LogUnavailable(Refused):
 
 
 class Busy(Refused):
-    """Too many large bodies are being read at once (ingest/admission.py): refused before
-    this one is read; the sender retries."""
+    """The bodies being read hold the budget (ingest/admission.py): refused as soon as this
+    one's bytes do not fit; the sender retries."""
 
     status_code = 503
     outcome = "busy"
+
+
+class TooManyBodies(Refused):
+    """The client is already sending as many large bodies as it may (ingest/admission.py)."""
+
+    status_code = 429
+    outcome = "too_many_bodies"
+
+
+class SlowBody(Refused):
+    """The body did not arrive within its deadline or at the minimum rate
+    (ingest/admission.py, `BodyPace`)."""
+
+    status_code = 408
+    outcome = "body_timeout"
+
+
+class ClientDisconnected(Refused):
+    """Not a refusal: the client hung up before its body arrived, so nobody hears an answer.
+    Counted apart, with nginx's 499 in logs and metrics, as it is no fault of the server."""
+
+    status_code = 499
+    outcome = "client_disconnected"
 
 
 class KeysUnavailable(Refused):

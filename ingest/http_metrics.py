@@ -2,7 +2,8 @@
 
 Requests are labelled by the matched route's path template (``/exports/{export_id}``),
 never by the raw path, and by status code; a path no route matches is ``unmatched``. So
-the label values are bounded by the routes the app declares.
+the label values are bounded by the routes the app declares. A request whose client hung up
+before any answer is counted 499, as nginx logs it, not as a server error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
+CLIENT_CLOSED = 499  # nginx's "client closed request"
 
 
 class HttpMetrics:
@@ -65,17 +67,25 @@ class HttpMetricsMiddleware:
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         status = 500  # if the app fails before it starts a response
         started = perf_counter()
+        answered = False
+
+        async def receive_watched() -> Message:
+            nonlocal status
+            message = await receive()
+            if message["type"] == "http.disconnect" and not answered:
+                status = CLIENT_CLOSED  # unless the app answers after all
+            return message
 
         async def send_counted(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, answered = int(message["status"]), True
             await send(message)
 
         gauge = self.metrics.in_progress.labels(method)
         gauge.inc()
         try:
-            await self.app(scope, receive, send_counted)
+            await self.app(scope, receive_watched, send_counted)
         finally:
             gauge.dec()
             self.metrics.observe(method, route_template(scope), status, perf_counter() - started)

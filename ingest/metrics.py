@@ -6,7 +6,9 @@ types. Nothing a sender controls becomes a label value.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from ingest.admission import BodyBudget
 
 PROVIDERS = ("chatwoot", "whatsapp", "360dialog")
 OUTCOMES = (
@@ -22,6 +24,9 @@ OUTCOMES = (
     "broker_unavailable",
     "keys_unavailable",
     "busy",
+    "too_many_bodies",
+    "body_timeout",
+    "client_disconnected",
     "not_configured",
 )
 
@@ -84,6 +89,13 @@ class IngestMetrics:
             ["endpoint", "outcome"],
             registry=self.registry,
         )
+        self.body_bytes = Gauge(
+            "switchboard_webhook_body_bytes",
+            "Bytes of webhook bodies being read, by size class (small bodies have a share "
+            "of the budget that large ones never use).",
+            ["size"],
+            registry=self.registry,
+        )
         # Pre-create every series so dashboards see zeros rather than gaps.
         for endpoint in COMPLIANCE_ENDPOINTS:
             for outcome in COMPLIANCE_OUTCOMES:
@@ -92,3 +104,8 @@ class IngestMetrics:
             self.ignored_parts.labels(provider)
             for outcome in OUTCOMES:
                 self.webhooks.labels(provider, outcome)
+
+    def watch_bodies(self, bodies: BodyBudget) -> None:
+        """Read the bytes held from the budget whenever metrics are scraped."""
+        self.body_bytes.labels("small").set_function(lambda: bodies.held_small)
+        self.body_bytes.labels("large").set_function(lambda: bodies.held_large)

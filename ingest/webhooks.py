@@ -1,11 +1,13 @@
 """The webhook endpoints: one shared acceptance path, one small adapter per provider.
 
 Every request goes through the same steps, in this order, and stops at the first refusal:
-rate limit (429) → content type and declared length (415, 413) → room for the body among
-those being read (503, ingest/admission.py) → read the body within the limit (413, 503) →
+rate limit (429) → content type and declared length (415, 413) → a place for a large body
+among the client's (429, ingest/admission.py) → read the body within the size limit, its
+deadline and the budget of bodies being read, charged as bytes arrive (413, 408, 503) →
 authenticate (403) → parse JSON (400) → normalise → append to the log (503
 if Kafka does not acknowledge in time) → 200. Nothing is written before the last step, so a
-refused request leaves nothing behind.
+refused request leaves nothing behind; nor does a client that hangs up mid-body (counted
+`client_disconnected`, 499, as nginx logs it: no fault of ours, no error report).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from ingest.admission import BodyBudget
-from ingest.body import check_declared, parse_json, read_limited
+from ingest.admission import BodyBudget, BodyPace
+from ingest.body import check_declared, parse_json, receive_body
 from ingest.compliance.wiring import Compliance
 from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused, StaleSignature
 from ingest.metrics import IngestMetrics
@@ -76,6 +78,7 @@ class Ingest:
     metrics: IngestMetrics
     max_body_bytes: int
     bodies: BodyBudget  # bytes of bodies held at once, across requests
+    body_pace: BodyPace = field(default_factory=BodyPace)  # how long a body may take
     trusted_proxies: tuple[Network, ...] = ()
     clock: Callable[[], float] = field(default=time.time)
     # PostgreSQL, for key claims of new contacts and the compliance API, closed with the
@@ -145,7 +148,7 @@ async def _accept(
             "rate limit exceeded; retry later",
             headers={"Retry-After": retry_after_header(wait)},
         )
-    body = await _read_body(request, ingest)
+    body = await _read_body(request, ingest, client)
     try:
         provider.authenticate(ingest, headers, body)
     except StaleTimestampError as exc:
@@ -171,15 +174,22 @@ async def _accept(
     return outcome, JSONResponse(summary)
 
 
-async def _read_body(request: Request, ingest: Ingest) -> bytes:
-    """The body, read within the size limit and the budget of bodies being read at once."""
-    declared = check_declared(request.headers, ingest.max_body_bytes)
-    reservation = ingest.bodies.reserve()
+async def _read_body(request: Request, ingest: Ingest, client: str) -> bytes:
+    """The body, read within the size limit, its pace and the budget of bodies being read."""
     try:
-        reservation.ensure(declared or 0)  # a declared body is refused before it is read
-        return await read_limited(request.stream(), ingest.max_body_bytes, reservation)
-    finally:
-        reservation.release()
+        declared = check_declared(request.headers, ingest.max_body_bytes)
+        reservation = ingest.bodies.admit(client, declared)
+        try:
+            return await receive_body(
+                request.receive, ingest.max_body_bytes, ingest.body_pace, reservation
+            )
+        finally:
+            reservation.release()
+    except Refused as refused:
+        # What is left of the body is never read: the connection cannot carry another
+        # request, and closing it ends a slow sender's hold on it.
+        refused.headers["Connection"] = "close"
+        raise
 
 
 # --- providers ---------------------------------------------------------------------

@@ -108,9 +108,27 @@ class Settings(BaseSettings):
     switchboard_ingest_host: str = "0.0.0.0"  # noqa: S104 - a container's service port
     switchboard_ingest_port: int = Field(default=8000, ge=1, le=65535)
     switchboard_max_body_bytes: int = Field(default=3 * 1024 * 1024, gt=0)
-    # Bytes of bodies ingest reads at once, across requests (ingest/admission.py): beyond
-    # it, 503 with Retry-After before reading. At least one body at the size limit.
+    # Webhook bodies are read whole before their signature is checked, so these bound what
+    # any client, signed or not, can make ingest hold (ingest/admission.py). Bytes of bodies
+    # held at once across requests, charged as they arrive (beyond it, 503 with Retry-After):
+    # at least one body at the size limit beside the small bodies' share.
     switchboard_body_budget_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # A body is small while it declares and holds at most this (an ordinary webhook is a few
+    # KB); the share of the budget only small bodies may use, so that large ones, however
+    # many or slow, never get an ordinary webhook refused.
+    switchboard_small_body_bytes: int = Field(default=64 * 1024, gt=0)
+    switchboard_small_body_share: float = Field(default=0.25, gt=0, lt=1)
+    # Large bodies one client may be sending at once (beyond it, 429): a provider's burst
+    # fits, one client's slow connections cannot take the budget.
+    switchboard_large_bodies_per_client: int = Field(default=4, ge=1)
+    # How long a body may take (beyond it, 408 and the connection closed), as nginx's
+    # client_body_timeout and Apache's mod_reqtimeout bound it: whole within the timeout,
+    # and after the grace at least this many bytes a second on average. Providers send from
+    # data centres at MB/s and give up after 5-10 s; the grace covers a lost packet's
+    # retransmissions (1 s, then 2 s) before the first bytes.
+    switchboard_body_timeout_seconds: float = Field(default=10.0, gt=0)
+    switchboard_body_grace_seconds: float = Field(default=5.0, ge=0)
+    switchboard_body_min_rate_bytes: int = Field(default=16 * 1024, gt=0)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     switchboard_trusted_proxies: StrList = ()
 
@@ -202,10 +220,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _body_budget_holds_a_body(self) -> Settings:
-        if self.switchboard_body_budget_bytes < self.switchboard_max_body_bytes:
+        budget, largest = self.switchboard_body_budget_bytes, self.switchboard_max_body_bytes
+        for_large = budget - round(budget * self.switchboard_small_body_share)
+        large_allowed = largest > self.switchboard_small_body_bytes
+        if budget < largest or (large_allowed and for_large < largest):
             raise ValueError(
-                "SWITCHBOARD_BODY_BUDGET_BYTES must be at least SWITCHBOARD_MAX_BODY_BYTES, "
-                "or bodies at the size limit could never be read"
+                "SWITCHBOARD_BODY_BUDGET_BYTES, less its SWITCHBOARD_SMALL_BODY_SHARE, must be "
+                "at least SWITCHBOARD_MAX_BODY_BYTES, or bodies at the size limit could never "
+                "be read"
             )
         return self
 

@@ -1,142 +1,158 @@
-"""The budget of body bytes ingest reads at once: reservations, refusals, and the answer."""
+"""Admission of bodies: the budget charged as bytes arrive, the small bodies' share, the
+per-client cap on large bodies, and the pace a body must keep."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.admission import BodyBudget
-from ingest.app import build_ingest, create_app
-from ingest.body import read_limited
-from ingest.errors import Busy, Oversized
-from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
-from streams.keys.testing import in_memory_keyring
+from ingest.admission import BodyBudget, BodyLimits, BodyPace, Reservation
+from ingest.errors import Busy, TooManyBodies
 from switchboard.settings import Settings
 
-SECRET = "whatsapp-secret-for-tests"
-LIMIT = 64 * 1024
+LIMITS = BodyLimits(budget_bytes=1000, small_share=0.25, small_body_bytes=100, large_per_client=2)
 
 
-def test_reservations_share_the_budget_and_give_it_back() -> None:
-    budget = BodyBudget(100)
-    first, second = budget.reserve(), budget.reserve()
-    first.ensure(60)
-    second.ensure(40)
-    assert budget.held == 100
-    with pytest.raises(Busy) as refused:
-        budget.reserve().ensure(1)
+def test_bytes_are_charged_as_they_arrive_not_as_declared() -> None:
+    """A body that declares 900 bytes and has sent one holds one byte; others still fit."""
+    budget = BodyBudget(LIMITS)
+    slow = budget.admit("10.0.0.1", declared=900)
+    slow.grow(1)
+    assert (budget.held, budget.held_large) == (1, 1)
+    other = budget.admit("10.0.0.2", declared=700)
+    other.grow(700)
+    assert budget.held == 701
+
+
+def test_large_bodies_never_use_the_small_bodies_share() -> None:
+    """Large bodies stop at 750 of 1000 bytes; small ones still get the last 250."""
+    budget = BodyBudget(LIMITS)
+    budget.admit("a", declared=700).grow(700)
+    with pytest.raises(Busy, match="large bodies") as refused:
+        budget.admit("b", declared=200).grow(51)
     assert refused.value.status_code == 503
     assert refused.value.headers["Retry-After"] == "1"
+    for n in range(3):
+        budget.admit(f"small-{n}", declared=100).grow(100)
+    assert (budget.held, budget.held_large, budget.held_small) == (1000, 700, 300)
+
+
+def test_a_body_without_a_length_becomes_large_when_it_grows_past_small() -> None:
+    """A chunked body is small until it holds more than 100 bytes; then its bytes count as
+    large, and it takes one of its client's places for large bodies."""
+    budget = BodyBudget(LIMITS)
+    chunked = budget.admit("a", declared=None)
+    chunked.grow(100)
+    assert (chunked.large, budget.held_large, budget.large_bodies("a")) == (False, 0, 0)
+    chunked.grow(150)
+    assert (chunked.large, budget.held_large, budget.large_bodies("a")) == (True, 150, 1)
+    chunked.release()
+    assert (budget.held, budget.held_large, budget.large_bodies("a")) == (0, 0, 0)
+
+
+def test_each_client_may_send_only_so_many_large_bodies_at_once() -> None:
+    """The third large body of one client is refused 429 before a byte is read; other
+    clients and small bodies are not affected, and a place comes back on release."""
+    budget = BodyBudget(LIMITS)
+    first, _ = budget.admit("a", declared=500), budget.admit("a", declared=500)
+    with pytest.raises(TooManyBodies) as refused:
+        budget.admit("a", declared=500)
+    assert refused.value.status_code == 429
+    assert refused.value.headers["Retry-After"] == "1"
+    budget.admit("a", declared=10).grow(10)
+    budget.admit("b", declared=500)
     first.release()
     first.release()  # twice is harmless
-    assert budget.held == 40
-    budget.reserve().ensure(60)
-    assert budget.held == 100
+    budget.admit("a", declared=500)
+    assert budget.large_bodies("a") == 2
 
 
-def test_a_refused_reservation_keeps_what_it_held() -> None:
-    budget = BodyBudget(100)
-    reservation = budget.reserve()
-    reservation.ensure(30)
-    budget.reserve().ensure(60)
-    with pytest.raises(Busy):
-        reservation.ensure(50)
-    assert (reservation.size, budget.held) == (30, 90)
-    reservation.ensure(20)  # less than held: nothing changes
-    assert (reservation.size, budget.held) == (30, 90)
+def test_a_refused_growth_keeps_what_it_held() -> None:
+    budget = BodyBudget(LIMITS)
+    body = budget.admit("a", declared=None)
+    body.grow(50)
+    budget.admit("b", declared=None).grow(100)
+    budget.admit("c", declared=600).grow(600)
+    with pytest.raises(Busy):  # would move its 200 bytes into the large bodies' 750
+        body.grow(200)
+    assert (body.size, body.large, budget.held, budget.held_large) == (50, False, 750, 600)
+    body.grow(20)  # less than held: nothing changes
+    assert body.size == 50
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 200)), max_size=60))
-def test_the_budget_never_holds_more_than_its_limit(steps: list[tuple[int, int]]) -> None:
-    """Whatever the order of growing and releasing, held is the sum of the reservations and
-    never above the limit; releasing everything brings it back to zero."""
-    budget = BodyBudget(250)
-    reservations = [budget.reserve() for _ in range(4)]
-    for which, size in steps:
-        with contextlib.suppress(Busy):
-            reservations[which].ensure(size)
-        if size % 7 == 0:
-            reservations[which].release()
-        assert budget.held == sum(r.size for r in reservations) <= budget.limit
+def _small_held(reservations: list[Reservation]) -> int:
+    return sum(r.size for r in reservations if not r.large)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 400), st.booleans(), st.booleans()),
+        max_size=80,
+    )
+)
+def test_the_budget_keeps_its_rules_whatever_happens(
+    steps: list[tuple[int, int, bool, bool]],
+) -> None:
+    """Whatever bodies arrive, grow and end, in any order: held is the sum of what they
+    hold, never over the budget; large bodies never hold more than theirs; no client has
+    more large bodies than its cap; a small body is refused only when small bodies alone
+    would pass their share; and everything comes back once they end."""
+    budget = BodyBudget(LIMITS)
+    reservations: list[Reservation] = []
+    for which, size, declared_large, release in steps:
+        client = f"client-{which % 3}"
+        if which == 5 or not reservations:
+            with contextlib.suppress(TooManyBodies):
+                reservations.append(budget.admit(client, 500 if declared_large else None))
+            continue
+        reservation = reservations[which % len(reservations)]
+        small_before = _small_held(reservations)
+        try:
+            reservation.grow(size)
+        except Busy:
+            if not reservation.large and size <= LIMITS.small_body_bytes:
+                assert small_before - reservation.size + size > 250
+        except TooManyBodies:
+            assert size > LIMITS.small_body_bytes
+        if release:
+            reservation.release()
+        assert budget.held == sum(r.size for r in reservations) <= LIMITS.budget_bytes
+        assert budget.held_large == sum(r.size for r in reservations if r.large) <= 750
+        for name in {r.client for r in reservations}:
+            large = sum(1 for r in reservations if r.large and r.client == name)
+            assert budget.large_bodies(name) == large <= LIMITS.large_per_client
     for reservation in reservations:
         reservation.release()
-    assert budget.held == 0
+    assert (budget.held, budget.held_large, budget.large_bodies("client-0")) == (0, 0, 0)
 
 
-async def _chunks(sizes: list[int]) -> AsyncIterator[bytes]:
-    for size in sizes:
-        yield b"x" * size
+def test_a_body_is_due_after_the_grace_plus_a_second_per_minimum_rate() -> None:
+    pace = BodyPace(total_seconds=10, grace_seconds=2, min_bytes_per_second=1000)
+    assert pace.due(0) == 2
+    assert pace.due(3000) == 5
+    assert pace.due(10**9) == 10
+    assert "slower than 1000 bytes/s after the first 2 s" in pace.too_slow(1)
+    assert pace.too_slow(10**9) == "request body not received within 10 s"
 
 
-def test_reading_reserves_each_chunk_before_keeping_it() -> None:
-    budget = BodyBudget(1000)
-    reservation = budget.reserve()
-    body = asyncio.run(read_limited(_chunks([300, 300]), LIMIT, reservation))
-    assert len(body) == 600
-    assert reservation.size == 600
-    third = budget.reserve()
-    with pytest.raises(Busy):  # 600 held: the second chunk of 300 does not fit
-        asyncio.run(read_limited(_chunks([300, 300]), LIMIT, third))
-    assert (third.size, budget.held) == (300, 900)
-    with pytest.raises(Oversized):  # the size limit comes first, whatever the budget
-        asyncio.run(read_limited(_chunks([LIMIT + 1]), LIMIT, BodyBudget(10).reserve()))
+@given(st.integers(0, 10**7), st.integers(0, 10**7))
+def test_more_bytes_never_make_a_body_due_sooner(fewer: int, more: int) -> None:
+    pace = BodyPace()
+    assert pace.due(fewer) <= pace.due(fewer + more) <= pace.total_seconds
 
 
-def test_the_budget_must_hold_a_body_at_the_size_limit() -> None:
+def test_settings_keep_room_for_a_body_at_the_size_limit() -> None:
+    """The budget, less the small bodies' share, must hold a body at the size limit."""
     with pytest.raises(ValueError, match="SWITCHBOARD_BODY_BUDGET_BYTES"):
-        Settings(switchboard_max_body_bytes=LIMIT, switchboard_body_budget_bytes=LIMIT - 1)
-
-
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    settings = Settings(
-        whatsapp_app_secret=SECRET,
-        rate_limit_per_minute=1000,
-        switchboard_max_body_bytes=LIMIT,
-        switchboard_body_budget_bytes=2 * LIMIT,
-    )
-    ingest = build_ingest(settings, InMemoryEventLog(), in_memory_keyring())
-    with TestClient(create_app(ingest)) as client:
-        yield client
-
-
-def test_a_body_that_does_not_fit_is_refused_503_unread_and_counted(client: TestClient) -> None:
-    """With other bodies holding the budget, a declared body gets 503 with Retry-After; once
-    they are answered, the same request is accepted and nothing stays held."""
-    ingest = client.app.state.ingest  # type: ignore[attr-defined]
-    body = whatsapp_text_body(wamid="wamid.budget", phone="15551234567", text="Hello")
-    headers = whatsapp_headers(SECRET, body)
-    others = ingest.bodies.reserve()
-    others.ensure(2 * LIMIT - len(body) + 1)
-    refused = client.post("/webhooks/whatsapp", content=body, headers=headers)
-    assert refused.status_code == 503
-    assert refused.headers["Retry-After"] == "1"
-    others.release()
-    accepted = client.post("/webhooks/whatsapp", content=body, headers=headers)
-    assert accepted.status_code == 200
-    assert ingest.bodies.held == 0
-    metrics = client.get("/metrics").text
-    assert 'outcome="busy",provider="whatsapp"} 1.0' in metrics
-
-
-def test_refused_requests_give_their_reservation_back(client: TestClient) -> None:
-    """A bad signature, an unparsable body or an oversized chunked one: nothing stays held."""
-    ingest = client.app.state.ingest  # type: ignore[attr-defined]
-    bad = whatsapp_text_body(wamid="wamid.bad", phone="15551234567", text="Hello")
-    client.post("/webhooks/whatsapp", content=bad, headers=whatsapp_headers("wrong", bad))
-    broken = b'{"object": '
-    client.post("/webhooks/whatsapp", content=broken, headers=whatsapp_headers(SECRET, broken))
-    chunks = (b"x" * 4096 for _ in range(20))
-    oversized = client.post(
-        "/webhooks/whatsapp",
-        content=chunks,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64},
-    )
-    assert oversized.status_code == 413
-    assert ingest.bodies.held == 0
+        Settings(switchboard_max_body_bytes=1000, switchboard_body_budget_bytes=999)
+    with pytest.raises(ValueError, match="SWITCHBOARD_SMALL_BODY_SHARE"):
+        Settings(
+            switchboard_max_body_bytes=3 * 2**20,
+            switchboard_body_budget_bytes=4 * 2**20,
+            switchboard_small_body_share=0.5,
+        )
+    # Every body is small: no share to leave for large ones.
+    Settings(switchboard_max_body_bytes=1000, switchboard_body_budget_bytes=1000)
