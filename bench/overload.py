@@ -18,6 +18,10 @@ bodies with bad signatures; then the drain. The verdicts (`verdicts`) are those 
 * the worker group's lag back to 0 after the load, within the drain bound, and every
   accepted message answered exactly once, refused ones never.
 
+Then the slowloris phase (`bench.overload_slow`, not in the test): ordinary signed webhooks
+alone, then while 10+ slow large bodies are held open: p99 under 100 ms and none refused;
+every slow body answered 408, 429 or 503 with its connection closed, no other 5xx.
+
     .venv/bin/python bench/overload.py [--quick]
 """
 
@@ -49,6 +53,9 @@ import uvloop
 from bench.flow import CPU_NAMES, cpu_cell, machine, ms
 from bench.overload_drive import Answer, OverloadError, Results, run_overload
 from bench.overload_offer import ABUSIVE, CHUNKED, GOOD, KINDS, OVER, Plan
+from bench.overload_slow import SlowPlan
+from bench.overload_slow import report as slowloris_report
+from bench.overload_slow import verdicts as slowloris_verdicts
 from bench.report import markdown, number, run_reported
 from switchboard.cli import load_settings
 from switchboard.standins import Tokens, run_standins
@@ -57,6 +64,8 @@ RESULTS = ROOT / "bench" / "results"
 FULL = Plan(seconds=30.0)
 QUICK = Plan(seconds=15.0, calibration=100)
 TEST = Plan(seconds=20.0)
+SLOW_FULL = SlowPlan(seconds=10.0)
+SLOW_QUICK = SlowPlan(seconds=5.0)
 PROVIDER_TIMEOUT_MS = 5000.0  # Meta and Chatwoot give up on a webhook after 5 s
 # A 429 is decided from the headers, before any body is read or any work is done: it waits
 # only for the event loops (the load generator's and ingest's) and for CPU. On a quiet
@@ -186,6 +195,7 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
             f"{results.missing} missing, {results.repeated} twice, "
             f"{results.refused_answered} refused ones answered",
         ),
+        *(slowloris_verdicts(results.slowloris) if results.slowloris else []),
     ]
 
 
@@ -279,6 +289,7 @@ def render(
         "",
         *class_table(results.answers),
         "",
+        *([*slowloris_report(results.slowloris), ""] if results.slowloris else []),
         *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in checks),
     ]
     return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
@@ -293,7 +304,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
-    plan = QUICK if args.quick else FULL
+    plan, slow = (QUICK, SLOW_QUICK) if args.quick else (FULL, SLOW_FULL)
     started = datetime.now(UTC)
     info = machine()
     settings = load_settings()
@@ -304,7 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_standins(tokens=Tokens.from_settings(settings)) as urls,
             asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
         ):
-            results = runner.run(run_overload(settings, urls, plan, Path(logs), "bench-overload"))
+            results = runner.run(
+                run_overload(settings, urls, plan, Path(logs), "bench-overload", slow=slow)
+            )
         return render(results, started, info)
 
     stopped = "the worker and ingest were stopped"

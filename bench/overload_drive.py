@@ -40,6 +40,7 @@ from bench.overload_offer import (
     make_offer,
     schedule,
 )
+from bench.overload_slow import SlowPlan, SlowResults, slowloris
 from bench.processes import HOST, settle
 from schemas.catalogue import ACTIONS
 from streams import topics
@@ -130,6 +131,7 @@ class Results:
     refused_answered: int = 0  # actions for messages ingest refused (must be 0)
     cpu: dict[str, float] = field(default_factory=dict)
     worker_rate_under_load: float = math.nan  # actions per second during the load
+    slowloris: SlowResults | None = None  # the phase after the drain, when one was asked for
 
 
 # --- sending -------------------------------------------------------------------------------
@@ -428,7 +430,7 @@ async def load(rig: Rig, results: Results, shots: Sequence[Shot]) -> None:
         memory.hwm = status_bytes(memory.pid, "VmHWM")
 
 
-async def measure(rig: Rig) -> Results:
+async def measure(rig: Rig, slow: SlowPlan | None) -> Results:
     plan, rng = rig.plan, random.Random()
     messages = Messages(plan.conversations, rng)
     progress("warming up: the worker joins its group and answers a first message")
@@ -445,11 +447,21 @@ async def measure(rig: Rig) -> Results:
     budget = rig.settings.switchboard_body_budget_bytes
     results = Results(plan, offer, seconds, ingest_rate, budget)
     await load(rig, results, shots)
+    if slow is not None:
+        progress(f"slowloris: {slow.seconds:g} s of webhooks alone, then under slow bodies")
+        run = f"{rng.randrange(16**8):08x}"
+        results.slowloris = await slowloris(rig.target, messages, rig.settings, slow, run)
     return results
 
 
 async def overload(
-    settings: Settings, names: Names, urls: StandInURLs, plan: Plan, logs: Path
+    settings: Settings,
+    names: Names,
+    urls: StandInURLs,
+    plan: Plan,
+    logs: Path,
+    *,
+    slow: SlowPlan | None,
 ) -> Results:
     with ExitStack() as stack:  # the children stop first
         env = child_env(settings, names, urls, logs / "worker-data", plan)
@@ -463,7 +475,7 @@ async def overload(
             await watch.start()
             try:
                 target = Target(session, children.ingest_url, port)
-                return await measure(Rig(settings, names, plan, children, target, watch))
+                return await measure(Rig(settings, names, plan, children, target, watch), slow)
             except BaseException:
                 for child in (children.ingest, children.worker):
                     print(f"--- {child.name} log (tail) ---\n{child.tail()}", file=sys.stderr)
@@ -481,12 +493,19 @@ async def apply_topics(settings: Settings, names: Names) -> None:
 
 
 async def run_overload(
-    settings: Settings, urls: StandInURLs, plan: Plan, logs: Path, label: str
+    settings: Settings,
+    urls: StandInURLs,
+    plan: Plan,
+    logs: Path,
+    label: str,
+    *,
+    slow: SlowPlan | None = None,
 ) -> Results:
-    """Own topics and consumer group, children started and stopped, topics removed after."""
+    """Own topics and consumer group, children started and stopped, topics removed after;
+    with `slow`, the slowloris phase (bench/overload_slow.py) after the drain."""
     names = Names(label=label)
     await apply_topics(settings, names)
     try:
-        return await overload(settings, names, urls, plan, logs)
+        return await overload(settings, names, urls, plan, logs, slow=slow)
     finally:
         await flow.remove_topics(settings, names)
