@@ -9,6 +9,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.admission import BodyBudget
+from ingest.compliance.errors import COUNTED_REASONS
 
 PROVIDERS = ("chatwoot", "whatsapp", "360dialog")
 OUTCOMES = (
@@ -52,6 +53,8 @@ COMPLIANCE_OUTCOMES = (
     "expired",
     "unavailable",
     "broker_unavailable",
+    "rate_limited",
+    "not_owner",
     "error",
 )
 
@@ -89,6 +92,13 @@ class IngestMetrics:
             ["endpoint", "outcome"],
             registry=self.registry,
         )
+        self.compliance_counted = Counter(
+            "switchboard_compliance_counted_refusals_total",
+            "Compliance API refusals of callers who proved no key (and of keys over their "
+            "rate), counted per minute in audit_refusals rather than audited one by one.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.body_bytes = Gauge(
             "switchboard_webhook_body_bytes",
             "Bytes of webhook bodies being read, by size class (small bodies have a share "
@@ -100,6 +110,8 @@ class IngestMetrics:
         for endpoint in COMPLIANCE_ENDPOINTS:
             for outcome in COMPLIANCE_OUTCOMES:
                 self.compliance.labels(endpoint, outcome)
+        for reason in COUNTED_REASONS:
+            self.compliance_counted.labels(reason)
         for provider in PROVIDERS:
             self.ignored_parts.labels(provider)
             for outcome in OUTCOMES:

@@ -182,7 +182,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> str:
             return accepted.model_dump_json(indent=2)
         deadline = time.monotonic() + args.timeout
         while True:
-            status = await service.export_status(actor(), accepted.export_id)
+            status = await service.export_status(actor(), accepted.export_id, owner=None)
             if status.status != "processing" or time.monotonic() > deadline:
                 return status.model_dump_json(indent=2)
             await asyncio.sleep(1.0)
@@ -216,7 +216,8 @@ def forget_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _deletion(args: argparse.Namespace, settings: Settings) -> str:
     async with _compliance(settings, with_log=False) as compliance:
-        status = await compliance.service.deletion_status(actor(), args.deletion_id)
+        # Operators read every erasure, whoever asked for it (as gdpr:read-all keys do).
+        status = await compliance.service.deletion_status(actor(), args.deletion_id, owner=None)
     return status.model_dump_json(indent=2)
 
 

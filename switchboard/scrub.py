@@ -3,8 +3,11 @@
 Sentry events carry far more than the exception: the request (body, cookies, headers with
 signatures and tokens), local variables of every frame, breadcrumbs with log messages and
 HTTP URLs, the user, extra data. Everything that could hold a customer's message, name,
-phone number or email, or a credential, is removed; what stays is the exception's type,
-the stack (code, not data), our own tags and the runtime's description.
+phone number, email or provider identity (a WhatsApp BSUID or message id, a Chatwoot
+contact), or a credential, is removed; what stays is the exception's type, the stack (code,
+not data), our own tags and the runtime's description. A request refused before routing
+(a rate limit, a body limit) names its transaction by its raw URL, so URLs and transaction
+names are redacted like free text.
 """
 
 from __future__ import annotations
@@ -36,15 +39,44 @@ PERSONAL_KEYS = frozenset(
         "ip_address",
         "user",
         "username",
+        "contact",
+        "bsuid",
+        "user_id",
+        "identifier",
     }
 )
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 # Seven digits or more, possibly with the separators phone numbers are written with.
 _PHONE = re.compile(r"\+?\d(?:[\s().-]*\d){6,}")
+# A contact named the way the compliance API and CLI take it (ingest/compliance/identities.py)
+# or a provider field name, in plain text or percent-encoded (a URL): `phone:+49…`,
+# `bsuid:US.AbC…`, `chatwoot:3/1001`, `wa_id=…`, `bsuid%3AUS.…`. The value runs to the next
+# space, quote or URL delimiter, so a Chatwoot reference's `/` goes with it.
+_NAMED = re.compile(
+    r"(?i)\b(phone|bsuid|chatwoot|wa_id|user_id|from_user_id|recipient_id|identifier)"
+    r"(:|%3A|=|%3D)[^\s?#&\"',;<>]+"
+)
+# A phone number after `phone:` may be written with spaces (`phone:+49 151 2345678`).
+_NAMED_PHONE = re.compile(r"(?i)\bphone(:|%3A)\s*(?:\+|%2B)?\d(?:[\s().-]*\d)*")
+# A BSUID on its own: country code, dot, id (`US.13491208655302741918`).
+_BSUID = re.compile(r"\b[A-Z]{2}\.[A-Za-z0-9_-]{6,}")
+# A WhatsApp message id: its base64 spells the sender's phone number.
+_WAMID = re.compile(r"\bwamid\.[A-Za-z0-9_=+/-]+")
+# The path segment after a contacts collection is a contact: the compliance API's
+# deprecated `/gdpr/contacts/{contact}`, Chatwoot's `/accounts/3/contacts/1001`. A route
+# template (`{contact_id:path}`, a transaction's name) stays.
+_CONTACT_PATH = re.compile(r"(?i)(/contacts/)(?!\[redacted\]|\{)[^\s?#/]+")
 
 
 def redact_text(text: str) -> str:
-    """Free text with email addresses and phone-number-like digit runs removed."""
+    """Free text with e-mail addresses, phone numbers and every form of contact identity
+    (provider identities named or not, WhatsApp message ids, contacts in URL paths)
+    removed."""
+    text = _NAMED_PHONE.sub(lambda m: f"phone{m[1]}{REDACTED}", text)
+    text = _NAMED.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
+    text = _CONTACT_PATH.sub(lambda m: f"{m[1]}{REDACTED}", text)
+    text = _WAMID.sub(f"wamid.{REDACTED}", text)
+    text = _BSUID.sub(REDACTED, text)
     return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
 
 

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     switchboard_body_min_rate_bytes: int = Field(default=16 * 1024, gt=0)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     switchboard_trusted_proxies: StrList = ()
+    # The compliance API (/gdpr): requests per minute from one client address, refused ones
+    # included (checked before a body is read or a key looked up), and per API key once it
+    # proved its secret, from any address. Over either: 429 with Retry-After.
+    switchboard_compliance_client_per_minute: int = Field(default=60, ge=1)
+    switchboard_compliance_key_per_minute: int = Field(default=60, ge=1)
 
     # Outbound: where replies and hand-offs go.
     chatwoot_base_url: str = "http://127.0.0.1:3000"

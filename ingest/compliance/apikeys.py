@@ -14,10 +14,12 @@ import re
 import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-Scope = Literal["consent:write", "gdpr:export", "gdpr:erase", "gdpr:read"]
-SCOPES: tuple[Scope, ...] = ("consent:write", "gdpr:export", "gdpr:erase", "gdpr:read")
+# gdpr:read reads the status of the exports and erasures its own key asked for;
+# gdpr:read-all reads everyone's (compliance officers), the CLI's and the chat's included.
+Scope = Literal["consent:write", "gdpr:export", "gdpr:erase", "gdpr:read", "gdpr:read-all"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 _TOKEN = re.compile(r"^sb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 

@@ -3,19 +3,22 @@
 An entry names an actor (an API key id, ``cli:<user>`` or ``signed-link``), an action
 from a fixed vocabulary, the pseudonymous contact id at most, and an outcome. Details are
 ids of our own making (export or deletion ids, the scope that was missing), never what a
-caller sent as a contact, which may be a phone number.
+caller sent as a contact, which may be a phone number. Refusals anyone can cause are not
+entries but counts (``audit_refusals``, see `ingest.compliance.refusals`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import structlog
 
 from ingest.compliance.ports import Connections
+from ingest.compliance.refusals import RefusalCount
 
 log = structlog.get_logger(__name__)
 
@@ -82,4 +85,28 @@ class PostgresAuditTrail:
                 action=entry.action,
                 outcome=entry.outcome,
                 error=type(exc).__name__,
+            )
+
+
+class PostgresRefusalLog:
+    """Counted refusals (`ingest.compliance.refusals`) into ``audit_refusals``: one row per
+    window, endpoint, reason and key, which later writes of the same window add to (several
+    ingest processes count into the same windows)."""
+
+    def __init__(self, database: Connections) -> None:
+        self.database = database
+
+    async def write(self, counts: Sequence[RefusalCount]) -> None:
+        async with self.database.connection() as conn:
+            await conn.execute(
+                "INSERT INTO audit_refusals (window_start, endpoint, reason, key_id, attempts)"
+                " SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[],"
+                " $5::bigint[])"
+                " ON CONFLICT (window_start, endpoint, reason, key_id)"
+                " DO UPDATE SET attempts = audit_refusals.attempts + EXCLUDED.attempts",
+                [c.window_start for c in counts],
+                [c.endpoint for c in counts],
+                [c.reason for c in counts],
+                [c.key_id for c in counts],
+                [c.attempts for c in counts],
             )

@@ -79,6 +79,13 @@ class ErasureRequest(_Request):
     reason: Code = Field(default="customer_request", description="a reason code, kept as proof")
 
 
+class ContactErasureRequest(ErasureRequest):
+    """An erasure naming its contact in the body, where URLs (access logs, traces) never
+    show it."""
+
+    contact: Contact
+
+
 class ErasureAccepted(_Response):
     deletion_id: str
     contact_id: str

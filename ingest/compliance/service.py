@@ -1,7 +1,11 @@
 """The compliance service: one implementation of consent, export and erasure requests,
 used by the HTTP API and by the operator CLI alike.
 
-Each call is audited with its outcome, refusals included. Events go to the log through
+Each call is audited with its outcome, refusals included, except refused downloads: a
+download link is the only credential there, so anyone can cause those, and they are
+counted (errors.py) rather than audited. Exports and erasures belong to whoever asked for
+them: a status is shown to its requester, or to a reader of everything (``owner=None``:
+keys with ``gdpr:read-all``, operators at the CLI). Events go to the log through
 ingest's `EventLog`, keyed by the pseudonymous contact id; personal data (a consent's ip
 address) only ever sits in the event's ``personal`` fields.
 """
@@ -17,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.compliance.audit import Action, AuditEntry, AuditTrail, is_our_id, our_id
-from ingest.compliance.errors import BadLink, Gone, InvalidRequest, NotFound
+from ingest.compliance.auth import may_read
+from ingest.compliance.errors import BadLink, Gone, InvalidRequest, NotFound, NotOwned
 from ingest.compliance.identities import parse_contact
 from ingest.compliance.models import (
     ConsentAccepted,
@@ -173,13 +178,17 @@ class ComplianceService:
                 expires_at=expires_at,
             )
 
-    async def export_status(self, actor: str, export_id: str) -> ExportStatus:
+    async def export_status(self, actor: str, export_id: str, *, owner: str | None) -> ExportStatus:
+        """The export's state and, once completed, its download link. ``owner``: the
+        requester the export must belong to (None: anyone's)."""
         async with self._audited(actor, "export.status") as audit:
             audit.detail = {"export_id": our_id(export_id)}
             # An id we never issue is not looked up: PostgreSQL refuses some text (NUL).
             row = await self.store.export(export_id) if is_our_id(export_id) else None
             if row is None:
                 raise NotFound("no export has that id")
+            if not may_read(owner, {row.requested_by}):
+                raise NotOwned("no export has that id")
             audit.subject = row.contact_id
             status = row.status
             url = None
@@ -201,31 +210,33 @@ class ComplianceService:
     async def open_download(
         self, export_id: str, expires: str | None, signature: str | None
     ) -> Path:
-        """The archive a signed link points to; the link is the only credential."""
-        async with self._audited(LINK_ACTOR, "export.download") as audit:
-            audit.detail = {"export_id": our_id(export_id)}
-            now = self.clock()
-            try:
-                links.verify(self.links.key, export_id, expires, signature, now)
-            except links.LinkRefused as exc:
-                raise BadLink(str(exc)) from exc
-            except links.LinkExpired as exc:
-                raise Gone(str(exc)) from exc
-            row = await self.store.export(export_id)
-            if row is None or row.status != "completed" or not row.path:
-                raise NotFound("this export does not exist any more")
-            audit.subject = row.contact_id
-            if row.expires_at <= now:
-                raise Gone("this export has expired; ask for a new one")
-            path = self._archive(row.path)
-            audit.outcome = "served"
-            return path
+        """The archive a signed link points to; the link is the only credential. A download
+        served is audited against its contact; a refusal is counted by the caller."""
+        now = self.clock()
+        try:
+            links.verify(self.links.key, export_id, expires, signature, now)
+        except links.LinkRefused as exc:
+            raise BadLink(str(exc), counted_as="bad_link") from exc
+        except links.LinkExpired as exc:
+            raise Gone(str(exc), counted_as="expired_link") from exc
+        row = await self.store.export(export_id)
+        if row is None or row.status != "completed" or not row.path:
+            raise NotFound("this export does not exist any more", counted_as="export_gone")
+        if row.expires_at <= now:
+            raise Gone("this export has expired; ask for a new one", counted_as="expired_link")
+        path = self._archive(row.path)
+        await self.audit.record(
+            AuditEntry(
+                LINK_ACTOR, "export.download", "served", row.contact_id, {"export_id": export_id}
+            )
+        )
+        return path
 
     def _archive(self, stored: str) -> Path:
         # Only files inside the export folder are ever served, whatever the row says.
         path = Path(stored).resolve()
         if not path.is_relative_to(self.links.export_dir.resolve()) or not path.is_file():
-            raise NotFound("this export does not exist any more")
+            raise NotFound("this export does not exist any more", counted_as="export_gone")
         return path
 
     async def request_erasure(
@@ -241,7 +252,10 @@ class ComplianceService:
             contact_id = audit.subject = await self.resolve(contact)
             existing = await self.store.open_deletion(contact_id)
             if existing is not None:
-                # Asked twice: the erasure under way covers it.
+                # Asked twice: the erasure under way covers it, and the second requester may
+                # follow it as well as the first.
+                if actor not in existing.requested_by:
+                    await self.store.add_requester(existing.deletion_id, actor)
                 audit.outcome = "already_pending"
                 audit.detail["deletion_id"] = existing.deletion_id
                 return self._accepted(existing.deletion_id, contact_id, existing.status)
@@ -274,13 +288,19 @@ class ComplianceService:
             status_url=f"{self.links.public_url.rstrip('/')}/gdpr/deletions/{deletion_id}",
         )
 
-    async def deletion_status(self, actor: str, deletion_id: str) -> DeletionStatus:
+    async def deletion_status(
+        self, actor: str, deletion_id: str, *, owner: str | None
+    ) -> DeletionStatus:
+        """An erasure's state and each target's. ``owner``: a requester the erasure must
+        have (None: anyone's)."""
         async with self._audited(actor, "deletion.status") as audit:
             audit.detail = {"deletion_id": our_id(deletion_id)}
             found = await self.store.deletion(deletion_id) if is_our_id(deletion_id) else None
             if found is None:
                 raise NotFound("no deletion has that id")
             row, targets = found
+            if not may_read(owner, row.requested_by):
+                raise NotOwned("no deletion has that id")
             audit.subject = row.contact_id
             return DeletionStatus(
                 deletion_id=row.deletion_id,

@@ -33,6 +33,7 @@ class ExportRow:
     completed_at: datetime | None
     expires_at: datetime
     path: str | None
+    requested_by: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class DeletionRow:
     reason: str
     requested_at: datetime
     completed_at: datetime | None
+    # Who asked: the first requester, and any key that asked again while it ran.
+    requested_by: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,21 @@ class TargetRow:
 
 def _values(row: Any) -> dict[str, Any]:
     return dict(row)
+
+
+def _deletion(row: Any) -> DeletionRow:
+    values = _values(row)
+    values["requested_by"] = frozenset(values["requested_by"])
+    return DeletionRow(**values)
+
+
+_DELETION = """
+SELECT d.deletion_id, d.contact_id, d.status, d.reason, d.requested_at, d.completed_at,
+       array_prepend(d.requested_by, ARRAY(
+           SELECT r.requested_by FROM gdpr_deletion_requesters AS r
+           WHERE r.deletion_id = d.deletion_id)) AS requested_by
+FROM gdpr_deletions AS d
+"""
 
 
 class ComplianceStore:
@@ -92,7 +110,7 @@ class ComplianceStore:
         async with self.database.connection() as conn:
             row = await conn.fetchrow(
                 "SELECT export_id, contact_id, status, requested_at, completed_at, expires_at,"
-                " path FROM gdpr_exports WHERE export_id = $1",
+                " path, requested_by FROM gdpr_exports WHERE export_id = $1",
                 export_id,
             )
         return ExportRow(**_values(row)) if row else None
@@ -101,12 +119,21 @@ class ComplianceStore:
         """An erasure of this contact that has not finished yet, if any."""
         async with self.database.connection() as conn:
             row = await conn.fetchrow(
-                "SELECT deletion_id, contact_id, status, reason, requested_at, completed_at"
-                " FROM gdpr_deletions WHERE contact_id = $1 AND status <> 'completed'"
-                " ORDER BY requested_at LIMIT 1",
+                _DELETION + "WHERE d.contact_id = $1 AND d.status <> 'completed'"
+                " ORDER BY d.requested_at LIMIT 1",
                 contact_id,
             )
-        return DeletionRow(**_values(row)) if row else None
+        return _deletion(row) if row else None
+
+    async def add_requester(self, deletion_id: str, requested_by: str) -> None:
+        """Someone else asked for an erasure already under way: they may follow it too."""
+        async with self.database.connection() as conn:
+            await conn.execute(
+                "INSERT INTO gdpr_deletion_requesters (deletion_id, requested_by)"
+                " VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                deletion_id,
+                requested_by,
+            )
 
     async def create_deletion(
         self, deletion_id: str, contact_id: str, reason: str, requested_by: str, then: Then
@@ -124,11 +151,7 @@ class ComplianceStore:
 
     async def deletion(self, deletion_id: str) -> tuple[DeletionRow, list[TargetRow]] | None:
         async with self.database.connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT deletion_id, contact_id, status, reason, requested_at, completed_at"
-                " FROM gdpr_deletions WHERE deletion_id = $1",
-                deletion_id,
-            )
+            row = await conn.fetchrow(_DELETION + "WHERE d.deletion_id = $1", deletion_id)
             if row is None:
                 return None
             targets = await conn.fetch(
@@ -136,4 +159,4 @@ class ComplianceStore:
                 " FROM gdpr_deletion_targets WHERE deletion_id = $1 ORDER BY target",
                 deletion_id,
             )
-        return DeletionRow(**_values(row)), [TargetRow(**_values(t)) for t in targets]
+        return _deletion(row), [TargetRow(**_values(t)) for t in targets]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.compliance.audit import PostgresAuditTrail
+from ingest.compliance.audit import PostgresAuditTrail, PostgresRefusalLog
 from ingest.compliance.auth import Authenticator
 from ingest.compliance.keystore import KeyStore
 from ingest.compliance.ports import Connections
+from ingest.compliance.recorder import RefusalRecorder
 from ingest.compliance.service import ComplianceService, ExportLinks
 from ingest.compliance.store import ComplianceStore
 from ingest.producer import EventLog
+from ingest.ratelimit import RateLimiter
 from schemas.keys import Pseudonymizer
 from switchboard.settings import Settings
 
@@ -21,6 +23,9 @@ class Compliance:
     authenticator: Authenticator
     keys: KeyStore
     audit: PostgresAuditTrail
+    # Requests under /gdpr per client address, whatever they are, before anything is read.
+    client_limiter: RateLimiter
+    refusals: RefusalRecorder
 
 
 def export_links(settings: Settings) -> ExportLinks:
@@ -42,4 +47,12 @@ def build_compliance(settings: Settings, database: Connections, log: EventLog) -
         Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
         export_links(settings),
     )
-    return Compliance(service, Authenticator(keys, audit), keys, audit)
+    key_limiter = RateLimiter(settings.switchboard_compliance_key_per_minute)
+    return Compliance(
+        service,
+        Authenticator(keys, audit, key_limiter),
+        keys,
+        audit,
+        client_limiter=RateLimiter(settings.switchboard_compliance_client_per_minute),
+        refusals=RefusalRecorder(PostgresRefusalLog(database)),
+    )

@@ -113,6 +113,8 @@ async def settings(
         whatsapp_app_secret=(SecretStr(TEST_SECRET),),
         chatwoot_webhook_secret=(SecretStr(TEST_CHATWOOT_SECRET),),
         rate_limit_per_minute=100_000,
+        switchboard_compliance_client_per_minute=100_000,
+        switchboard_compliance_key_per_minute=100_000,
         switchboard_produce_timeout_seconds=3.0,
         chatwoot_base_url=standins.chatwoot,
         whatsapp_api_base_url=standins.whatsapp_api_base_url,

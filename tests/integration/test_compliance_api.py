@@ -1,17 +1,20 @@
 """The compliance API against the real PostgreSQL and Kafka: keys, scopes, audit, consent,
-export links and erasure requests; and the contact identities the sink records."""
+export links and erasure requests, rate limits, counted refusals and whose requests a key
+may read; and the contact identities the sink records."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+import secrets
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -22,6 +25,7 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
+from ingest.compliance.refusals import window_start
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import (
@@ -51,6 +55,7 @@ from tests.integration.conftest import TEST_SECRET, Worker, eventually
 pytestmark = pytest.mark.integration
 
 PUBLIC_URL = "https://switchboard.example"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +242,8 @@ async def test_the_sink_records_hashed_identities_of_each_contact(
 async def test_missing_invalid_and_revoked_keys_are_refused(
     client: TestClient, database: Database
 ) -> None:
-    """401 with WWW-Authenticate: Bearer; a revoked key's attempt is audited under its id."""
+    """401 with WWW-Authenticate: Bearer; only the revoked key's attempt, which proved the
+    secret, is audited under its id (a wrong secret is counted, see below)."""
     missing = client.get("/gdpr/deletions/del_x")
     assert missing.status_code == 401
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
@@ -252,10 +258,7 @@ async def test_missing_invalid_and_revoked_keys_are_refused(
     assert revoked.headers["WWW-Authenticate"].startswith("Bearer")
     assert "revoked" in revoked.json()["detail"]
     outcomes = [(r["action"], r["outcome"]) for r in await audit_rows(database, key_id)]
-    assert outcomes == [
-        ("deletion.status", "unauthenticated"),
-        ("deletion.status", "unauthenticated"),
-    ]
+    assert outcomes == [("deletion.status", "unauthenticated")]
 
 
 async def test_a_key_without_the_scope_is_forbidden(client: TestClient, database: Database) -> None:
@@ -566,8 +569,8 @@ async def test_an_erasure_is_recorded_announced_and_reported(
             " WHERE deletion_id = $1 AND target = 'crm'",
             deletion_id,
         )
-    _, reader = await new_key(database, "gdpr:read")
-    status = client.get(f"/gdpr/deletions/{deletion_id}", headers=reader)
+    _, officer = await new_key(database, "gdpr:read-all")
+    status = client.get(f"/gdpr/deletions/{deletion_id}", headers=officer)
     assert status.status_code == 200
     report = status.json()
     assert (report["contact_id"], report["reason"]) == (contact_id, "customer_request")
@@ -688,3 +691,167 @@ async def test_the_database_refuses_keys_with_unknown_or_no_scopes(database: Dat
                     key.secret_hash,
                     scopes,
                 )
+
+
+# --- rate limits and counted refusals ---------------------------------------------------
+
+
+def _serve(settings: Settings, work: Callable[[TestClient], T]) -> T:
+    """``work`` against an app of its own, shut down afterwards: its counted refusals are
+    written by then."""
+    with TestClient(create_app(build_ingest(settings))) as own:
+        return work(own)
+
+
+async def refusal_counts(database: Database, since: datetime) -> list[dict[str, Any]]:
+    async with database.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT window_start, endpoint, reason, key_id, attempts FROM audit_refusals"
+            " WHERE window_start >= $1",
+            since,
+        )
+    return [dict(r) for r in rows]
+
+
+def _attempts(counts: list[dict[str, Any]], endpoint: str, reason: str, key_id: str) -> int:
+    return sum(
+        c["attempts"]
+        for c in counts
+        if (c["endpoint"], c["reason"], c["key_id"]) == (endpoint, reason, key_id)
+    )
+
+
+async def test_forged_links_and_wrong_secrets_are_counted_not_audited(
+    api_settings: Settings, database: Database
+) -> None:
+    """200 forged download links and 50 wrong secrets under a real key's prefix: refused,
+    no audit row each, but counted per minute in audit_refusals (a few rows; the wrong
+    secrets under the key they named)."""
+    key_id, headers = await new_key(database, "gdpr:read")
+    prefix = headers["Authorization"].split("_")[1]
+    since = window_start(time.time())
+    links_before = len(await audit_rows(database, "signed-link"))
+    forged = f"expires=4102444800&signature={'0' * 64}"
+
+    def attack(own: TestClient) -> list[int]:
+        links = [
+            own.get(f"/gdpr/export/exp_{uuid.uuid4().hex}/download?{forged}").status_code
+            for _ in range(200)
+        ]
+        wrong = {"Authorization": f"Bearer sb_{prefix}_{secrets.token_urlsafe(32)}"}
+        tokens = [own.get("/gdpr/deletions/del_x", headers=wrong).status_code for _ in range(50)]
+        return links + tokens
+
+    assert await asyncio.to_thread(_serve, api_settings, attack) == [403] * 200 + [401] * 50
+    assert len(await audit_rows(database, "signed-link")) == links_before
+    assert await audit_rows(database, key_id) == []
+    counts = await refusal_counts(database, since)
+    assert _attempts(counts, "deletion_status", "wrong_secret", key_id) == 50
+    links = [c for c in counts if (c["endpoint"], c["reason"]) == ("export_download", "bad_link")]
+    assert sum(c["attempts"] for c in links) >= 200  # earlier tests' forgeries count here too
+    assert len(links) <= 2  # one row per minute, however many attempts
+
+
+async def test_a_key_and_a_client_over_their_rates_get_429(
+    api_settings: Settings, database: Database
+) -> None:
+    """A key past its rate is refused while another key of the same client goes on; past
+    the client's rate every request is refused, key or not. 429 with Retry-After, counted,
+    no audit row."""
+    limited = api_settings.model_copy(
+        update={
+            "switchboard_compliance_client_per_minute": 6,
+            "switchboard_compliance_key_per_minute": 3,
+        }
+    )
+    first_id, first = await new_key(database, "gdpr:read")
+    second_id, second = await new_key(database, "gdpr:read")
+    since = window_start(time.time())
+    path = f"/gdpr/deletions/del_{uuid.uuid4().hex}"
+
+    def calls(own: TestClient) -> list[tuple[int, str | None]]:
+        order = [first] * 4 + [second, {}, second]
+        answers = [own.get(path, headers=headers) for headers in order]
+        return [(a.status_code, a.headers.get("Retry-After")) for a in answers]
+
+    answers = await asyncio.to_thread(_serve, limited, calls)
+    assert [status for status, _ in answers] == [404, 404, 404, 429, 404, 401, 429]
+    assert 1 <= int(answers[3][1] or 0) <= 20  # the key: 3 a minute
+    assert 1 <= int(answers[6][1] or 0) <= 10  # the client: 6 a minute
+    assert [r["outcome"] for r in await audit_rows(database, first_id)] == ["not_found"] * 3
+    assert [r["outcome"] for r in await audit_rows(database, second_id)] == ["not_found"]
+    counts = await refusal_counts(database, since)
+    assert _attempts(counts, "deletion_status", "rate_limited", first_id) == 1
+    assert _attempts(counts, "deletion_status", "rate_limited", "") >= 1
+
+
+# --- whose requests a key may read --------------------------------------------------------
+
+
+async def test_an_export_is_shown_only_to_its_requester_or_a_reader_of_all(
+    client: TestClient, database: Database, keys: Pseudonymizer, api_settings: Settings
+) -> None:
+    """Another key, with gdpr:read or gdpr:export, gets the 404 of an unknown id (audited as
+    not_owner) and no link; gdpr:read-all sees it; status and archive are never cached."""
+    export_id, owner, archive = await _completed_export(
+        client, database, keys, api_settings.switchboard_export_dir
+    )
+    unknown = client.get(f"/gdpr/export/exp_{'0' * 32}/status", headers=owner)
+    for scopes in (("gdpr:read",), ("gdpr:export",)):
+        other_id, other = await new_key(database, *scopes)
+        refused = client.get(f"/gdpr/export/{export_id}/status", headers=other)
+        assert refused.status_code == 404
+        assert refused.json() == unknown.json()
+        (row,) = await audit_rows(database, other_id)
+        assert (row["action"], row["outcome"], row["subject"]) == (
+            "export.status",
+            "not_owner",
+            None,
+        )
+    _, officer = await new_key(database, "gdpr:read-all")
+    urls = []
+    for headers in (owner, officer):
+        status = client.get(f"/gdpr/export/{export_id}/status", headers=headers)
+        assert status.status_code == 200
+        assert status.headers["Cache-Control"] == "no-store"
+        urls.append(status.json()["download_url"])
+    download = client.get(urls[1].removeprefix(PUBLIC_URL))
+    assert download.content == archive
+    assert download.headers["Cache-Control"] == "no-store"
+
+
+async def test_an_erasure_asked_for_in_the_body_is_followed_by_those_who_asked(
+    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+) -> None:
+    """POST /gdpr/erasure with a BSUID in the body, no identity in the URL; a second
+    gdpr:erase key asking again joins the same erasure and may follow it; a gdpr:read key
+    that asked nothing gets 404; gdpr:read-all sees it."""
+    customer = await whatsapp_customer(database, keys)
+    first_id, first = await new_key(database, "gdpr:erase")
+    _, second = await new_key(database, "gdpr:erase")
+    contact = f"bsuid:{customer.bsuid}"
+    unconfirmed = client.post("/gdpr/erasure", headers=first, json={"contact": contact})
+    assert unconfirmed.status_code == 400
+    assert "confirmation must be true" in unconfirmed.json()["detail"]
+    body = {"contact": contact, "confirmation": True, "reason": "customer_request"}
+    request_id = _request_id()
+    accepted = client.post(
+        "/gdpr/erasure", headers={**first, "X-Request-ID": request_id}, json=body
+    )
+    assert accepted.status_code == 202, accepted.text
+    deletion_id = accepted.json()["deletion_id"]
+    assert accepted.json()["contact_id"] == customer.contact_id
+    ((key, event),) = await contact_events(settings, request_id)
+    assert key == customer.contact_id.encode()
+    assert isinstance(event, ErasureRequested)
+    assert (event.data.deletion_id, event.data.requested_by) == (deletion_id, first_id)
+    again = client.post("/gdpr/erasure", headers=second, json=body)
+    assert again.status_code == 202
+    assert again.json()["deletion_id"] == deletion_id
+    _, reader = await new_key(database, "gdpr:read")
+    _, officer = await new_key(database, "gdpr:read-all")
+    answers = [
+        client.get(f"/gdpr/deletions/{deletion_id}", headers=headers).status_code
+        for headers in (first, second, officer, reader)
+    ]
+    assert answers == [200, 200, 200, 404]

@@ -34,6 +34,7 @@ AUTHENTICATED = [
     ("POST", "/gdpr/consent", CONSENT),
     ("POST", "/gdpr/export", {"contact": "chatwoot:3/1001"}),
     ("GET", "/gdpr/export/exp_0123456789abcdef0123456789abcdef/status", None),
+    ("POST", "/gdpr/erasure", {"contact": "phone:+4915112345678", "confirmation": True}),
     ("DELETE", "/gdpr/contacts/phone:+4915112345678", {"confirmation": True}),
     ("GET", "/gdpr/deletions/del_0123456789abcdef0123456789abcdef", None),
 ]

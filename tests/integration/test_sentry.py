@@ -172,3 +172,39 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
     raw = b"".join(envelope for _, envelope in receiver.envelopes)
     assert TEXT.encode() not in raw
     assert PHONE.encode() not in raw
+
+
+@pytest.mark.usefixtures("sentry_off_afterwards")
+def test_a_contact_in_the_url_reaches_no_trace(receiver: Receiver) -> None:
+    """Traced erasure requests naming a BSUID in the path (one answered by its route, one
+    refused by the rate limit before routing, so named by its raw URL) and in the body: the
+    transactions arrive, the BSUID in none of them."""
+    port = receiver.server_address[1]
+    settings = Settings(
+        sentry_dsn=SecretStr(f"http://publickey@127.0.0.1:{port}/42"),
+        sentry_traces_sample_rate=1.0,
+        switchboard_compliance_client_per_minute=2,
+        database_url=SecretStr("postgresql://nobody@127.0.0.1:9/nowhere"),
+    )
+    assert init_sentry(settings, "ingest")
+    bsuid = "US.MarkerAbCdEf9"
+    with TestClient(
+        create_app(build_ingest(settings, InMemoryEventLog(), in_memory_keyring()))
+    ) as client:
+        confirm = {"confirmation": True}
+        path = f"/gdpr/contacts/bsuid:{bsuid}"
+        body = {"contact": f"bsuid:{bsuid}", **confirm}
+        assert client.post("/gdpr/erasure", json=body).status_code == 401
+        assert client.request("DELETE", path, json=confirm).status_code == 401
+        assert client.request("DELETE", path, json=confirm).status_code == 429
+    sentry_sdk.flush(timeout=10)
+
+    items = [item for _, envelope in receiver.envelopes for item in _items(envelope)]
+    names = {item["transaction"] for item in items if item.get("type") == "transaction"}
+    assert names == {
+        "/gdpr/erasure",
+        "/gdpr/contacts/{contact_id:path}",
+        "http://testserver/gdpr/contacts/[redacted]",
+    }
+    raw = b"".join(envelope for _, envelope in receiver.envelopes)
+    assert b"MarkerAbCdEf9" not in raw

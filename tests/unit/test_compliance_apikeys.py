@@ -10,9 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.compliance import apikeys
-from ingest.compliance.auth import Principal, bearer_token, check_key, require
-from ingest.compliance.errors import Forbidden, Unauthenticated
+from ingest.compliance.audit import AuditEntry
+from ingest.compliance.auth import (
+    Authenticator,
+    Principal,
+    bearer_token,
+    check_key,
+    may_read,
+    reads_of,
+    require,
+)
+from ingest.compliance.errors import Forbidden, RateLimited, Unauthenticated
 from ingest.compliance.keystore import StoredKey
+from ingest.ratelimit import RateLimiter
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -123,3 +133,83 @@ def test_a_key_without_the_scope_is_forbidden_and_told_which() -> None:
         require(principal, ["gdpr:erase"])
     assert refused.value.status_code == 403
     require(replace(principal, scopes=frozenset({"gdpr:erase"})), ["gdpr:erase"])
+
+
+def test_only_a_revoked_key_is_audited_every_other_refusal_is_counted() -> None:
+    """A refusal anyone can cause (no key, a malformed or unknown one, a real prefix with a
+    wrong secret) is counted; a revoked key proved its secret and is audited by its id."""
+    key = apikeys.generate("k", ["gdpr:read"])
+    _, secret = apikeys.parse_token(key.token) or ("", "")
+    refusals: list[Unauthenticated] = []
+    for attempt in (
+        lambda: bearer_token(None),
+        lambda: bearer_token("Basic abc"),
+        lambda: check_key(secret, None),
+        lambda: check_key("x" + secret[1:], _stored(key)),
+        lambda: check_key(secret, _stored(key, revoked=True)),
+    ):
+        with pytest.raises(Unauthenticated) as refused:
+            attempt()
+        refusals.append(refused.value)
+    assert [(r.counted_as, r.counted_key) for r in refusals] == [
+        ("missing_key", ""),
+        ("malformed_key", ""),
+        ("unknown_key", ""),
+        ("wrong_secret", key.key_id),
+        (None, key.key_id),
+    ]
+
+
+class MemoryKeys:
+    def __init__(self, *stored: StoredKey, prefixes: dict[str, str]) -> None:
+        self.stored = {prefixes[s.key_id]: s for s in stored}
+        self.touched: list[str] = []
+
+    async def by_prefix(self, prefix: str) -> StoredKey | None:
+        return self.stored.get(prefix)
+
+    async def touch(self, key_id: str) -> None:
+        self.touched.append(key_id)
+
+
+class MemoryAudit:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+async def test_a_key_over_its_rate_is_refused_and_strangers_cannot_spend_its_budget() -> None:
+    """Wrong secrets under a key's prefix cost its holder nothing; the holder's own calls
+    past the rate are 429 with Retry-After, counted under the key, not audited."""
+    key = apikeys.generate("k", ["gdpr:read"])
+    keys = MemoryKeys(_stored(key), prefixes={key.key_id: key.prefix})
+    audit = MemoryAudit()
+    authenticator = Authenticator(keys, audit, RateLimiter(per_minute=2), clock=lambda: 0.0)
+    forged = f"Bearer sb_{key.prefix}_{'A' * 43}"
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            await authenticator.authenticate(forged, "deletion.status", ["gdpr:read"])
+    real = f"Bearer {key.token}"
+    for _ in range(2):
+        await authenticator.authenticate(real, "deletion.status", ["gdpr:read"])
+    with pytest.raises(RateLimited) as limited:
+        await authenticator.authenticate(real, "deletion.status", ["gdpr:read"])
+    assert limited.value.status_code == 429
+    assert limited.value.headers["Retry-After"] == "30"
+    assert (limited.value.counted_as, limited.value.counted_key) == ("rate_limited", key.key_id)
+    assert audit.entries == []
+    assert keys.touched == [key.key_id, key.key_id]
+
+
+def test_read_all_is_a_scope_and_the_only_way_to_read_others_requests() -> None:
+    """A key reads what it asked for; gdpr:read-all reads everything, the CLI's too."""
+    assert apikeys.parse_scopes(["gdpr:read-all"]) == ("gdpr:read-all",)
+    reader = Principal("key_reader", frozenset({"gdpr:read"}))
+    officer = Principal("key_officer", frozenset({"gdpr:read-all"}))
+    assert reads_of(reader) == "key_reader"
+    assert reads_of(officer) is None
+    assert may_read("key_reader", {"key_reader", "key_other"})
+    assert not may_read("key_reader", {"key_other", "cli:ops"})
+    assert may_read(None, {"customer-chat"})

@@ -11,7 +11,12 @@ from pydantic import ValidationError
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.audit import our_id
-from ingest.compliance.models import ConsentRequest, ErasureRequest, ExportRequest
+from ingest.compliance.models import (
+    ConsentRequest,
+    ContactErasureRequest,
+    ErasureRequest,
+    ExportRequest,
+)
 from ingest.testing import InMemoryEventLog
 from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
@@ -155,3 +160,94 @@ def test_only_ids_we_issue_reach_the_audit_detail() -> None:
     assert our_id("key_0123456789abcdef") == "key_0123456789abcdef"
     assert our_id("+4915112345678") == "unrecognised"
     assert our_id("del_ann.smith@example.org") == "unrecognised"
+
+
+def test_an_erasure_names_its_contact_in_the_body() -> None:
+    """POST /gdpr/erasure takes the contact with the confirmation; it is required."""
+    request = ContactErasureRequest(contact=CONTACT, confirmation=True)
+    assert (request.contact, request.reason) == (CONTACT, "customer_request")
+    with pytest.raises(ValidationError):
+        ContactErasureRequest.model_validate({"confirmation": True})
+
+
+def test_the_body_form_is_published_and_the_path_form_deprecated(client: TestClient) -> None:
+    """Clients are steered away from putting identities in URLs."""
+    paths = client.get("/openapi.json").json()["paths"]
+    erasure = paths["/gdpr/erasure"]["post"]
+    assert erasure["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ContactErasureRequest"
+    )
+    assert erasure.get("deprecated") is not True
+    assert paths["/gdpr/contacts/{contact_id}"]["delete"]["deprecated"] is True
+    assert "429" in erasure["responses"]
+
+
+def _limited_client(per_minute: int) -> TestClient:
+    settings = Settings(
+        database_url="postgresql://nobody@127.0.0.1:9/nowhere",
+        switchboard_compliance_client_per_minute=per_minute,
+    )
+    app = create_app(build_ingest(settings, InMemoryEventLog(), in_memory_keyring()))
+    return TestClient(app)
+
+
+def test_a_client_over_its_rate_is_refused_before_its_key_is_looked_up() -> None:
+    """Past the budget: 429 with Retry-After, not the 503 a database lookup would give, and
+    counted as a refusal of that endpoint."""
+    key = apikeys.generate("k", ["gdpr:read"])
+    headers = {"Authorization": f"Bearer {key.token}"}
+    with _limited_client(2) as client:
+        statuses = [client.get("/gdpr/deletions/del_1", headers=headers) for _ in range(3)]
+        metrics = client.get("/metrics").text
+        tally = client.app.state.compliance.refusals.tally  # type: ignore[attr-defined]
+        counted = [(c.endpoint, c.reason, c.attempts) for c in tally.take()]
+    assert [r.status_code for r in statuses] == [503, 503, 429]
+    assert statuses[2].headers["Retry-After"] == "30"
+    assert statuses[2].json() == {"detail": "too many requests; retry after 30 seconds"}
+    assert (
+        'switchboard_compliance_requests_total{endpoint="deletion_status",outcome="rate_limited"}'
+        " 1.0" in metrics
+    )
+    assert 'switchboard_compliance_counted_refusals_total{reason="rate_limited"} 1.0' in metrics
+    assert counted == [("deletion_status", "rate_limited", 1)]
+
+
+def test_the_compliance_limit_leaves_webhooks_and_other_clients_alone() -> None:
+    """One client's budget spent: another address still gets in, and ingest's other
+    endpoints do not share the budget."""
+    with _limited_client(1) as client:
+        assert client.get("/gdpr/deletions/del_1").status_code == 401
+        assert client.get("/gdpr/deletions/del_1").status_code == 429
+        assert client.get("/health").status_code == 200
+        elsewhere = TestClient(client.app, client=("203.0.113.5", 50000))
+        assert elsewhere.get("/gdpr/deletions/del_1").status_code == 401
+
+
+def test_a_forged_forwarded_for_does_not_buy_a_new_budget() -> None:
+    """Without trusted proxies, X-Forwarded-For is the client's own say and is ignored."""
+    with _limited_client(1) as client:
+        assert client.get("/gdpr/export/exp_1/download").status_code == 403
+        forged = {"X-Forwarded-For": "198.51.100.7"}
+        assert client.get("/gdpr/export/exp_1/download", headers=forged).status_code == 429
+
+
+def test_refusals_of_callers_without_a_key_are_counted_by_reason() -> None:
+    """No key, a malformed key, an unsigned download link, a body that is not JSON: each
+    adds to a count of its endpoint and reason (written per window), and to the metric."""
+    with _limited_client(100) as client:
+        client.post("/gdpr/consent", json={})
+        not_json = {"Content-Type": "application/json"}
+        assert client.post("/gdpr/export", content=b"{", headers=not_json).status_code == 422
+        client.get("/gdpr/deletions/del_1", headers={"Authorization": "Bearer nope"})
+        client.get("/gdpr/export/exp_1/download")
+        client.get("/gdpr/export/exp_1/download?expires=1&signature=00")
+        metrics = client.get("/metrics").text
+        tally = client.app.state.compliance.refusals.tally  # type: ignore[attr-defined]
+        counted = {(c.endpoint, c.reason): c.attempts for c in tally.take()}
+    assert counted == {
+        ("consent", "missing_key"): 1,
+        ("export", "invalid_body"): 1,
+        ("deletion_status", "malformed_key"): 1,
+        ("export_download", "bad_link"): 2,
+    }
+    assert 'switchboard_compliance_counted_refusals_total{reason="bad_link"} 2.0' in metrics

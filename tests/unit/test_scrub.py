@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -150,3 +151,69 @@ def test_redact_text_keeps_short_numbers_and_words() -> None:
     assert redact_text("call +49 151 2345 6789 or ann@example.org") == (
         f"call {REDACTED} or {REDACTED}"
     )
+
+
+# Contacts as the compliance API takes them (ingest/compliance/identities.py).
+phone_values = st.builds(
+    lambda prefix, digits, sep: prefix + sep.join([digits[:3], digits[3:]]),
+    st.sampled_from(["+", "00", ""]),
+    st.from_regex(r"[1-9][0-9]{5,14}", fullmatch=True),
+    st.sampled_from(["", " ", "-", " (", "/"]),
+)
+bsuid_values = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", fullmatch=True)
+chatwoot_values = st.builds(lambda a, c: f"{a}/{c}", st.integers(1, 10**6), st.integers(1, 10**9))
+identities = st.one_of(
+    st.tuples(st.just("phone"), phone_values),
+    st.tuples(st.just("bsuid"), bsuid_values),
+    st.tuples(st.just("chatwoot"), chatwoot_values),
+    st.tuples(st.sampled_from(["wa_id", "user_id"]), st.from_regex(r"[0-9]{8,15}", fullmatch=True)),
+)
+
+
+@given(identity=identities, encoded=st.booleans())
+def test_a_contact_named_in_text_is_removed_whatever_its_form(
+    identity: tuple[str, str], encoded: bool
+) -> None:
+    """`phone:+49…`, `bsuid:US.…`, `chatwoot:3/1001` and provider id fields, as typed or
+    percent-encoded (a URL): only the kind is left."""
+    kind, value = identity
+    separator = "%3A" if encoded else ":"
+    shown = quote(value, safe="") if encoded else value
+    text = f"could not erase {kind}{separator}{shown} today"
+    assert redact_text(text) == f"could not erase {kind}{separator}{REDACTED} today"
+
+
+@given(identity=identities, encoded=st.booleans())
+def test_a_contact_in_the_erasure_path_never_reaches_a_report(
+    identity: tuple[str, str], encoded: bool
+) -> None:
+    """`DELETE /gdpr/contacts/<contact>`: neither the transaction's name (a raw URL when the
+    request was refused before routing) nor the request's URL keeps the contact."""
+    contact = f"{identity[0]}:{identity[1]}"
+    path = "/gdpr/contacts/" + (quote(contact, safe="") if encoded else contact)
+    event = {
+        "type": "transaction",
+        "transaction": f"http://ingest{path}",
+        "request": {"method": "DELETE", "url": f"http://ingest{path}?x=1"},
+        "spans": [{"op": "http.server", "description": f"DELETE {path}"}],
+    }
+    scrubbed = scrub_event(event)
+    assert scrubbed["transaction"] == f"http://ingest/gdpr/contacts/{REDACTED}"
+    assert scrubbed["request"]["url"] == f"http://ingest/gdpr/contacts/{REDACTED}"
+    assert scrubbed["spans"][0]["description"] == f"DELETE /gdpr/contacts/{REDACTED}"
+
+
+def test_identities_without_a_name_are_removed_too() -> None:
+    """A bare BSUID, a WhatsApp message id (its base64 spells the phone number) and a
+    Chatwoot contact in an API path."""
+    assert redact_text("from US.AbCdEf0123 at 10:00") == f"from {REDACTED} at 10:00"
+    assert redact_text("wa:wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQTg=") == f"wa:wamid.{REDACTED}"
+    assert redact_text("PUT /api/v1/accounts/3/contacts/1001/labels") == (
+        f"PUT /api/v1/accounts/3/contacts/{REDACTED}/labels"
+    )
+
+
+def test_route_templates_and_our_words_stay() -> None:
+    """A matched route's template names the transaction and is kept; module paths too."""
+    event = {"transaction": "/gdpr/contacts/{contact_id:path}", "message": "ingest.compliance"}
+    assert scrub_event(event) == event
