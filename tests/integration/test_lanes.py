@@ -143,11 +143,12 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
 async def test_partitions_revoked_with_work_in_flight_are_answered_once(
     lanes_settings: Settings, client: TestClient, standins: StandInURLs, tmp_path: Path
 ) -> None:
-    """The model answers after 8 s; while the first worker has a dozen conversations in
-    flight, a second joins and takes half the partitions. What the first was running there is
+    """The model answers after 20 s (longer than a worker takes to join on a busy machine);
+    while the first worker has a dozen conversations in flight, a second joins and takes half
+    the partitions. What the first was running there is
     abandoned and run again by the second: every customer gets exactly one reply."""
     _control(standins.model, "reset")
-    _control(standins.model, "faults", {"delay_seconds": 8, "times": 10**6})
+    _control(standins.model, "faults", {"delay_seconds": 20, "times": 10**6})
     _control(standins.chatwoot, "reset")
     env = settings_env(lanes_settings, tmp_path) | {
         "SWITCHBOARD_LLM_MODEL": "openai:test-model",
