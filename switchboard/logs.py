@@ -18,6 +18,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from switchboard.scrub import message_ids
+
 PERSONAL_FIELDS = frozenset(
     {
         "text",
@@ -43,6 +45,17 @@ def drop_personal_fields(
 ) -> MutableMapping[str, Any]:
     for key in PERSONAL_FIELDS & event_dict.keys():
         event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def pseudonymise_message_ids(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Event and action ids of WhatsApp messages carry the message id, whose base64 spells
+    the customer's number: each line keeps a digest of it instead (`scrub.message_ids`)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and "wamid." in value:
+            event_dict[key] = message_ids(value)
     return event_dict
 
 
@@ -80,6 +93,7 @@ def configure(level: str = "INFO", json_output: bool = True, stream: TextIO | No
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         drop_personal_fields,
+        pseudonymise_message_ids,
         structlog.processors.format_exc_info,
     ]
     structlog.configure(

@@ -12,6 +12,7 @@ names are redacted like free text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -80,6 +81,17 @@ def redact_text(text: str) -> str:
     return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
 
 
+def message_ids(text: str) -> str:
+    """``text`` with each WhatsApp message id replaced by a digest of it (``wamid~`` and 16
+    hex digits): the lines and reports about one message still share an id, and the phone
+    number its base64 spells is gone. The id's random part makes the digest one-way."""
+    if "wamid." not in text:
+        return text
+    return _WAMID.sub(
+        lambda m: "wamid~" + hashlib.blake2b(m[0].encode(), digest_size=8).hexdigest(), text
+    )
+
+
 def scrub_event(event: Mapping[str, Any], hint: object = None) -> dict[str, Any]:
     """A copy of a Sentry event (or transaction) safe to send."""
     out: dict[str, Any] = {
@@ -90,7 +102,11 @@ def scrub_event(event: Mapping[str, Any], hint: object = None) -> dict[str, Any]
     if isinstance(event.get("request"), Mapping):
         out["request"] = _request(event["request"])
     if isinstance(event.get("tags"), Mapping):
-        out["tags"] = {k: v for k, v in event["tags"].items() if k.lower() not in PERSONAL_KEYS}
+        out["tags"] = {
+            k: message_ids(v) if isinstance(v, str) else v
+            for k, v in event["tags"].items()
+            if k.lower() not in PERSONAL_KEYS
+        }
     if isinstance(event.get("contexts"), Mapping):
         out["contexts"] = {k: v for k, v in event["contexts"].items() if k in SAFE_CONTEXTS}
     crumbs = event.get("breadcrumbs")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from switchboard import logs
+from switchboard import logs, scrub
 from tests.unit.outbound_actions import reply
 
 
@@ -36,7 +36,7 @@ def test_a_bound_event_puts_its_ids_on_every_line() -> None:
     structlog.get_logger("sinks.outbound.sender").info("outbound_step_delivered", step="reply")
     (line,) = _lines(out)
     assert line["correlation_id"] == "correlation-1"
-    assert line["event_id"] == "reply:wa:wamid.1"
+    assert line["event_id"] == scrub.message_ids("reply:wa:wamid.1")
     assert line["conversation"] == "conversation-key"
     assert (line["partition"], line["offset"]) == (0, 41)  # where to find its record
 
@@ -61,6 +61,21 @@ def test_personal_fields_are_redacted() -> None:
     structlog.get_logger().info("oops", text="Where is my parcel?", phone="15551234567")
     assert "parcel" not in out.getvalue()
     assert "15551234567" not in out.getvalue()
+
+
+def test_whatsapp_message_ids_are_logged_as_a_digest() -> None:
+    """A wamid's base64 spells the customer's number: lines carry a digest of it, the same
+    for every line about that message."""
+    wamid = "wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQUJDMTIzNDU2Nzg5MEFCQ0RFRgA="
+    out = io.StringIO()
+    logs.configure("INFO", json_output=True, stream=out)
+    structlog.get_logger().info("one", event_id=f"wa:{wamid}")
+    structlog.get_logger().info("two", action_id=f"reply:wa:{wamid}")
+    first, second = _lines(out)
+    assert "HBgLMTU1NTEyMzQ1Njc" not in out.getvalue()
+    digest = str(first["event_id"]).removeprefix("wa:")
+    assert digest.startswith("wamid~")
+    assert second["action_id"] == f"reply:wa:{digest}"
 
 
 def test_console_output_has_no_colour_codes_off_a_terminal() -> None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.scrub import REDACTED, redact_text, scrub_breadcrumb, scrub_event
+from switchboard.scrub import REDACTED, message_ids, redact_text, scrub_breadcrumb, scrub_event
 
 # Personal values: a message text, a name, a phone number, an email, a token.
 marker = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=12, max_size=20).map(
@@ -217,3 +217,12 @@ def test_route_templates_and_our_words_stay() -> None:
     """A matched route's template names the transaction and is kept; module paths too."""
     event = {"transaction": "/gdpr/contacts/{contact_id:path}", "message": "ingest.compliance"}
     assert scrub_event(event) == event
+
+
+def test_sentry_tags_carry_message_ids_as_digests() -> None:
+    """The event id a report is tagged with names the message by a digest, not its wamid."""
+    wamid = "wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQUJDMTIzNDU2Nzg5MEFCQ0RFRgA="
+    scrubbed = scrub_event({"tags": {"event_id": f"wa:{wamid}", "agent": "converse"}})
+    assert scrubbed["tags"]["agent"] == "converse"
+    assert scrubbed["tags"]["event_id"] == "wa:" + message_ids(wamid)
+    assert "HBgLMTU1NTEyMzQ1Njc" not in str(scrubbed)
