@@ -22,6 +22,7 @@ from schemas.events import Event
 from streams.keys.testing import in_memory_keyring
 from streams.retry import until_done
 from switchboard import logs
+from switchboard.scrub import message_ids
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
 from tests.unit.outbound_actions import reply
@@ -165,7 +166,7 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
     tags = events[0]["tags"]
     assert tags["agent"] == "deliver"
     assert tags["component"] == "worker"
-    assert tags["event_id"] == "reply:wa:wamid.sentry"
+    assert tags["event_id"] == message_ids("reply:wa:wamid.sentry")  # a digest of the wamid
     assert tags["conversation_key"] == "conversation-key"
     assert tags["correlation_id"] == "correlation-1"
     assert (tags["kafka_partition"], tags["kafka_offset"]) == ("0", "17")
