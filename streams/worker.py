@@ -271,6 +271,8 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
             timeout_seconds=settings.switchboard_flow_timeout_seconds,
             model_retries=settings.switchboard_model_retries,
             min_score=settings.switchboard_kb_min_score,
+            guard=guard,
+            model_name=settings.switchboard_llm_model or "offline",
         )
         # Actions of replayed records (or of a group a replay seeded) carry the replay mark.
         marked = MarkedActions(

@@ -1,7 +1,8 @@
 """When a destination may be called: a circuit breaker and a rate limit each. Pure.
 
 A destination is one Chatwoot account, one WhatsApp business number (Cloud API or
-360dialog), named by kind and the business's own id, never a customer's.
+360dialog), or the chat model's endpoint, named by kind and the business's own id (the
+model's name), never a customer's.
 
 - The circuit opens after ``threshold`` failures in a row (timeouts, no connection, 429,
   5xx), and then lets nothing through for a cool-down that doubles while the destination
@@ -28,7 +29,7 @@ PROBE_POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class Destination:
-    kind: Literal["chatwoot", "whatsapp", "360dialog"]
+    kind: Literal["chatwoot", "whatsapp", "360dialog", "model"]
     id: str
 
     def __str__(self) -> str:

@@ -76,6 +76,11 @@ class Guard:
         if (wait := bucket.delay(self.clock())) > 0:
             await self.sleep(wait)
 
+    def may_call(self, destination: Destination) -> bool:
+        """Whether a call to ``destination`` may go now, without waiting: for callers that
+        have something better to do than wait (the flow hands off when the model is down)."""
+        return self.circuit(destination).wait(self.clock()) == 0
+
     def answered(
         self, destination: Destination, ok: bool, retry_after: float | None = None
     ) -> None:

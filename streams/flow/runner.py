@@ -3,7 +3,10 @@
 Whatever happens inside, a message gets exactly one outcome: the graph's own, or a
 hand-off when the budget runs out (``flow_timeout``) or something escapes the graph
 (``flow_error``). Transient model errors are retried with exponential backoff; when the
-retries run out the graph hands off with ``model_error``. The one exception that escapes is
+retries run out the graph hands off with ``model_error``. The model's endpoint has a circuit
+of its own in the worker's guard (`sinks.outbound.guard`): after failures in a row it opens,
+and messages are handed off at once (``model_error``) instead of each waiting out its
+retries against a model that is down, until a probe finds it back. The one exception that escapes is
 `KnowledgeUnavailable`: our own database being down is waited out, not handed off.
 """
 
@@ -17,6 +20,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from schemas.events import HandoffReason
+from sinks.outbound.circuit import Destination
+from sinks.outbound.guard import Guard
 from streams.flow.graph import FlowInput, FlowOutcome, FlowState, build_graph, handoff_outcome
 from streams.flow.model import is_transient
 from streams.flow.retrieval import KnowledgeUnavailable, Passage, Retriever
@@ -38,6 +43,10 @@ Passages:
 {passages}"""
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class ModelUnavailableError(Exception):
+    """The model's circuit is open: it failed too often in a row to be asked now."""
 
 
 def prompt(inp: FlowInput, passages: list[Passage]) -> list[BaseMessage]:
@@ -64,11 +73,15 @@ class Flow:
         min_score: float,
         *,
         sleep: Sleep = asyncio.sleep,
+        guard: Guard | None = None,
+        model_name: str = "chat-model",
     ) -> None:
         self.timeout_seconds = timeout_seconds
         self.model_retries = model_retries
         self._model = model
         self._sleep = sleep
+        self._guard = guard
+        self._endpoint = Destination("model", model_name)
         answer = self._answer if model is not None else None
         self._graph = build_graph(retriever, answer, min_score)
 
@@ -101,7 +114,7 @@ class Flow:
         attempt = 1
         while True:
             try:
-                response = await self._model.ainvoke(messages)
+                response = await self._call(self._model, messages)
             except Exception as exc:
                 if not is_transient(exc) or attempt > self.model_retries:
                     log.warning(
@@ -115,3 +128,23 @@ class Flow:
                 attempt += 1
             else:
                 return response.text
+
+    async def _call(self, model: BaseChatModel, messages: list[BaseMessage]) -> AIMessage:
+        """One call through the model's circuit: refused while it is open; a transient
+        failure, or a call cut short by the time budget, counts against it."""
+        guard = self._guard
+        if guard is None:
+            return await model.ainvoke(messages)
+        if not guard.may_call(self._endpoint):
+            raise ModelUnavailableError("the chat model failed too often in a row")
+        try:
+            response = await model.ainvoke(messages)
+        except Exception as exc:
+            # A refusal (a bad key, a bad request) is the model answering for itself.
+            guard.answered(self._endpoint, ok=not is_transient(exc))
+            raise
+        except asyncio.CancelledError:
+            guard.answered(self._endpoint, ok=False)  # a probe cut short must not stay open
+            raise
+        guard.answered(self._endpoint, ok=True)
+        return response

@@ -15,6 +15,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatResult
 from pydantic import Field
 
+from sinks.outbound.circuit import Destination
+from sinks.outbound.guard import Guard
 from streams.flow.graph import (
     MAX_ANSWER_CHARS,
     Confirmation,
@@ -304,6 +306,75 @@ async def test_zero_retries_means_one_attempt() -> None:
     outcome = await make_flow(fake, retries=0).run(message(DELIVERY_QUESTION))
     assert outcome.reason == "model_error"
     assert len(fake.prompts) == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def guarded_flow(chat_model: Any, guard: Guard, *, timeout: float = 5.0) -> Flow:
+    return Flow(
+        InMemoryRetriever.from_markdown(KB),
+        chat_model,
+        timeout_seconds=timeout,
+        model_retries=0,
+        min_score=0.05,
+        sleep=Sleeps(),
+        guard=guard,
+        model_name="openai:test-model",
+    )
+
+
+MODEL = Destination("model", "openai:test-model")
+
+
+async def test_a_model_that_keeps_failing_opens_its_circuit_and_messages_hand_off_at_once() -> None:
+    """Three failures in a row open the model's circuit: the next customer is handed to a
+    person without the model being asked; after the cool-down one probe goes, and its
+    success closes the circuit."""
+    clock = Clock()
+    guard = Guard(failures=3, clock=clock)
+    fake = model("1-2 working days.", failures=[timeout_error() for _ in range(3)])
+    flow = guarded_flow(fake, guard)
+    for _ in range(3):
+        assert (await flow.run(message(DELIVERY_QUESTION))).reason == "model_error"
+    assert guard.not_closed() == [(MODEL, "open")]
+    outcome = await flow.run(message(DELIVERY_QUESTION))
+    assert (outcome.kind, outcome.reason) == ("handoff", "model_error")
+    assert len(fake.prompts) == 3  # not asked while open
+    clock.now += 10
+    outcome = await flow.run(message(DELIVERY_QUESTION))
+    assert (outcome.kind, outcome.text) == ("reply", "1-2 working days.")
+    assert guard.not_closed() == []
+
+
+async def test_a_probe_cut_short_by_the_budget_opens_the_circuit_again() -> None:
+    """The probe times out with its message: the circuit opens again rather than waiting
+    for a probe that will never answer."""
+    clock = Clock()
+    guard = Guard(failures=1, clock=clock)
+    assert (
+        await guarded_flow(model("x", failures=[timeout_error()]), guard).run(
+            message(DELIVERY_QUESTION)
+        )
+    ).reason == "model_error"
+    clock.now += 10
+    slow = guarded_flow(model("late", delay=1.0), guard, timeout=0.05)
+    assert (await slow.run(message(DELIVERY_QUESTION))).reason == "flow_timeout"
+    assert guard.not_closed() == [(MODEL, "open")]
+
+
+async def test_a_refusal_does_not_open_the_circuit() -> None:
+    """A bad key is the model answering for itself: hand-offs, but the circuit stays shut."""
+    guard = Guard(failures=1, clock=Clock())
+    flow = guarded_flow(model("x", failures=[unauthorised(), unauthorised()]), guard)
+    for _ in range(2):
+        assert (await flow.run(message(DELIVERY_QUESTION))).reason == "model_error"
+    assert guard.not_closed() == []
 
 
 async def test_a_slow_model_past_the_budget_hands_off() -> None:
