@@ -85,15 +85,22 @@ async def apply(
         await admin.close()
 
 
-async def describe(
-    bootstrap_servers: str, prefix: str, catalogue: Sequence[Topic] = CATALOGUE
-) -> list[dict[str, Any]]:
+async def _catalogued(
+    bootstrap_servers: str, prefix: str, catalogue: Sequence[Topic]
+) -> dict[str, ExistingTopic]:
+    """The catalogue's topics that exist, with their partitions and config overrides."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        existing = await _existing(admin, [t.full_name(prefix) for t in catalogue])
+        return await _existing(admin, [t.full_name(prefix) for t in catalogue])
     finally:
         await admin.close()
+
+
+async def describe(
+    bootstrap_servers: str, prefix: str, catalogue: Sequence[Topic] = CATALOGUE
+) -> list[dict[str, Any]]:
+    existing = await _catalogued(bootstrap_servers, prefix, catalogue)
     rows = []
     for topic in catalogue:
         name = topic.full_name(prefix)
@@ -123,12 +130,7 @@ class PartitionsMismatchError(TopicAdminError):
 async def check_partitions(bootstrap_servers: str, prefix: str, catalogue: Sequence[Topic]) -> None:
     """Raise PartitionsMismatchError if a topic that exists has another partition count
     than ``catalogue`` (sized from Settings) gives it; missing topics are not checked."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        existing = await _existing(admin, [t.full_name(prefix) for t in catalogue])
-    finally:
-        await admin.close()
+    existing = await _catalogued(bootstrap_servers, prefix, catalogue)
     drifts = [a for a in plan(catalogue, prefix, existing) if isinstance(a, PartitionDrift)]
     if drifts:
         raise PartitionsMismatchError("; ".join(describe_action(d) for d in drifts))
