@@ -12,11 +12,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from switchboard import compliance_cli, logs
 from switchboard.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class ConfigurationError(SystemExit):
@@ -136,28 +140,45 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+# What each process of `switchboard ingest --workers N` imports and calls (uvicorn's factory).
+INGEST_APP = f"{__name__}:ingest_app"
 
+
+def ingest_app(settings: Settings | None = None) -> FastAPI:
+    """The ingest app of one process: what `_ingest` serves, and what each process started by
+    `switchboard ingest --workers N` builds for itself from the environment."""
     from ingest.app import build_ingest, create_app
     from ingest.health.routes import build_health
     from switchboard.sentry import init_sentry
 
+    if settings is None:  # a worker process, where `main` did not run
+        settings = load_settings()
+        logs.configure(settings.switchboard_log_level, json_output=settings.is_production)
     init_sentry(settings, "ingest")
     ingest = build_ingest(settings)
-    app = create_app(
+    return create_app(
         ingest,
         build_health(settings, ingest.log, ingest.database, registry=ingest.metrics.registry),
     )
-    uvicorn.run(
-        app,
-        host=args.host or settings.switchboard_ingest_host,
-        port=args.port or settings.switchboard_ingest_port,
-        access_log=False,
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": args.host or settings.switchboard_ingest_host,
+        "port": args.port or settings.switchboard_ingest_port,
+        "access_log": False,
         # X-Forwarded-For is honoured by our rate limiter for trusted proxies only.
-        proxy_headers=False,
-        log_level=settings.switchboard_log_level.lower(),
-    )
+        "proxy_headers": False,
+        "log_level": settings.switchboard_log_level.lower(),
+    }
+    if args.workers > 1:
+        # One process runs one event loop on one core: several share the listening socket,
+        # uvicorn restarts any that dies, and each builds its own app (ingest_app).
+        uvicorn.run(INGEST_APP, factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(ingest_app(settings), **options)
     return 0
 
 
@@ -215,6 +236,13 @@ def _standins(args: argparse.Namespace, settings: Settings) -> int:
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -243,6 +271,12 @@ def parser() -> argparse.ArgumentParser:
     sub = command("ingest", _ingest, "Serve the webhook endpoints.")
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)
+    sub.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes serving the port (default 1); each uses about one core at saturation",
+    )
     command("worker", _worker, "Run the stream worker.")
     sub = command("lag", _lag, "Consumer lag per group and partition, in messages and seconds.")
     sub.add_argument("--group", action="append", default=[], help="only this group (repeatable)")
