@@ -29,6 +29,15 @@ RETRY_AFTER_SECONDS = "5"
 # bytes more), and what a record may take of it beside the batch and record headers.
 MAX_REQUEST_BYTES = 1_048_576
 MAX_RECORD_BYTES = MAX_REQUEST_BYTES - 1024
+# What one partition's batch may hold. aiokafka keeps one open batch per partition and has
+# one produce request in flight per broker; a send that finds the batch full waits until
+# the in-flight request is answered and the batch is taken, then races newer sends for room
+# in the next one, and may lose again. With the 16 KiB default only about 16 sealed text
+# messages (~950 bytes each) fit: at 32 concurrent webhooks of one conversation a tenth of
+# them waited several round trips (p90 55-90 ms, p99 300-490 ms, against 21-30 and 33-91 ms
+# with room; BENCHMARKS.md). 512 KiB holds what hundreds of requests in flight write to one
+# partition in a round trip, and stays under the broker's 1 MiB limit for a batch.
+MAX_BATCH_BYTES = 512 * 1024
 
 
 class EventLog(Protocol):
@@ -80,6 +89,20 @@ def _unavailable(cause: BaseException | None, count: int) -> LogUnavailable:
     )
 
 
+def new_producer(bootstrap_servers: str, timeout_seconds: float) -> AIOKafkaProducer:
+    """Ingest's producer, not yet started: acknowledged by every in-sync replica, idempotent,
+    and with room in a batch for every send of a round trip (MAX_BATCH_BYTES)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=int(timeout_seconds * 1000),
+        linger_ms=1,
+        max_batch_size=MAX_BATCH_BYTES,
+        max_request_size=MAX_REQUEST_BYTES,
+    )
+
+
 class KafkaEventLog:
     def __init__(self, bootstrap_servers: str, topic_prefix: str, timeout_seconds: float) -> None:
         self._bootstrap = bootstrap_servers
@@ -107,14 +130,7 @@ class KafkaEventLog:
         async with self._lock:
             if self._producer is not None:
                 return self._producer
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                request_timeout_ms=int(self._timeout * 1000),
-                linger_ms=1,
-                max_request_size=MAX_REQUEST_BYTES,
-            )
+            producer = new_producer(self._bootstrap, self._timeout)
             try:
                 async with asyncio.timeout(self._timeout):
                     await producer.start()

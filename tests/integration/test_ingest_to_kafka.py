@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -14,10 +15,13 @@ from fastapi.testclient import TestClient
 
 from ingest.app import build_ingest, create_app
 from ingest.normalise.whatsapp import normalise
+from ingest.producer import KafkaEventLog
+from ingest.sealing import SealingEventLog
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS, INBOUND, topic_for
 from schemas.events import decode
 from schemas.keys import Pseudonymizer
+from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET
@@ -135,3 +139,40 @@ async def test_an_event_over_the_record_size_is_refused_413_and_writes_nothing(
     assert response.status_code == 200, response.text
     records = await _consume(settings, {request_id, normal_id}, 1)
     assert [decode(r.value).id for r in records] == [f"wa:wamid.{normal_id}"]
+
+
+async def test_webhooks_of_one_conversation_in_flight_at_once_are_each_written_once(
+    settings: Settings,
+) -> None:
+    """300 appends of one customer's messages at once (one partition, far more than Kafka's
+    default batch holds) all return acknowledged, and each event is in the log exactly once."""
+    event_log = SealingEventLog(
+        KafkaEventLog(
+            settings.kafka_bootstrap_servers,
+            settings.switchboard_topic_prefix,
+            settings.switchboard_produce_timeout_seconds,
+        ),
+        in_memory_keyring(),
+    )
+    keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
+    run = uuid.uuid4().hex
+    batches = [
+        normalise(
+            json.loads(
+                whatsapp_text_body(wamid=f"wamid.{run}-{n}", phone="15550303030", text="hi")
+            ),
+            source="whatsapp-cloud",
+            keys=keys,
+            correlation_id=f"{run}-{n}",
+        ).events
+        for n in range(300)
+    ]
+    await event_log.start()
+    try:
+        await asyncio.gather(*(event_log.append(events) for events in batches))
+    finally:
+        await event_log.stop()
+    records = await _consume(settings, {f"{run}-{n}" for n in range(300)}, 300)
+    ids = Counter(decode(r.value).id for r in records)
+    assert sorted(ids) == sorted(f"wa:wamid.{run}-{n}" for n in range(300))
+    assert set(ids.values()) == {1}
