@@ -6,11 +6,18 @@
   signed text message, answered 200 once Kafka acknowledged its event (acks=all).
 * raw producer: an aiokafka producer configured as ingest's (acks=all, idempotent,
   linger 1 ms) sending the same encoded events from this process: the broker's share.
+* seed: the design ingest replaced (bench/seed.py): FastAPI, the same HMAC check and a
+  Celery `.delay()` to a private Redis, one process: the yardstick for saturation.
+* ingest x2: `switchboard ingest --workers 2`, for how ingest scales with processes.
 
-Each is driven closed-loop at several concurrency levels (maximum throughput), then
-open-loop at a fixed rate with latency counted from each request's scheduled time, so a
+Bare and ingest are driven closed-loop at several concurrency levels (maximum throughput),
+then open-loop at a fixed rate with latency counted from each request's scheduled time, so a
 stalled server cannot hide its queue (no coordinated omission). This process is the load
-generator; the servers are its children and are stopped on exit, failure or interrupt.
+generator for those; it takes about a core itself. Then saturation: wrk (1 thread, a small
+share of a core) sends one signed WhatsApp message over and over to each of the four, at 8
+and 32 connections, as the reports against the seed design measured it. The servers are
+children of this process and are stopped on exit, failure or interrupt. Needs `wrk` and
+`redis-server` on PATH (Debian packages of those names).
 
     .venv/bin/python bench/ingest.py [--quick] [--prefix bench.]
 """
@@ -38,6 +45,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -46,16 +54,16 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+import redis
 import uvicorn
 import uvloop
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -70,8 +78,10 @@ from bench.processes import (
     stop,
 )
 from bench.report import load_average, markdown, number, revision, run_reported
+from bench.seed import serve_seed, start_redis
+from bench.wrk import Saturation, Wrk, WrkError
 from ingest.normalise.whatsapp import normalise
-from ingest.producer import Record, to_records
+from ingest.producer import Record, new_producer, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from migrations.runner import migrate
 from schemas.keys import Pseudonymizer
@@ -79,6 +89,8 @@ from streams import topics
 from switchboard.cli import load_settings
 from switchboard.settings import Settings
 from switchboard.stack import kafka_pid
+
+T = TypeVar("T")
 
 SECRET = "bench-whatsapp-app-secret"
 WEBHOOK = "/webhooks/whatsapp"
@@ -92,17 +104,25 @@ CONTACTS = 1000  # distinct customers: each gets its data key once, before timin
 DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
 
 
+SEED_P99_RATIO = 1.0  # ingest's p99 at 32 connections, at most the seed's
+SEED_RATE_RATIO = 2.0  # ingest's throughput at 32 connections, at least twice the seed's
+SATURATION_CONNECTIONS = 32
+INGEST_WORKERS = 2
+
+
 @dataclass(frozen=True)
 class Plan:
     warmup: float  # seconds, before every phase, not measured
     closed_seconds: float
     open_seconds: float
+    saturation_seconds: float
     rate: int = 500
     concurrency: tuple[int, ...] = (1, 8, 32)
+    connections: tuple[int, ...] = (8, SATURATION_CONNECTIONS)  # wrk's
 
 
-FULL = Plan(warmup=1.0, closed_seconds=8.0, open_seconds=10.0)
-QUICK = Plan(warmup=0.3, closed_seconds=1.5, open_seconds=3.0)
+FULL = Plan(warmup=1.0, closed_seconds=8.0, open_seconds=10.0, saturation_seconds=10.0)
+QUICK = Plan(warmup=0.3, closed_seconds=1.5, open_seconds=3.0, saturation_seconds=2.0)
 
 
 class BenchError(Exception):
@@ -162,10 +182,25 @@ def spawn(
     return Server(name, f"http://{HOST}:{port}", process, log)
 
 
-def start_servers(
-    settings: Settings, prefix: str, logs: Path, stack: ExitStack
-) -> tuple[Server, Server]:
-    """Both with the same interpreter, so uvicorn picks the same loop and HTTP parser."""
+@dataclass(frozen=True)
+class Servers:
+    bare: Server
+    seed: Server
+    ingest: Server
+    ingest_workers: Server
+    redis_url: str
+
+    @property
+    def all(self) -> tuple[Server, ...]:
+        return (self.bare, self.seed, self.ingest, self.ingest_workers)
+
+
+def start_servers(settings: Settings, prefix: str, logs: Path, stack: ExitStack) -> Servers:
+    """All with the same interpreter, so uvicorn picks the same loop and HTTP parser."""
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        raise BenchError("redis-server is not on PATH: apt-get install -y redis-server")
+    redis_url = start_redis(redis_server, logs, stack)
     python = Path(sys.executable)
     env = os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -175,12 +210,21 @@ def start_servers(
         "WHATSAPP_APP_SECRET": SECRET,
         "RATE_LIMIT_PER_MINUTE": str(10**9),
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        "BENCH_REDIS_URL": redis_url,
     }
-    bare = [str(python), str(Path(__file__).resolve()), "--serve-bare"]
-    ingest = [str(python.parent / "switchboard"), "ingest", "--host", HOST, "--port"]
-    return (
-        spawn("bare", bare, free_port(), env=env, logs=logs, stack=stack),
-        spawn("ingest", ingest, free_port(), env=env, logs=logs, stack=stack),
+    script = [str(python), str(Path(__file__).resolve())]
+    switchboard = [str(python.parent / "switchboard"), "ingest", "--host", HOST]
+    workers = [*switchboard, "--workers", str(INGEST_WORKERS), "--port"]
+
+    def start(name: str, argv: list[str]) -> Server:
+        return spawn(name, argv, free_port(), env=env, logs=logs, stack=stack)
+
+    return Servers(
+        bare=start("bare", [*script, "--serve-bare"]),
+        seed=start("seed", [*script, "--serve-seed"]),
+        ingest=start("ingest", [*switchboard, "--port"]),
+        ingest_workers=start(f"ingest x{INGEST_WORKERS}", workers),
+        redis_url=redis_url,
     )
 
 
@@ -266,9 +310,7 @@ class Run:
 
     @property
     def cpu_cell(self) -> str:
-        names = ("server", "broker", "client", "other")
-        shares = (self.cpu.get(name, math.nan) for name in names)
-        return "/".join("-" if math.isnan(v) else f"{v * 100:.0f}" for v in shares)
+        return cpu_cell(self.cpu)
 
     @property
     def errors_total(self) -> int:
@@ -369,14 +411,66 @@ def http_session(connections: int) -> aiohttp.ClientSession:
 WARMUP = "warm-up"
 
 
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int | None) -> float:
-    """User plus system CPU time a process has used; NaN when it cannot be read."""
+    """User plus system CPU time a process and its live children have used (uvicorn's
+    workers are children of its supervisor); NaN when it cannot be read."""
+    if pid is None:
+        return math.nan
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text() if pid else ""
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        pids = [pid, *_children(pid)]
+        return sum(int(f[11]) + int(f[12]) for f in map(_stat_fields, pids)) / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return math.nan
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+def client_seconds() -> float:
+    """This process's CPU time and that of its children that ended (each wrk run); the
+    servers, children still running, are not counted."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+async def cpu_during(
+    work: Awaitable[T], server: Server | None, broker_pid: int | None
+) -> tuple[T, dict[str, float]]:
+    """`work`'s result, and the share of a core each process used while it ran."""
+    pids = {"server": server.process.pid if server else None, "broker": broker_pid}
+
+    def used() -> dict[str, float]:
+        return {
+            **{name: cpu_seconds(pid) for name, pid in pids.items()},
+            "client": client_seconds(),
+        }
+
+    before, busy, started = used(), busy_seconds(), time.perf_counter()
+    result = await work
+    wall = time.perf_counter() - started
+    after = used()
+    cpu = {name: (after[name] - was) / wall for name, was in before.items()}
+    ours = sum(share for share in cpu.values() if not math.isnan(share))
+    cpu["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
+    return result, cpu
+
+
+def disturbed(cpu: dict[str, float]) -> list[str]:
+    if cpu["other"] > DISTURBED:
+        return [f"other processes used {cpu['other']:.0%} of a core: disturbed"]
+    return []
+
+
+def cpu_cell(cpu: dict[str, float]) -> str:
+    shares = (cpu.get(name, math.nan) for name in ("server", "broker", "client", "other"))
+    return "/".join("-" if math.isnan(v) else f"{v * 100:.0f}" for v in shares)
 
 
 @dataclass
@@ -389,17 +483,9 @@ class Rig:
     broker_pid: int | None
 
     async def measured(self, phase: Awaitable[Run], server: Server | None) -> Run:
-        pids = {"server": server.process.pid if server else None, "broker": self.broker_pid}
-        pids["client"] = os.getpid()
-        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        busy, started = busy_seconds(), time.perf_counter()
-        run = await phase
-        wall = time.perf_counter() - started
-        run.cpu = {name: (cpu_seconds(pids[name]) - was) / wall for name, was in before.items()}
-        ours = sum(share for share in run.cpu.values() if not math.isnan(share))
-        run.cpu["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
-        if run.cpu["other"] > DISTURBED:
-            run.notes.append(f"other processes used {run.cpu['other']:.0%} of a core: disturbed")
+        run, cpu = await cpu_during(phase, server, self.broker_pid)
+        run.cpu = cpu
+        run.notes += disturbed(cpu)
         return progress(run)
 
 
@@ -482,9 +568,73 @@ async def make_keys(session: aiohttp.ClientSession, server: Server, messages: Me
     await asyncio.gather(*(sender() for _ in range(8)))
 
 
+# --- saturation: wrk, one body over and over ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Saturated:
+    result: Saturation
+    cpu: dict[str, float]
+
+
+def saturation_body() -> Signed:
+    """One signed text message of a customer whose key exists (590 bytes, as reported):
+    the same event, to the same partition, every time."""
+    text = "Hello, I ordered a blue jacket last week and the tracking page for it has not changed "
+    body = whatsapp_text_body(
+        wamid=f"wamid.bench-{uuid.uuid4().hex[:8]}-wrk",
+        phone=f"1555{0:07d}",
+        text=text + "since Monday. Where is my parcel now, please?",
+    )
+    return body, whatsapp_headers(SECRET, body)
+
+
+@dataclass
+class Saturating:
+    """What the saturation phases need: wrk, the machine's broker and the seed's Redis."""
+
+    wrk: Wrk
+    plan: Plan
+    broker_pid: int | None
+    redis_url: str
+
+    async def run(self, server: Server, connections: int) -> Saturated:
+        url = server.url + WEBHOOK
+        await self.wrk.run(WARMUP, url, connections, self.plan.warmup)
+        self.empty_queue()  # the seed's tasks pile up in Redis: no worker takes them
+        settle()
+        work = self.wrk.run(server.name, url, connections, self.plan.saturation_seconds)
+        result, cpu = await cpu_during(work, server, self.broker_pid)
+        self.empty_queue()
+        print(
+            f"  {server.name:<12} wrk, c={connections:<9} {result.rate:8.0f} req/s  "
+            f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms  max "
+            f"{result.max_ms:7.2f} ms  CPU {cpu_cell(cpu)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return Saturated(result, cpu)
+
+    def empty_queue(self) -> None:
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+
+async def saturate(saturating: Saturating, servers: Sequence[Server]) -> list[Saturated]:
+    """Each server in turn at each connection count, so drift touches every one alike."""
+    return [
+        await saturating.run(server, connections)
+        for connections in saturating.plan.connections
+        for server in servers
+    ]
+
+
 async def measure(
-    settings: Settings, prefix: str, plan: Plan, servers: Sequence[Server]
-) -> list[Run]:
+    settings: Settings, prefix: str, plan: Plan, servers: Servers, folder: Path
+) -> tuple[list[Run], list[Saturated]]:
     bootstrap = settings.kafka_bootstrap_servers
     try:
         await topics.apply(bootstrap, prefix, settings.switchboard_kafka_replication_factor)
@@ -493,22 +643,43 @@ async def measure(
     await migrate(settings.database_url.get_secret_value())  # the data-key claims table
     messages = Messages()
     async with http_session(8) as session:
-        for server in servers:
+        for server in servers.all:
             await wait_ready(session, server)
-        await preflight(session, servers)
-        await make_keys(session, servers[1], messages)
-    producer = AIOKafkaProducer(  # as ingest.producer.KafkaEventLog configures its own
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        request_timeout_ms=int(settings.switchboard_produce_timeout_seconds * 1000),
-        linger_ms=1,
-    )
+        await preflight(session, servers.all)
+        await make_keys(session, servers.ingest, messages)
+    broker = kafka_pid(settings)
+    runs: list[Run] = []
+    if plan.concurrency:
+        runs = await against_raw(
+            settings, prefix, plan=plan, messages=messages, broker_pid=broker, servers=servers
+        )
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("wrk is not on PATH: apt-get install -y wrk")
+    body, headers = saturation_body()
+    tool = Wrk.prepare(wrk, folder, body, headers["X-Hub-Signature-256"])
+    saturating = Saturating(tool, plan, broker, servers.redis_url)
+    return runs, await saturate(saturating, servers.all)
+
+
+async def against_raw(
+    settings: Settings,
+    prefix: str,
+    *,
+    plan: Plan,
+    messages: Messages,
+    broker_pid: int | None,
+    servers: Servers,
+) -> list[Run]:
+    """Bare and ingest driven by this process, beside the raw producer."""
+    timeout = settings.switchboard_produce_timeout_seconds
+    producer = new_producer(settings.kafka_bootstrap_servers, timeout)  # as ingest's own
     await producer.start()
     try:
         keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
         raw = kafka_call(producer, encoded_events(messages.take(RAW_POOL), prefix, keys))
-        return await phases(Rig(plan, messages, raw, kafka_pid(settings)), servers)
+        rig = Rig(plan, messages, raw, broker_pid)
+        return await phases(rig, (servers.bare, servers.ingest))
     finally:
         await producer.stop()
 
@@ -613,6 +784,63 @@ def verdicts(runs: Sequence[Run], plan: Plan) -> list[tuple[bool, str]]:
     ]
 
 
+def saturation_table(saturated: Sequence[Saturated]) -> list[str]:
+    header = ["target", "connections", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    header += ["failed", "CPU % srv/kafka/wrk+client/other"]
+    rows = [
+        [
+            s.result.target,
+            str(s.result.connections),
+            number(s.result.rate, 0),
+            number(s.result.p50_ms, 2),
+            number(s.result.p90_ms, 2),
+            number(s.result.p99_ms, 2),
+            number(s.result.max_ms, 2),
+            str(s.result.failed),
+            cpu_cell(s.cpu),
+        ]
+        for s in saturated
+    ]
+    return markdown(header, rows, left=1)
+
+
+def at_saturation(saturated: Sequence[Saturated], target: str) -> Saturation:
+    (found,) = (
+        s.result
+        for s in saturated
+        if s.result.target == target and s.result.connections == SATURATION_CONNECTIONS
+    )
+    return found
+
+
+def saturation_verdicts(saturated: Sequence[Saturated]) -> list[tuple[bool, str]]:
+    """Ingest against the seed design at 32 connections, and one process against two."""
+    seed, ingest = at_saturation(saturated, "seed"), at_saturation(saturated, "ingest")
+    workers = at_saturation(saturated, f"ingest x{INGEST_WORKERS}")
+    failed = sum(s.result.failed for s in saturated if s.result.target.startswith("ingest"))
+    c = SATURATION_CONNECTIONS
+    return [
+        (
+            ingest.p99_ms <= seed.p99_ms * SEED_P99_RATIO,
+            f"ingest p99 at {c} connections: {ingest.p99_ms:.1f} ms against the seed design's "
+            f"{seed.p99_ms:.1f} ms (target: at most the seed's)",
+        ),
+        (
+            ingest.rate >= seed.rate * SEED_RATE_RATIO,
+            f"ingest throughput at {c} connections: {ingest.rate:,.0f} req/s = "
+            f"{ingest.rate / seed.rate:.2f} x the seed design's {seed.rate:,.0f} req/s "
+            f"(target >= {SEED_RATE_RATIO:.1f})",
+        ),
+        (
+            workers.rate > ingest.rate,
+            f"ingest --workers {INGEST_WORKERS}: {workers.rate:,.0f} req/s = "
+            f"{workers.rate / ingest.rate:.2f} x one process (target > 1: scales with processes"
+            f"), p99 {workers.p99_ms:.1f} ms",
+        ),
+        (failed == 0, f"every ingest request under wrk answered 2xx: {failed} did not"),
+    ]
+
+
 def notes(runs: Sequence[Run]) -> list[str]:
     lines = [
         f"- {run.target} {run.load}: {', '.join(f'{k} x{v}' for k, v in run.errors.items())}"
@@ -624,9 +852,13 @@ def notes(runs: Sequence[Run]) -> list[str]:
 
 
 def render(
-    runs: Sequence[Run], plan: Plan, info: Sequence[tuple[str, str]], started: datetime
+    measured: tuple[list[Run], list[Saturated]],
+    plan: Plan,
+    info: Sequence[tuple[str, str]],
+    started: datetime,
 ) -> tuple[str, bool]:
-    checks = verdicts(runs, plan)
+    runs, saturated = measured
+    checks = saturation_verdicts(saturated) + (verdicts(runs, plan) if runs else [])
     lines = [
         f"# Ingest benchmark, {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -634,6 +866,25 @@ def render(
         "",
         *(f"- {name}: {value}" for name, value in info),
         "",
+        *(closed_and_open(runs, plan) if runs else []),
+        f"Saturation: wrk 4.x, 1 thread, {plan.saturation_seconds:g} s per phase after a "
+        f"{plan.warmup:g} s warm-up, one signed {len(saturation_body()[0])}-byte WhatsApp "
+        "message sent over and over (one event, one partition); the seed design is FastAPI, "
+        "the same HMAC check and a Celery `.delay()` to Redis (bench/seed.py); failed counts "
+        "answers outside 2xx and socket errors.",
+        "",
+        *saturation_table(saturated),
+        "",
+        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in checks),
+    ]
+    extra = notes(runs)
+    if extra:
+        lines += ["", "Notes:", *extra]
+    return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
+
+
+def closed_and_open(runs: Sequence[Run], plan: Plan) -> list[str]:
+    return [
         f"Closed loop: {plan.closed_seconds:g} s per phase; open loop: {plan.rate} req/s for "
         f"{plan.open_seconds:g} s, latency from each request's scheduled time; every phase "
         f"after a {plan.warmup:g} s warm-up; phases interleaved in one run. Latencies are of "
@@ -646,12 +897,7 @@ def render(
         "",
         *ratio_table(runs),
         "",
-        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in checks),
     ]
-    extra = notes(runs)
-    if extra:
-        lines += ["", "Notes:", *extra]
-    return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -660,22 +906,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="a short run (~30 s), for smoke checks"
     )
     parser.add_argument("--prefix", default="bench.", help="topic prefix; its topics are applied")
+    parser.add_argument(
+        "--saturation-only", action="store_true", help="only the wrk phases (~2 minutes)"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-seed", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def run_bench(plan: Plan, settings: Settings, prefix: str) -> list[Run]:
+def run_bench(plan: Plan, settings: Settings, prefix: str) -> tuple[list[Run], list[Saturated]]:
     with (
         tempfile.TemporaryDirectory(prefix="bench-ingest-") as logs,
         ExitStack() as stack,  # exits first: servers stop before logs go
     ):
         servers = start_servers(settings, prefix, Path(logs), stack)
-        print(f"bare and ingest serving; topics {prefix}*; measuring:", file=sys.stderr)
+        names = ", ".join(server.name for server in servers.all)
+        print(f"{names} serving; topics {prefix}*; measuring:", file=sys.stderr)
         try:
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(measure(settings, prefix, plan, servers))
+                return runner.run(measure(settings, prefix, plan, servers, Path(logs)))
         except Exception:
-            for server in servers:
+            for server in servers.all:
                 print(f"--- {server.name} log (tail) ---\n{server.tail()}", file=sys.stderr)
             raise
 
@@ -685,15 +936,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return 0
+    if args.serve_seed:
+        serve_seed(args.serve_seed, SECRET, os.environ["BENCH_REDIS_URL"])
+        return 0
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan = QUICK if args.quick else FULL
+    if args.saturation_only:
+        plan = replace(plan, concurrency=())
     started = datetime.now(UTC)
     info = machine()
 
     def measure() -> tuple[str, bool]:
         return render(run_bench(plan, load_settings(), args.prefix), plan, info, started)
 
-    return run_reported("ingest", started, measure, (BenchError,), "the servers were stopped")
+    return run_reported(
+        "ingest", started, measure, (BenchError, WrkError), "the servers were stopped"
+    )
 
 
 if __name__ == "__main__":
