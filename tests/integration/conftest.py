@@ -11,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -31,6 +32,7 @@ from streams import topics
 from switchboard import stack
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, run_standins
+from tests.integration.sentry_receiver import Receiver, sentry_off
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "integration-whatsapp-secret"
@@ -230,3 +232,15 @@ async def eventually(
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A Sentry envelope endpoint; Sentry is left off (no DSN, no integrations) afterwards."""
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    sentry_off()

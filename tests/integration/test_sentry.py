@@ -3,12 +3,7 @@ its tags, and without any personal field."""
 
 from __future__ import annotations
 
-import gzip
-import json
-import threading
-from collections.abc import Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
 import sentry_sdk
@@ -25,6 +20,7 @@ from switchboard import logs
 from switchboard.scrub import message_ids
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
+from tests.integration.sentry_receiver import Receiver, envelope_items
 from tests.unit.outbound_actions import reply
 
 pytestmark = pytest.mark.integration
@@ -36,52 +32,6 @@ NAME = "Gwendolyn Marker"
 REQUEST_ID = "req-sentry-0001"
 
 
-class Receiver(ThreadingHTTPServer):
-    """Sentry's envelope endpoint, `POST /api/<project>/envelope/`, keeping what arrives."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.envelopes: list[tuple[str, bytes]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        self.server.envelopes.append((self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def sentry_off_afterwards() -> Iterator[None]:
-    yield
-    sentry_sdk.get_client().close()
-    # No DSN, and no integrations: Sentry's Starlette integration, left enabled with its
-    # default request-body capture, would read webhook bodies before ingest does, and later
-    # tests' webhooks would wait for a body already taken (408).
-    sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
-    sentry_sdk.get_global_scope().clear()
-
-
 class FailingLog(InMemoryEventLog):
     """An event log that breaks with a message quoting the customer (as real errors do)."""
 
@@ -89,17 +39,6 @@ class FailingLog(InMemoryEventLog):
         raise RuntimeError(f"could not write {TEXT} from {PHONE} ({NAME})")
 
 
-def _items(envelope: bytes) -> list[dict[str, Any]]:
-    """The JSON payloads of an envelope: header line, then item header + payload pairs."""
-    lines = envelope.split(b"\n")
-    payloads = []
-    for line in lines[2::2]:
-        if line.strip():
-            payloads.append(json.loads(line))
-    return payloads
-
-
-@pytest.mark.usefixtures("sentry_off_afterwards")
 def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Receiver) -> None:
     """The 500 is reported with the request's correlation id; no text, phone or name."""
     port = receiver.server_address[1]
@@ -122,7 +61,7 @@ def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Recei
     events = [
         item
         for _, envelope in receiver.envelopes
-        for item in _items(envelope)
+        for item in envelope_items(envelope)
         if item.get("exception")
     ]
     assert len(events) == 1
@@ -135,7 +74,6 @@ def test_a_forced_error_arrives_tagged_and_without_personal_data(receiver: Recei
         assert personal.encode() not in raw, personal
 
 
-@pytest.mark.usefixtures("sentry_off_afterwards")
 async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver) -> None:
     """A failure retried by an agent arrives tagged with the agent, the event id, the
     conversation key, the correlation id and the record's partition and offset; its message
@@ -162,7 +100,7 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
     events = [
         item
         for _, envelope in receiver.envelopes
-        for item in _items(envelope)
+        for item in envelope_items(envelope)
         if item.get("exception")
     ]
     assert len(events) == 1
@@ -178,7 +116,6 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
     assert PHONE.encode() not in raw
 
 
-@pytest.mark.usefixtures("sentry_off_afterwards")
 def test_a_contact_in_the_url_reaches_no_trace(receiver: Receiver) -> None:
     """Traced erasure requests naming a BSUID in the path (one answered by its route, one
     refused by the rate limit before routing, so named by its raw URL) and in the body: the
@@ -203,7 +140,7 @@ def test_a_contact_in_the_url_reaches_no_trace(receiver: Receiver) -> None:
         assert client.request("DELETE", path, json=confirm).status_code == 429
     sentry_sdk.flush(timeout=10)
 
-    items = [item for _, envelope in receiver.envelopes for item in _items(envelope)]
+    items = [item for _, envelope in receiver.envelopes for item in envelope_items(envelope)]
     names = {item["transaction"] for item in items if item.get("type") == "transaction"}
     assert names == {
         "/gdpr/erasure",

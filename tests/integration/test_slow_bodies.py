@@ -29,8 +29,8 @@ from schemas.catalogue import INBOUND
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, TEST_SECRET
+from tests.integration.sentry_receiver import Receiver
 from tests.integration.tcp_proxy import free_port
-from tests.integration.test_sentry import Receiver
 from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
@@ -215,19 +215,6 @@ def server_errors(metrics_text: str) -> dict[str, float]:
             status = line.split('status="', 1)[1][:3]
             found[status] = found.get(status, 0.0) + float(line.rsplit(" ", 1)[1])
     return found
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: nothing is sent by later tests
-    sentry_sdk.get_global_scope().clear()
 
 
 @pytest.fixture
