@@ -79,7 +79,7 @@ from bench.processes import (
 )
 from bench.report import load_average, markdown, number, revision, run_reported
 from bench.seed import serve_seed, start_redis
-from bench.wrk import Saturation, Wrk, WrkError
+from bench.wrk import Saturation, Wrk, WrkError, whole_seconds
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, new_producer, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -867,9 +867,10 @@ def render(
         *(f"- {name}: {value}" for name, value in info),
         "",
         *(closed_and_open(runs, plan) if runs else []),
-        f"Saturation: wrk 4.x, 1 thread, {plan.saturation_seconds:g} s per phase after a "
-        f"{plan.warmup:g} s warm-up, one signed {len(saturation_body()[0])}-byte WhatsApp "
-        "message sent over and over (one event, one partition); the seed design is FastAPI, "
+        f"Saturation: wrk 4.x, 1 thread, {whole_seconds(plan.saturation_seconds)} s per phase "
+        f"after a {whole_seconds(plan.warmup)} s warm-up, one signed "
+        f"{len(saturation_body()[0])}-byte WhatsApp message sent over and over (one event, "
+        "one partition); the seed design is FastAPI, "
         "the same HMAC check and a Celery `.delay()` to Redis (bench/seed.py); failed counts "
         "answers outside 2xx and socket errors.",
         "",

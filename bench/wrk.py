@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,11 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end
 """
+
+
+def whole_seconds(seconds: float) -> int:
+    """What wrk runs for `seconds`: it takes whole seconds only, at least one."""
+    return max(1, math.ceil(seconds))
 
 
 class WrkError(Exception):
@@ -69,9 +75,10 @@ class Wrk:
         return cls(executable, script, body_file, signature)
 
     async def run(self, target: str, url: str, connections: int, seconds: float) -> Saturation:
-        """wrk -t1 -c<connections> against `url` for `seconds`, waited for without blocking
-        this process's event loop."""
-        argv = [self.executable, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
+        """wrk -t1 -c<connections> against `url` for `seconds` (whole seconds: wrk takes no
+        fractions), waited for without blocking this process's event loop."""
+        duration = f"-d{whole_seconds(seconds)}s"
+        argv = [self.executable, "-t1", f"-c{connections}", duration, "--timeout", "10s"]
         process = await asyncio.create_subprocess_exec(
             *argv,
             "-s",

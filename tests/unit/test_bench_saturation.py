@@ -13,7 +13,7 @@ from bench.ingest import (
     saturation_body,
     saturation_verdicts,
 )
-from bench.wrk import MARK, Saturation, WrkError, parse
+from bench.wrk import MARK, Saturation, WrkError, parse, whole_seconds
 from ingest.signatures import whatsapp as whatsapp_signature
 
 
@@ -65,3 +65,8 @@ def test_a_long_tail_or_too_little_throughput_fails() -> None:
         result(f"ingest x{INGEST_WORKERS}", 16_000, 400.0),
     ]
     assert [ok for ok, _ in saturation_verdicts(runs)] == [False, False, False, False]
+
+
+def test_wrk_runs_whole_seconds() -> None:
+    """wrk refuses `-d0.3s`: the quick run's short phases become one second."""
+    assert [whole_seconds(s) for s in (0.3, 1.0, 2.5, 10.0)] == [1, 1, 3, 10]
