@@ -118,9 +118,14 @@ async def test_metrics_and_correlation_after_a_message(
         ingest_metrics = client.get("/metrics").text
 
     async def delivered() -> str | None:
+        # The store writes beside converse and deliver, not before them: wait for both.
         text = await scrape(port)
         name = "switchboard_deliveries_total"
-        if text and value(text, name, provider="whatsapp-cloud", outcome="delivered") >= 1:
+        if (
+            text
+            and value(text, name, provider="whatsapp-cloud", outcome="delivered") >= 1
+            and value(text, "switchboard_worker_messages_processed_total", agent="store") >= 1
+        ):
             return text
         return None
 
