@@ -81,17 +81,14 @@ async def run_in_lanes(stream: Stream, reading: Reading, lanes: Lanes, handle: H
     partitions = Partitions(manual, lanes, reading.order.committed)
     try:
         async for record in in_order(manual.events(), Order(), reading.order):
-            runner, offset = partitions.of(record), record.message.offset
-            if runner.taken(offset):
-                # Read again after a seek: it is running or done already.
-                await runner.again(offset, record)
+            runner, offset = await _take(partitions, lanes, record)
+            if runner is None:
                 continue
             event = await read_event(record, reading.keyring, reading.dead_letters)
             if event is not None:
                 # Ids and the record's place on every log line of its lane (a task keeps
                 # the context it was started in).
                 logs.bind_event(event, record.message.partition, offset)
-            lanes.held(1)
             await runner.submit(record.key or offset, offset, record, _work(handle, record, event))
     finally:
         partitions.close()
@@ -112,14 +109,25 @@ async def run_batched(
     partitions = Partitions(manual, lanes, order.committed)
     try:
         async for record in in_order(manual.events(), Order(), order):
-            runner, offset = partitions.of(record), record.message.offset
-            if runner.taken(offset):
-                await runner.again(offset, record)
-                continue
-            lanes.held(1)
-            await runner.submit(offset, offset, record, partial(batches.add, record))
+            runner, offset = await _take(partitions, lanes, record)
+            if runner is not None:
+                await runner.submit(offset, offset, record, partial(batches.add, record))
     finally:
         partitions.close()
+
+
+async def _take(
+    partitions: Partitions, lanes: Lanes, record: Record
+) -> tuple[PartitionLanes[Record] | None, int]:
+    """The lanes a new record goes to, counted as held, and its offset; no lanes for a
+    record read again after a seek (it is running or done already: it is acknowledged with
+    its offset, not run twice)."""
+    runner, offset = partitions.of(record), record.message.offset
+    if runner.taken(offset):
+        await runner.again(offset, record)
+        return None, offset
+    lanes.held(1)
+    return runner, offset
 
 
 def _acknowledge(manual: Any) -> Callable[[Sequence[Record]], Awaitable[None]]:
