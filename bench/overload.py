@@ -6,17 +6,20 @@ children on topics and a consumer group of their own; the capacity measured firs
 of messages, the time to the last reply); then an open-loop load for a fixed time: well-
 behaved clients under the per-client limit, abusive clients far over it, a provider's
 bursts of bodies at, just over and far over the 3 MB limit, and once a flood of 3 MB
-bodies with bad signatures; then the drain. The verdicts (`verdicts`) are those of
-`tests/faults/test_overload.py`:
+bodies with bad signatures; then the drain. Its behaviour (`behaviour`), asserted by
+`tests/faults/test_overload.py` as well:
 
 * at least 1.5 x the capacity accepted;
-* 429s to abusive clients only, each with Retry-After, fast (p99 under `LIMITED_P99_MS`,
-  and under `LIMITED_CALM_P99_MS` outside the flood);
-* accepted requests p99 under 5 s (the shortest provider timeout);
+* 429s to abusive clients only, each with Retry-After;
 * no 5xx but 503 with Retry-After; every request answered; 413 for every body over 3 MB;
-* ingest's peak resident memory at most `RSS_GROWTH_BOUND_MB` over its memory before;
 * the worker group's lag back to 0 after the load, within the drain bound, and every
   accepted message answered exactly once, refused ones never.
+
+Its targets (`targets`), which depend on the machine and are judged here only:
+
+* 429s fast (p99 under `LIMITED_P99_MS`, and under `LIMITED_CALM_P99_MS` outside the flood);
+* accepted requests p99 under 5 s (the shortest provider timeout);
+* ingest's peak resident memory at most `RSS_GROWTH_BOUND_MB` over its memory before.
 
 Then the slowloris phase (`bench.overload_slow`, not in the test): ordinary signed webhooks
 alone, then while 10+ slow large bodies are held open: p99 under 100 ms and none refused;
@@ -126,12 +129,11 @@ def drain_bound(results: Results) -> float:
     return results.lag_at_end / (0.5 * results.offer.capacity) + DRAIN_SLACK_SECONDS
 
 
-def verdicts(results: Results) -> list[tuple[bool, str]]:
+def behaviour(results: Results) -> list[tuple[bool, str]]:
+    """What the pipeline must do under overload on any machine: asserted by
+    `tests/faults/test_overload.py`."""
     answers = results.answers
     limited = [a for a in answers if a.status == 429]
-    limited_p99 = ms(latencies(limited, lambda a: True), 0.99)
-    calm_p99 = ms(calm_limited(results), 0.99)
-    accepted_p99 = ms(latencies(answers, lambda a: a.accepted), 0.99)
     unanswered = sum(a.status is None for a in answers)
     bad_5xx = sum(
         1
@@ -143,8 +145,6 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
     over = [a for a in answers if a.kind in (OVER, CHUNKED)]
     over_413 = sum(a.status == 413 for a in over)
     factor = accepted_rate(results) / results.offer.capacity
-    peak, growth = rss_peak(results)
-    growth_bound = RSS_GROWTH_BOUND_MB * 2**20
     drained = not math.isnan(results.drain_seconds)
     bound = drain_bound(results)
     return [
@@ -157,18 +157,10 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
             bool(limited)
             and abusive_limited > 0
             and good_limited == 0
-            and all(a.retry_after for a in limited)
-            and limited_p99 < LIMITED_P99_MS
-            and calm_p99 < LIMITED_CALM_P99_MS,
+            and all(a.retry_after for a in limited),
             f"rate limiting: {len(limited)} x 429 ({abusive_limited} to abusive clients, "
             f"{good_limited} to well-behaved ones), "
-            f"{sum(not a.retry_after for a in limited)} without Retry-After, "
-            f"p99 {limited_p99:.1f} ms (target < {LIMITED_P99_MS:g} ms), "
-            f"{calm_p99:.1f} ms outside the flood (target < {LIMITED_CALM_P99_MS:g} ms)",
-        ),
-        (
-            accepted_p99 < PROVIDER_TIMEOUT_MS,
-            f"accepted p99 {accepted_p99:,.0f} ms (target < {PROVIDER_TIMEOUT_MS:,.0f} ms)",
+            f"{sum(not a.retry_after for a in limited)} without Retry-After",
         ),
         (
             unanswered == 0 and bad_5xx == 0,
@@ -180,11 +172,6 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
             f"bodies over the limit: {over_413} of {len(over)} answered 413",
         ),
         (
-            peak > 0 and growth < growth_bound,
-            f"ingest peak RSS {mb(peak)} MB, {mb(growth)} MB over its RSS before the load "
-            f"(target < {RSS_GROWTH_BOUND_MB:g} MB; body budget {mb(results.body_budget)} MB)",
-        ),
-        (
             drained and results.drain_seconds <= bound,
             f"lag back to 0 {number(results.drain_seconds, 1)} s after the load "
             f"(backlog {results.lag_at_end} messages; bound {bound:.0f} s)",
@@ -194,6 +181,33 @@ def verdicts(results: Results) -> list[tuple[bool, str]]:
             f"every accepted message answered once: {results.answered} answered, "
             f"{results.missing} missing, {results.repeated} twice, "
             f"{results.refused_answered} refused ones answered",
+        ),
+    ]
+
+
+def targets(results: Results) -> list[tuple[bool, str]]:
+    """Latency and memory figures that depend on the machine: judged by the benchmark run
+    on demand, reported (not asserted) by the fault test."""
+    answers = results.answers
+    limited_p99 = ms(latencies([a for a in answers if a.status == 429], lambda a: True), 0.99)
+    calm_p99 = ms(calm_limited(results), 0.99)
+    accepted_p99 = ms(latencies(answers, lambda a: a.accepted), 0.99)
+    peak, growth = rss_peak(results)
+    growth_bound = RSS_GROWTH_BOUND_MB * 2**20
+    return [
+        (
+            limited_p99 < LIMITED_P99_MS and calm_p99 < LIMITED_CALM_P99_MS,
+            f"429s p99 {limited_p99:.1f} ms (target < {LIMITED_P99_MS:g} ms), "
+            f"{calm_p99:.1f} ms outside the flood (target < {LIMITED_CALM_P99_MS:g} ms)",
+        ),
+        (
+            accepted_p99 < PROVIDER_TIMEOUT_MS,
+            f"accepted p99 {accepted_p99:,.0f} ms (target < {PROVIDER_TIMEOUT_MS:,.0f} ms)",
+        ),
+        (
+            peak > 0 and growth < growth_bound,
+            f"ingest peak RSS {mb(peak)} MB, {mb(growth)} MB over its RSS before the load "
+            f"(target < {RSS_GROWTH_BOUND_MB:g} MB; body budget {mb(results.body_budget)} MB)",
         ),
         *(slowloris_verdicts(results.slowloris) if results.slowloris else []),
     ]
@@ -271,9 +285,12 @@ def figures(results: Results) -> list[str]:
 
 
 def render(
-    results: Results, started: datetime, info: Sequence[tuple[str, str]]
+    results: Results, started: datetime, info: Sequence[tuple[str, str]], *, judged: bool = True
 ) -> tuple[str, bool]:
-    checks = verdicts(results)
+    """The report, and whether it passed: on its behaviour alone, or also on its targets
+    when `judged` (the benchmark)."""
+    must, should = behaviour(results), targets(results)
+    marks = ("PASS", "FAIL") if judged else ("within", "outside")
     lines = [
         f"# Overload, {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -290,9 +307,11 @@ def render(
         *class_table(results.answers),
         "",
         *([*slowloris_report(results.slowloris), ""] if results.slowloris else []),
-        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in checks),
+        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in must),
+        *(f"{marks[0] if ok else marks[1]} {text}" for ok, text in should),
     ]
-    return "\n".join(lines) + "\n", all(ok for ok, _ in checks)
+    passed = all(ok for ok, _ in must) and (not judged or all(ok for ok, _ in should))
+    return "\n".join(lines) + "\n", passed
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

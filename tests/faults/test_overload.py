@@ -1,7 +1,10 @@
 """Overload: at 150-200% of the measured capacity, with abusive clients and bursts of 3 MB
-bodies, rate-limited clients get a fast 429 with Retry-After, accepted requests stay under
-5 s at p99, ingest's memory stays bounded, and the worker's lag returns to 0 afterwards with
-every accepted message answered once.
+bodies, only abusive clients get 429 and always with Retry-After, every request is answered
+(no 5xx but 503 with Retry-After), bodies over the limit get 413, and the worker's lag
+returns to 0 afterwards with every accepted message answered once.
+
+How fast the 429s and accepted requests are answered and how far ingest's memory grows are
+machine-dependent targets: the report shows them, `bench/overload.py` judges them.
 
 The run itself is `bench.overload_drive.run_overload` (real `switchboard ingest` and
 `switchboard worker` children on topics of their own), shared with `bench/overload.py`;
@@ -36,7 +39,7 @@ def overload(settings: Settings, standins: StandInURLs, logs: Path) -> Results:
 async def test_overload(settings: Settings, standins: StandInURLs, tmp_path: Path) -> None:
     started = datetime.now(UTC)
     results = await asyncio.to_thread(overload, settings, standins, tmp_path)
-    report, passed = render(results, started, [])
+    report, passed = render(results, started, [], judged=False)
     path = keep("overload-test", started, report)
     print(f"\n{report}\nwritten to {path}")
     assert passed, report
