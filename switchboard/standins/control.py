@@ -13,7 +13,7 @@ Control endpoints (on each stand-in):
   ``{"delay_seconds": 12}`` (answer late, for client timeouts), optional ``"body"``, and
   ``"after": n`` to let n requests through untouched first.
 * ``POST /_standin/reset``: forget requests and faults, and whatever the stand-in stored
-  (Chatwoot's messages and contacts).
+  (Chatwoot's messages and contacts); requests held by a delay are answered now.
 
 Every provider request is recorded, whatever its method: the Chatwoot stand-in's message
 listing is a ``GET`` on the same path as message creation, so tell them apart by ``method``.
@@ -95,6 +95,8 @@ class StandInState:
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
     counter: int = 0
+    # Counts resets: a request held by a delay is released by the next one.
+    resets: int = 0
     # What else to forget on reset: a stand-in's own stored data.
     on_reset: list[Callable[[], None]] = field(default_factory=list)
 
@@ -115,6 +117,7 @@ class StandInState:
         return fault
 
     def reset(self) -> None:
+        self.resets += 1
         self.requests.clear()
         self.faults.clear()
         for forget in self.on_reset:
@@ -152,7 +155,9 @@ class StandInState:
         fault = self.take_fault()
         if fault is not None and fault.delay_seconds:
             entry["fault"] = "delay"
-            if await _client_left_during(request, fault.delay_seconds):
+            resets = self.resets
+            released = lambda: self.resets != resets  # noqa: E731 - read at each wait
+            if await _client_left_during(request, fault.delay_seconds, released):
                 return None
         if fault is not None and fault.status is not None:
             entry["fault"] = "status"
@@ -185,11 +190,14 @@ class StandInState:
         ]
 
 
-async def _client_left_during(request: Request, seconds: float) -> bool:
-    """Wait ``seconds``; True as soon as the client hangs up (a timed-out request)."""
+async def _client_left_during(
+    request: Request, seconds: float, released: Callable[[], bool]
+) -> bool:
+    """Wait ``seconds``, or until a reset releases the request; True as soon as the client
+    hangs up (a timed-out request)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while loop.time() < deadline:
+    while loop.time() < deadline and not released():
         if await request.is_disconnected():
             return True
         await asyncio.sleep(min(0.05, max(deadline - loop.time(), 0)))

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
+from streams.lag.offsets import LagReader
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
@@ -143,18 +144,17 @@ async def test_a_destination_down_waits_alone_and_catches_up_in_order(
 async def test_partitions_revoked_with_work_in_flight_are_answered_once(
     lanes_settings: Settings, client: TestClient, standins: StandInURLs, tmp_path: Path
 ) -> None:
-    """The model answers after 20 s (longer than a worker takes to join on a busy machine);
-    while the first worker has a dozen conversations in flight, a second joins and takes half
-    the partitions. What the first was running there is
-    abandoned and run again by the second: every customer gets exactly one reply."""
+    """The model holds every call; while the first worker has a dozen conversations in
+    flight, a second joins and takes half the partitions, and only then is the model
+    released. What the first was running there is abandoned and run again by the second:
+    every customer gets exactly one reply."""
     _control(standins.model, "reset")
-    _control(standins.model, "faults", {"delay_seconds": 20, "times": 10**6})
     _control(standins.chatwoot, "reset")
     env = settings_env(lanes_settings, tmp_path) | {
         "SWITCHBOARD_LLM_MODEL": "openai:test-model",
         "SWITCHBOARD_LLM_BASE_URL": standins.model_base_url,
         "SWITCHBOARD_LLM_API_KEY": Tokens().model,
-        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "30",
+        "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "600",
     }
     first = Worker(env, tmp_path / "first.log")
     second = Worker(env, tmp_path / "second.log")  # its metrics port is taken: it says so
@@ -167,10 +167,23 @@ async def test_partitions_revoked_with_work_in_flight_are_answered_once(
             return _chatwoot_replied(standins.chatwoot, {warm}) == {warm}
 
         assert await eventually(warmed, timeout=90), first.log()[-4000:]
+        # Held until the reset below, however long the second worker takes to join.
+        _control(standins.model, "faults", {"delay_seconds": 600, "times": 10**6})
         conversations = {next(ids) for _ in range(12)}
         for conversation in conversations:
             customer_says(client, conversation, FIRST, next(ids))
-        second.start()  # it joins while the first waits on the model for all of them
+
+        async def all_held() -> bool:
+            return _model_calls_held(standins.model) >= len(conversations)
+
+        assert await eventually(all_held, timeout=90), first.log()[-4000:]
+        second.start()
+
+        async def both_hold_partitions() -> bool:
+            return await _members_with_partitions(lanes_settings) == 2
+
+        assert await eventually(both_hold_partitions, timeout=180), second.log()[-4000:]
+        _control(standins.model, "reset")  # the held calls are answered now
 
         async def all_answered() -> bool:
             return _chatwoot_replied(standins.chatwoot, conversations) == conversations
@@ -185,6 +198,24 @@ async def test_partitions_revoked_with_work_in_flight_are_answered_once(
         second.stop()
         first.stop()
         _control(standins.model, "reset")
+
+
+def _model_calls_held(model: str) -> int:
+    """Calls the model stand-in has received and not answered yet."""
+    requests = httpx.get(f"{model}/_standin/requests").json()["requests"]
+    return sum(1 for r in requests if r["status"] is None)
+
+
+async def _members_with_partitions(settings: Settings) -> int:
+    """Members of the worker's group that have partitions assigned."""
+    reader = LagReader(settings.kafka_bootstrap_servers)
+    await reader.start()
+    try:
+        snapshot = await reader.snapshot([settings.switchboard_worker_group])
+    finally:
+        await reader.close()
+    (group,) = snapshot.groups
+    return sum(1 for member in group.members if member.assignment)
 
 
 def _reply_counts(chatwoot: str, conversations: set[int]) -> dict[int, int]:
