@@ -1,7 +1,7 @@
 """The delivery agent: actions → the provider APIs, each step recorded before the offset.
 
 A provider that is down (timeouts, 429, 5xx) is retried without end, with growing pauses:
-the partition waits and lag shows it, but no reply is dropped. A provider that refuses an
+its conversation waits and lag shows it, but no reply is dropped. A provider that refuses an
 action for good (another 4xx) gets the action dead-lettered, and a reply that could not be
 sent turns into a hand-off, so the customer still reaches a person.
 

@@ -1,4 +1,4 @@
-"""The storage agent: inbound conversation events → PostgreSQL.
+"""The storage agent: inbound events and actions → PostgreSQL, in shared batches.
 
 Offsets are acknowledged only after the batch is committed in PostgreSQL. Transient
 database failures are retried without end (the partition waits; lag shows it); a record

@@ -4,8 +4,8 @@ The agents share one consumer group and one PostgreSQL pool:
 
 - ``store``: inbound events and actions → PostgreSQL, each partition's records in shared
   batches (one transaction for many rows), acknowledged in offset order once committed;
-- ``converse``: inbound events → conversation state → the flow → actions, one event at a
-  time per partition (the state table's changelog follows the event's partition);
+- ``converse``: inbound events → conversation state → the flow → actions, a conversation's
+  events one at a time, different conversations at once (keyed lanes, streams/runtime/lanes.py);
 - ``deliver``: actions → Chatwoot, WhatsApp Cloud or 360dialog, each step recorded in the
   delivery log before the offset is committed; a chat data request confirmed after its
   reply → the erasure or export request; actions of a replay are held back unless it
