@@ -28,6 +28,8 @@ from typing import Any
 
 import structlog
 
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND, sized
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
@@ -46,8 +48,6 @@ from streams.delivery import Deliveries
 from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
 from streams.metrics.instruments import (
     MeteredFlow,
     MeteredRetriever,
