@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatResult
 from pydantic import Field
 
+from schemas.knowledge import KnowledgeUnavailable, Passage
 from sinks.outbound.circuit import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import (
@@ -26,7 +27,7 @@ from streams.flow.graph import (
     offline_answer,
     trim,
 )
-from streams.flow.retrieval import InMemoryRetriever, KnowledgeUnavailable, Passage
+from streams.flow.retrieval import InMemoryRetriever
 from streams.flow.runner import HISTORY_TURNS, Flow
 from streams.flow.texts import (
     ALREADY_OPTED_OUT_REPLY,
