@@ -42,8 +42,8 @@ import httpx
 import structlog
 from structlog.typing import FilteringBoundLogger
 
-from sinks.outbound.circuit import Destination
-from sinks.outbound.deliveries import DeliveryLog, DeliveryResult, StepRecord
+from schemas.outbound import DeliveryResult, Destination
+from sinks.outbound.deliveries import DeliveryLog, StepRecord
 from sinks.outbound.guard import Guard, destination_of
 from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify, wait_seconds
 from sinks.outbound.requests import (

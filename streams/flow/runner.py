@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from schemas.events import HandoffReason
 from schemas.knowledge import KnowledgeUnavailable, Passage, Retriever
-from sinks.outbound.circuit import Destination
+from schemas.outbound import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import FlowInput, FlowOutcome, FlowState, build_graph, handoff_outcome
 from streams.flow.model import is_transient

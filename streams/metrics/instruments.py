@@ -24,7 +24,7 @@ from schemas.events import (
     ReplyRequested,
 )
 from schemas.knowledge import Passage, Retriever
-from sinks.outbound.deliveries import DeliveryResult
+from schemas.outbound import DeliveryResult
 from streams.conversation.agent import FlowRunner
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowOutcome

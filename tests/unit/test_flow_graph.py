@@ -16,7 +16,7 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from schemas.knowledge import KnowledgeUnavailable, Passage
-from sinks.outbound.circuit import Destination
+from schemas.outbound import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import (
     MAX_ANSWER_CHARS,

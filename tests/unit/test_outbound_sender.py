@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from schemas.events import HandoffRequested, ReplyRequested
-from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog, StepRecord
+from schemas.outbound import DeliveryResult
+from sinks.outbound.deliveries import Delivery, InMemoryDeliveryLog, StepRecord
 from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets, build_requests
 from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender
