@@ -80,10 +80,10 @@ from schemas.events import (
     kafka_headers,
 )
 from schemas.keys import Pseudonymizer
+from schemas.position import Position
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from streams import topics
 from switchboard.cli import load_settings

@@ -16,7 +16,7 @@ import structlog
 
 from datakeys.keyring import KeyRing
 from schemas.events import Event
-from sinks.postgres.rows import Position
+from schemas.position import Position
 from sinks.postgres.store import ConversationStore
 from streams.retry import backoff_seconds, is_transient_sqlstate
 from streams.runtime.dead_letter import DeadLetters
