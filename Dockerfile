@@ -32,6 +32,8 @@ COPY switchboard ./switchboard
 COPY schemas ./schemas
 COPY ingest ./ingest
 COPY streams ./streams
+COPY datakeys ./datakeys
+COPY lag ./lag
 COPY sinks ./sinks
 COPY migrations ./migrations
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -58,6 +58,10 @@ from pydantic import SecretStr
 
 from bench.flow import BenchError, Child, machine, ms, spawn
 from bench.report import load_average, markdown, run_reported
+from datakeys.build import master_keys
+from datakeys.claims import PostgresClaims
+from datakeys.kafka import KafkaKeyLog
+from datakeys.keyring import KeyRing
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate
@@ -76,16 +80,12 @@ from schemas.events import (
     kafka_headers,
 )
 from schemas.keys import Pseudonymizer
+from schemas.position import Position
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from streams import topics
-from streams.keys.build import master_keys
-from streams.keys.claims import PostgresClaims
-from streams.keys.kafka import KafkaKeyLog
-from streams.keys.keyring import KeyRing
 from switchboard.cli import load_settings
 from switchboard.logs import configure
 from switchboard.settings import Settings

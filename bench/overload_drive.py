@@ -42,10 +42,10 @@ from bench.overload_offer import (
 )
 from bench.overload_slow import SlowPlan, SlowResults, slowloris
 from bench.processes import HOST, settle
+from lag.offsets import LagReader
+from lag.tracker import LagTracker
 from schemas.catalogue import ACTIONS
 from streams import topics
-from streams.lag.offsets import LagReader
-from streams.lag.tracker import LagTracker
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
 

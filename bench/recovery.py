@@ -70,14 +70,14 @@ from bench.flow import (
 )
 from bench.processes import free_port
 from bench.report import load_average, markdown, run_reported
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
+from lag.offsets import read_once
 from schemas.catalogue import ACTIONS, INBOUND
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
-from streams.lag.offsets import read_once
 from streams.runtime.app import create_app
 from switchboard.cli import load_settings
 from switchboard.logs import configure

@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
 from ingest.admission import BodyBudget, BodyLimits, BodyPace
 from ingest.compliance import routes as compliance_routes
 from ingest.compliance.wiring import build_compliance
@@ -26,8 +28,6 @@ from ingest.sealing import SealingEventLog
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import LazyDatabase, pool_config
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
 from switchboard.settings import Settings
 
 
@@ -42,7 +42,7 @@ def build_ingest(
     database: LazyDatabase | None = None,
 ) -> Ingest:
     """Wire the endpoints' dependencies from Settings; unit tests pass their own event log
-    (ingest.testing) and key ring (streams.keys.testing), so they need no broker or database."""
+    (ingest.testing) and key ring (datakeys.testing), so they need no broker or database."""
     if database is None:
         # Key claims (new contacts only) and the compliance API: a small pool is plenty.
         config = pool_config(settings)

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 import structlog
 from pydantic_core import PydanticSerializationError
 
+from datakeys.errors import KeyUnavailableError
+from datakeys.keyring import KeyRing
 from ingest.errors import KeysUnavailable, Malformed
 from ingest.producer import RETRY_AFTER_SECONDS, EventLog
 from schemas.events import Event
 from schemas.sealing import SealError
-from streams.keys.errors import KeyUnavailableError
-from streams.keys.keyring import KeyRing
 
 log = structlog.get_logger(__name__)
 

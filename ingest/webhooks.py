@@ -22,6 +22,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from datakeys.keyring import KeyRing
 from ingest.admission import BodyBudget, BodyPace
 from ingest.body import check_declared, parse_json, receive_body
 from ingest.compliance.wiring import Compliance
@@ -46,7 +47,6 @@ from ingest.signatures import dialog360 as dialog360_signature
 from ingest.signatures import whatsapp as whatsapp_signature
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import LazyDatabase
-from streams.keys.keyring import KeyRing
 from switchboard import logs
 
 log = structlog.get_logger(__name__)

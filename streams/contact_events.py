@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from schemas.erasure import DeletionRequest
 from schemas.events import ConsentChanged, ErasureRequested, Event
 from streams.consent.keeper import ConsentKeeper
-from streams.erasure.driver import DeletionRequest, Eraser
+from streams.erasure.driver import Eraser
 
 
 def deletion_request(event: Event) -> DeletionRequest | None:

@@ -22,7 +22,7 @@ from typing import Protocol
 import structlog
 
 from schemas.events import DataRequestClosed, Event, HandoffRequested, ReplyRequested
-from sinks.outbound.deliveries import DeliveryResult
+from schemas.outbound import DeliveryResult
 from streams.conversation.actions import confirmed_request, handoff_after_refusal
 from streams.conversation.agent import ActionLog
 from streams.retry import backoff_seconds

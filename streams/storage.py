@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 
+from datakeys.keyring import KeyRing
 from schemas.events import Event
-from sinks.postgres.rows import Position
+from schemas.position import Position
 from sinks.postgres.store import ConversationStore
-from streams.keys.keyring import KeyRing
 from streams.retry import backoff_seconds, is_transient_sqlstate
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.reading import read_event

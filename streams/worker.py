@@ -28,11 +28,12 @@ from typing import Any
 
 import structlog
 
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
 from schemas.catalogue import ACTIONS, DEAD_LETTER, INBOUND, sized
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.outbound.guard import Guard
-from sinks.outbound.sender import OutboundSender, outbound_client
 from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
@@ -46,8 +47,6 @@ from streams.delivery import Deliveries
 from streams.exports.agent import register_exports
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
 from streams.metrics.instruments import (
     MeteredFlow,
     MeteredRetriever,
@@ -57,6 +56,7 @@ from streams.metrics.instruments import (
 )
 from streams.metrics.registry import WorkerMetrics
 from streams.metrics.serve import register_metrics
+from streams.outbound import outbound_sender
 from streams.privacy import register_privacy
 from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
@@ -301,10 +301,7 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
     async def deliver(stream: Stream) -> None:
         db = await database.get()
         keyring = await keys.get()
-        async with outbound_client(settings) as client:
-            sender = OutboundSender.from_settings(
-                settings, client, PostgresDeliveryLog(db), guard=guard
-            )
+        async with outbound_sender(settings, PostgresDeliveryLog(db), guard=guard) as sender:
             sender.retried = metrics.delivery_retry
             deliveries = Deliveries(MeteredSender(sender, metrics), action_log, dead_letters)
             replay_group = (

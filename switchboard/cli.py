@@ -192,7 +192,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lag(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.lag.command import run
+    from lag.command import run
 
     return run(settings, groups=args.group, watch_seconds=args.watch, as_json=args.json)
 

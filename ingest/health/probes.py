@@ -19,8 +19,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from ingest.health.status import ComponentHealth, Probe
 from ingest.producer import EventLog
-from streams.lag.monitor import LagMonitor
-from streams.lag.report import group_json
+from lag.monitor import LagMonitor
+from lag.report import group_json
 
 KAFKA_TIMEOUT_SECONDS = 1.5
 KAFKA_CACHE_SECONDS = 1.0

@@ -37,9 +37,9 @@ from ingest.health.status import (
 )
 from ingest.openapi import HEALTH_RESPONSES, HealthReport
 from ingest.producer import EventLog
+from lag.metrics import LagMetrics
+from lag.monitor import LagMonitor, run_in_background, stop_lag_monitor
 from schemas.catalogue import CATALOGUE
-from streams.lag.metrics import LagMetrics
-from streams.lag.monitor import LagMonitor, run_in_background, stop_lag_monitor
 from switchboard.settings import Settings
 
 router = APIRouter(prefix="/health", tags=["health"])

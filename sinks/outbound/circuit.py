@@ -27,15 +27,6 @@ State = Literal["closed", "open", "half_open"]
 PROBE_POLL_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class Destination:
-    kind: Literal["chatwoot", "whatsapp", "360dialog", "model"]
-    id: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-
 @dataclass
 class Circuit:
     threshold: int = 5

@@ -1,4 +1,4 @@
-"""What the sender reports, and the log of steps it consults. Pure.
+"""The log of steps the sender consults. Pure.
 
 Every step goes through two states. Before its request is sent the step is marked
 ``attempting`` (with the time); once the provider accepted it, it becomes ``delivered``
@@ -110,37 +110,3 @@ class InMemoryDeliveryLog:
             return
         self.attempts.pop((action_id, step), None)
         self.deliveries[(action_id, step)] = Delivery(action_id, step, status_code, provider_id)
-
-
-Outcome = Literal["delivered", "refused", "gave_up"]
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """How sending one action ended.
-
-    * ``delivered``: every step is done (now or earlier); commit the offset.
-    * ``refused``: a provider rejected a step (a 4xx other than 408/425/429), or the action
-      cannot be sent at all; dead-letter it and hand the conversation to a person.
-    * ``gave_up``: retries ran out on timeouts, 5xx or 429; ``reason`` is the last failure.
-    """
-
-    outcome: Outcome
-    reason: str | None = None
-    step: str | None = None
-
-    @classmethod
-    def delivered(cls) -> DeliveryResult:
-        return cls("delivered")
-
-    @classmethod
-    def refused(cls, reason: str, step: str | None = None) -> DeliveryResult:
-        return cls("refused", reason, step)
-
-    @classmethod
-    def gave_up(cls, reason: str, step: str | None = None) -> DeliveryResult:
-        return cls("gave_up", reason, step)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "delivered"

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from schemas.events import ChatwootRoute
-from sinks.outbound.circuit import Circuit, Destination, State, TokenBucket
+from schemas.outbound import Destination
+from sinks.outbound.circuit import Circuit, State, TokenBucket
 from sinks.outbound.requests import Action
 
 log = structlog.get_logger(__name__)

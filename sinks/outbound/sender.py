@@ -42,8 +42,8 @@ import httpx
 import structlog
 from structlog.typing import FilteringBoundLogger
 
-from sinks.outbound.circuit import Destination
-from sinks.outbound.deliveries import DeliveryLog, DeliveryResult, StepRecord
+from schemas.outbound import DeliveryResult, Destination
+from sinks.outbound.deliveries import DeliveryLog, StepRecord
 from sinks.outbound.guard import Guard, destination_of
 from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify, wait_seconds
 from sinks.outbound.requests import (
@@ -56,7 +56,6 @@ from sinks.outbound.requests import (
     provider_message_id,
     read_message_page,
 )
-from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -80,26 +79,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def targets_from_settings(settings: Settings) -> Targets:
-    return Targets(
-        chatwoot_base_url=settings.chatwoot_base_url,
-        chatwoot_api_token=settings.chatwoot_api_token.get_secret_value(),
-        whatsapp_api_base_url=settings.whatsapp_api_base_url,
-        whatsapp_access_token=settings.whatsapp_access_token.get_secret_value(),
-        dialog360_api_base_url=settings.dialog360_api_base_url,
-        dialog360_api_key=settings.dialog360_api_key.get_secret_value(),
-        chatwoot_admin_token=(
-            settings.chatwoot_admin_token.get_secret_value()
-            if settings.chatwoot_admin_token is not None
-            else None
-        ),
-    )
-
-
-def outbound_client(settings: Settings) -> httpx.AsyncClient:
+def outbound_client(timeout_seconds: float) -> httpx.AsyncClient:
     """The HTTP client for provider APIs; close it (``async with``) when the worker stops."""
     return httpx.AsyncClient(
-        timeout=settings.switchboard_delivery_timeout_seconds,
+        timeout=timeout_seconds,
         follow_redirects=False,
         headers={"User-Agent": "switchboard"},
     )
@@ -140,25 +123,6 @@ class OutboundSender:
         self.sleep = sleep
         self.clock = clock
         self.jitter = jitter
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        client: httpx.AsyncClient,
-        deliveries: DeliveryLog,
-        *,
-        sleep: Sleep = asyncio.sleep,
-        guard: Guard | None = None,
-    ) -> OutboundSender:
-        return cls(
-            client,
-            targets_from_settings(settings),
-            deliveries,
-            retries=settings.switchboard_delivery_retries,
-            sleep=sleep,
-            guard=guard,
-        )
 
     async def send(self, action: Action) -> DeliveryResult:
         """Carry out every step of ``action`` not delivered before."""

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from schemas.erasure import Deletion, DeletionRequest, Progress
 from sinks.postgres.pool import Database
-from streams.erasure.driver import DeletionRequest
-from streams.erasure.plan import Deletion, Progress
 
 _RECORD = """
 INSERT INTO gdpr_deletions (deletion_id, contact_id, reason, requested_by, status)

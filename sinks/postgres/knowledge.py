@@ -15,8 +15,8 @@ from pathlib import Path
 
 import asyncpg
 
+from schemas.knowledge import KnowledgeUnavailable, Passage, passage_title, split_markdown
 from sinks.postgres.pool import Database
-from streams.flow.retrieval import KnowledgeUnavailable, Passage, passage_title, split_markdown
 
 # Part of every content hash: a new way of cutting passages reloads every document.
 _SPLITTER_VERSION = "1"

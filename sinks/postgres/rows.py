@@ -19,15 +19,7 @@ from schemas.events import (
     MessageStatusChanged,
     ReplyRequested,
 )
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a record sits in the log; stored so a row can be traced back to it."""
-
-    topic: str
-    partition: int
-    offset: int
+from schemas.position import Position
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from schemas.events import Event
 from schemas.identities import identities_of
 from schemas.keys import Pseudonymizer
+from schemas.position import Position
 from schemas.sealing import contact_of
 from sinks.postgres import erasure_fence
 from sinks.postgres.identities import record_identities
@@ -21,7 +22,6 @@ from sinks.postgres.rows import (
     ConversationStatusRow,
     Edit,
     InboundMessage,
-    Position,
     StatusRow,
     to_row,
 )

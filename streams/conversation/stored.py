@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import structlog
 
+from datakeys.keyring import KeyRing
 from schemas.events import Sealed
 from schemas.sealing import SealError, open_bytes, seal_bytes
 from streams.conversation.state import ConversationState, Turn
-from streams.keys.keyring import KeyRing
 
 log = structlog.get_logger(__name__)
 

@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
 
+from schemas.erasure import Deletion, DeletionRequest, Progress
 from streams.erasure.metrics import ErasureMetrics
 from streams.erasure.plan import (
-    Deletion,
     Failed,
     Outcome,
-    Progress,
     after,
     due,
     is_complete,
@@ -39,14 +37,6 @@ from streams.erasure.plan import (
 log = structlog.get_logger(__name__)
 
 LEASE_SECONDS = 120.0
-
-
-@dataclass(frozen=True)
-class DeletionRequest:
-    deletion_id: str
-    contact_id: str
-    reason: str
-    requested_by: str
 
 
 class DeletionStore(Protocol):

@@ -24,7 +24,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+
+from schemas.erasure import DeletionStatus, Progress
 
 DATA_KEY = "data-key"
 CONSENT = "consent"
@@ -45,31 +46,6 @@ WAIT_POLL_SECONDS = 1.0
 # Who asked, when the customer asked in the chat.
 CHAT_REQUESTER = "customer-chat"
 CHAT_REASON = "customer_request"
-
-TargetStatus = Literal["pending", "completed", "failed"]
-DeletionStatus = Literal["pending", "in_progress", "completed"]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One target of one deletion, as ``gdpr_deletion_targets`` holds it."""
-
-    target: str
-    status: TargetStatus = "pending"
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-    completed_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Deletion:
-    deletion_id: str
-    contact_id: str
-    reason: str
-    requested_by: str
-    requested_at: datetime
-    targets: tuple[Progress, ...]
 
 
 # --- what running a target can come to ------------------------------------------------

@@ -16,9 +16,10 @@ from typing import Literal, Protocol
 
 import structlog
 
+from schemas.erasure import Deletion
 from schemas.events import ConversationErased, ConversationErasedData, Event
 from sinks.chatwoot.anonymise import BadReferenceError, parse_ref
-from streams.erasure.plan import Deletion, Done, Failed, Outcome, conversations_outcome
+from streams.erasure.plan import Done, Failed, Outcome, conversations_outcome
 
 log = structlog.get_logger(__name__)
 

@@ -31,9 +31,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from schemas.events import Channel, ConsentType, DataRequestKind, HandoffReason, Intent
+from schemas.knowledge import Passage, Retriever
 from streams.flow.data_asks import read_data_ask
 from streams.flow.intent import classify, data_request_kind, is_thanks
-from streams.flow.retrieval import Passage, Retriever
 from streams.flow.texts import (
     ALREADY_OPTED_OUT_REPLY,
     DATA_INFO_REPLIES,

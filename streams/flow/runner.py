@@ -20,11 +20,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from schemas.events import HandoffReason
-from sinks.outbound.circuit import Destination
+from schemas.knowledge import KnowledgeUnavailable, Passage, Retriever
+from schemas.outbound import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import FlowInput, FlowOutcome, FlowState, build_graph, handoff_outcome
 from streams.flow.model import is_transient
-from streams.flow.retrieval import KnowledgeUnavailable, Passage, Retriever
 from streams.retry import backoff_seconds
 
 log = structlog.get_logger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sinks.outbound.circuit import Destination
+from schemas.outbound import Destination
 
 
 def worker_health(

@@ -23,12 +23,12 @@ from schemas.events import (
     MessageReceived,
     ReplyRequested,
 )
-from sinks.outbound.deliveries import DeliveryResult
+from schemas.knowledge import Passage, Retriever
+from schemas.outbound import DeliveryResult
 from streams.conversation.agent import FlowRunner
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowOutcome
 from streams.flow.model import is_transient
-from streams.flow.retrieval import Passage, Retriever
 from streams.metrics.registry import WorkerMetrics
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from schemas.events import ConsentType, HandoffReason, Intent
-from sinks.outbound.circuit import Destination
+from schemas.outbound import Destination
 
 T = TypeVar("T")
 

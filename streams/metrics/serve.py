@@ -19,10 +19,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import structlog
 from prometheus_client import make_wsgi_app
 
+from lag.metrics import LagMetrics
 from sinks.postgres.pool import Database
-from streams.lag.metrics import LagMetrics
-from streams.lag.monitor import register_lag_monitor
 from streams.metrics.health import worker_health
+from streams.metrics.lag_timer import register_lag_monitor
 from streams.metrics.registry import WorkerMetrics
 from streams.runtime.types import App
 from switchboard.settings import Settings

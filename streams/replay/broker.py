@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from streams.lag.offsets import LagReader
+from lag.offsets import LagReader
 from streams.replay.plan import LogBounds, PartitionRange, ReplayRefusedError
 
 TIMEOUT_MS = 10_000

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from datakeys.keyring import KeyRing
 from schemas.catalogue import CATALOGUE, topic_for
 from schemas.events import Event, encode, kafka_headers
-from streams.keys.keyring import KeyRing
 from streams.runtime.types import App
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from datakeys.keyring import KeyRing
 from schemas.events import Event
-from streams.keys.keyring import KeyRing
 from streams.runtime.batches import Batches
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.lanes import PartitionLanes

@@ -15,10 +15,10 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from datakeys.errors import KeyUnavailableError
+from datakeys.keyring import KeyRing
 from schemas.events import Event, decode
 from schemas.sealing import SealError
-from streams.keys.errors import KeyUnavailableError
-from streams.keys.keyring import KeyRing
 from streams.retry import backoff_seconds
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.faust_fixes import committed_offset

@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
+from datakeys.build import build_keyring
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
@@ -44,11 +45,10 @@ from schemas.events import (
 )
 from schemas.identities import Identity
 from schemas.keys import Pseudonymizer
+from schemas.position import Position
 from sinks.export import links
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
-from streams.keys.build import build_keyring
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 

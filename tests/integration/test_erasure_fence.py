@@ -11,11 +11,11 @@ import asyncpg
 import pytest
 
 from schemas.events import ReplyRequested
+from schemas.position import Position
 from sinks.postgres import erasure_fence
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.rows import Position
 from sinks.postgres.store import ConversationStore
 from tests.unit.outbound_actions import reply
 

@@ -32,6 +32,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
@@ -41,8 +43,6 @@ from schemas.events import SealedPersonal, decode
 from schemas.sealing import contact_of, open_event
 from sinks.postgres.pool import Database, PoolConfig
 from streams.conversation.stored import SealedStates
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
 from switchboard.settings import Settings
 from switchboard.standins import Tokens, run_standins
 from tests.integration.conftest import (

@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import KafkaEventLog
@@ -21,7 +22,6 @@ from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS, INBOUND, topic_for
 from schemas.events import decode
 from schemas.keys import Pseudonymizer
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET

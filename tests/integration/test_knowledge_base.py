@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from schemas.knowledge import KnowledgeUnavailable
 from sinks.postgres.knowledge import PostgresRetriever, load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from streams.flow.graph import FlowInput
-from streams.flow.retrieval import KnowledgeUnavailable
 from streams.flow.runner import Flow
 
 pytestmark = pytest.mark.integration

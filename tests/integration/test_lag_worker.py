@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from lag.monitor import LagMonitor
 from schemas.catalogue import INBOUND
-from streams.lag.monitor import LagMonitor
 from switchboard.settings import Settings
 from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
 

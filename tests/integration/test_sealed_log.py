@@ -18,6 +18,9 @@ from aiokafka.structs import ConsumerRecord
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from datakeys.build import build_keyring
+from datakeys.keyring import KeyRing
+from datakeys.log import Erasure, encode_erasure
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import DATA_KEYS, ERASURES, INBOUND
@@ -31,9 +34,6 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
-from streams.keys.build import build_keyring
-from streams.keys.keyring import KeyRing
-from streams.keys.log import Erasure, encode_erasure
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 

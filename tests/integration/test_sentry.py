@@ -11,10 +11,10 @@ import structlog
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from schemas.events import Event
-from streams.keys.testing import in_memory_keyring
 from streams.retry import until_done
 from switchboard import logs
 from switchboard.scrub import message_ids

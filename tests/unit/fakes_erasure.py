@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from streams.erasure.driver import DeletionRequest
-from streams.erasure.plan import Deletion, Done, Failed, Outcome, Progress
+from schemas.erasure import Deletion, DeletionRequest, Progress
+from streams.erasure.plan import Done, Failed, Outcome
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from sinks.postgres.pool import Database
-from streams.keys.testing import in_memory_keyring
 from streams.metrics.serve import register_metrics
 from streams.retention.metrics import RetentionMetrics
 from streams.runtime.app import create_app as create_faust_app

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
+from datakeys.testing import in_memory_keyring
 from ingest.admission import BodyBudget, BodyLimits, BodyPace
 from ingest.app import build_ingest, create_app
 from ingest.body import receive_body
 from ingest.errors import Busy, ClientDisconnected, Oversized, SlowBody
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 SECRET = "whatsapp-secret-for-tests"

@@ -20,6 +20,7 @@ from schemas.events import (
     ReplyRequested,
     plain,
 )
+from schemas.knowledge import Passage
 from streams.conversation.actions import confirmed_request
 from streams.conversation.agent import Conversations, GraphFlow
 from streams.conversation.data_requests import (
@@ -31,7 +32,7 @@ from streams.conversation.data_requests import (
 )
 from streams.conversation.state import ConversationState
 from streams.erasure.plan import chat_deletion_id
-from streams.flow.retrieval import InMemoryRetriever, Passage
+from streams.flow.retrieval import InMemoryRetriever
 from streams.flow.runner import Flow
 from streams.flow.texts import DATA_INFO_REPLIES
 from streams.replay.hooks import ReplayGuard

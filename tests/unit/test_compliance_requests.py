@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.audit import our_id
@@ -18,7 +19,6 @@ from ingest.compliance.models import (
     ExportRequest,
 )
 from ingest.testing import InMemoryEventLog
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 CONTACT = "phone:+4915112345678"

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from schemas.events import ConsentChanged, ConversationErased, ConversationErasedData
+from schemas.knowledge import Passage
 from streams.consent.state import ConsentState, changed, record_row
 from streams.conversation.actions import actions_for
 from streams.conversation.agent import Conversations, GraphFlow
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowInput, marketing_allowed
 from streams.flow.graph import FlowOutcome as Outcome
-from streams.flow.retrieval import InMemoryRetriever, Passage
+from streams.flow.retrieval import InMemoryRetriever
 from streams.flow.runner import Flow
 from tests.unit.test_consent_state import consent
 from tests.unit.test_conversation_agent import REQUESTS, RecordingLog, ScriptedFlow

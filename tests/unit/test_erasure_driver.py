@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from streams.erasure.driver import DeletionRequest, Eraser
+from schemas.erasure import DeletionRequest
+from streams.erasure.driver import Eraser
 from streams.erasure.metrics import ErasureMetrics
 from streams.erasure.plan import POSTGRES, Done, Failed, Waiting, plan
 from tests.unit.fakes_erasure import Clock, MemoryDeletions, RecordingProofs, Scripted

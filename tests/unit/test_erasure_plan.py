@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from schemas.erasure import Progress
 from streams.erasure.plan import (
     CHATWOOT,
     CONVERSATION_STATE,
@@ -13,7 +14,6 @@ from streams.erasure.plan import (
     RETRY_CAP_SECONDS,
     Done,
     Failed,
-    Progress,
     Waiting,
     after,
     chat_deletion_id,

@@ -9,9 +9,10 @@ from typing import Literal
 
 import pytest
 
+from schemas.erasure import Deletion
 from schemas.events import ConversationErased, Event
 from sinks.chatwoot.contacts import ChatwootContactError
-from streams.erasure.plan import Deletion, Done, Failed, Waiting
+from streams.erasure.plan import Done, Failed, Waiting
 from streams.erasure.targets import (
     ChatwootTarget,
     ConsentTarget,

@@ -15,7 +15,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatResult
 from pydantic import Field
 
-from sinks.outbound.circuit import Destination
+from schemas.knowledge import KnowledgeUnavailable, Passage
+from schemas.outbound import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import (
     MAX_ANSWER_CHARS,
@@ -26,7 +27,7 @@ from streams.flow.graph import (
     offline_answer,
     trim,
 )
-from streams.flow.retrieval import InMemoryRetriever, KnowledgeUnavailable, Passage
+from streams.flow.retrieval import InMemoryRetriever
 from streams.flow.runner import HISTORY_TURNS, Flow
 from streams.flow.texts import (
     ALREADY_OPTED_OUT_REPLY,

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.flow.retrieval import (
-    MAX_PASSAGE_CHARS,
-    Chunk,
-    InMemoryRetriever,
-    passage_title,
-    split_markdown,
-)
+from schemas.knowledge import MAX_PASSAGE_CHARS, Chunk, passage_title, split_markdown
+from streams.flow.retrieval import InMemoryRetriever
 
 KB_DIR = Path(__file__).resolve().parents[2] / "kb"
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.health.probes import consumer_group_probe, lag_probe
 from ingest.health.routes import HealthChecks
@@ -21,9 +22,8 @@ from ingest.health.status import (
     run_checks,
 )
 from ingest.testing import InMemoryEventLog
-from streams.keys.testing import in_memory_keyring
-from streams.lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
-from streams.lag.monitor import LagMonitor
+from lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
+from lag.monitor import LagMonitor
 from switchboard.settings import Settings
 
 UP = ComponentHealth("up")

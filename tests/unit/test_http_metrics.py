@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 SECRET = "whatsapp-secret-for-tests"

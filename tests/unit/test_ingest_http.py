@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from datakeys.claims import InMemoryClaims
+from datakeys.keyring import KeyRing
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import (
     InMemoryEventLog,
@@ -17,9 +20,6 @@ from ingest.testing import (
     whatsapp_text_body,
 )
 from schemas.events import MessageReceived, SealedPersonal, encode, plain
-from streams.keys.claims import InMemoryClaims
-from streams.keys.keyring import KeyRing
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 
 WHATSAPP_SECRET = "whatsapp-secret-for-tests"

@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, chatwoot_headers, dialog360_headers, whatsapp_headers
-from streams.keys.testing import in_memory_keyring
 from switchboard.settings import Settings
 from tests.conftest import Fixtures
 from tests.unit import chatwoot_payloads as cw

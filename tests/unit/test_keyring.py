@@ -9,6 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from datakeys.claims import InMemoryClaims
+from datakeys.errors import KeyUnavailableError
+from datakeys.keyring import KeyRing
+from datakeys.log import InMemoryKeyLog
 from schemas.events import (
     ChatwootRoute,
     ConversationErased,
@@ -25,10 +29,6 @@ from schemas.events import (
 from schemas.sealing import MasterKeys, SealError
 from streams.conversation.state import ConversationState
 from streams.conversation.stored import SealedStates
-from streams.keys.claims import InMemoryClaims
-from streams.keys.errors import KeyUnavailableError
-from streams.keys.keyring import KeyRing
-from streams.keys.log import InMemoryKeyLog
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 MASTER = MasterKeys([b"unit master"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.lag.evaluate import Sample, Status, evaluate, lag_seconds, worst
+from lag.evaluate import Sample, Status, evaluate, lag_seconds, worst
 
 
 def window(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import generate_latest
 
-from streams.lag.metrics import LagMetrics
-from streams.lag.model import GroupOffsets, PartitionOffsets, Snapshot
-from streams.lag.tracker import LagTracker
+from lag.metrics import LagMetrics
+from lag.model import GroupOffsets, PartitionOffsets, Snapshot
+from lag.tracker import LagTracker
 
 
 def _value(metrics: LagMetrics, name: str, partition: str) -> float | None:

@@ -6,11 +6,11 @@ import json
 
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from streams.lag.evaluate import Status
-from streams.lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
-from streams.lag.offsets import decode_members, select_groups
-from streams.lag.report import COLUMNS, render_table, report_json
-from streams.lag.tracker import LagTracker
+from lag.evaluate import Status
+from lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
+from lag.offsets import decode_members, select_groups
+from lag.report import COLUMNS, render_table, report_json
+from lag.tracker import LagTracker
 
 MEMBER = Member("consumer-1-abc", "consumer-1", "/10.0.0.5", (("t.inbound.v1", 0),))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sinks.outbound.circuit import PROBE_POLL_SECONDS, Circuit, Destination, TokenBucket
+from schemas.outbound import Destination
+from sinks.outbound.circuit import PROBE_POLL_SECONDS, Circuit, TokenBucket
 from sinks.outbound.guard import Guard, destination_of
 from tests.unit.outbound_actions import PHONE, PHONE_NUMBER_ID, reply
 

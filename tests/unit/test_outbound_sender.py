@@ -16,12 +16,14 @@ from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from schemas.events import HandoffRequested, ReplyRequested
-from sinks.outbound.deliveries import Delivery, DeliveryResult, InMemoryDeliveryLog, StepRecord
+from schemas.outbound import DeliveryResult
+from sinks.outbound.deliveries import Delivery, InMemoryDeliveryLog, StepRecord
 from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets, build_requests
-from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender, outbound_client
+from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender
 from streams.metrics.instruments import MeteredSender
 from streams.metrics.registry import WorkerMetrics
+from streams.outbound import outbound_sender
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
@@ -326,10 +328,7 @@ async def test_sender_is_wired_from_settings(standins: StandInURLs) -> None:
         switchboard_delivery_retries=1,
     )
     inject(standins.dialog360, status=500, times=2)
-    async with outbound_client(settings) as client:
-        outbound = OutboundSender.from_settings(
-            settings, client, InMemoryDeliveryLog(), sleep=Sleeps()
-        )
+    async with outbound_sender(settings, InMemoryDeliveryLog(), sleep=Sleeps()) as outbound:
         result = await outbound.send(reply("360dialog"))
     assert result == DeliveryResult.gave_up("http_500", "reply")
     assert len(received(standins.dialog360)) == 2

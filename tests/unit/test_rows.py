@@ -7,7 +7,8 @@ from typing import Any
 
 from ingest.normalise.whatsapp import normalise
 from schemas.keys import Pseudonymizer
-from sinks.postgres.rows import Edit, InboundMessage, Position, StatusRow, to_row
+from schemas.position import Position
+from sinks.postgres.rows import Edit, InboundMessage, StatusRow, to_row
 from tests.conftest import Fixtures
 
 KEYS = Pseudonymizer(b"pepper")

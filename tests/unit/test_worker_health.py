@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sinks.outbound.circuit import Destination
+from schemas.outbound import Destination
 from streams.metrics.health import worker_health
 from streams.metrics.registry import WorkerMetrics
 from streams.metrics.serve import routes

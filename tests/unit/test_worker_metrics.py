@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage
 from prometheus_client import generate_latest
 
 from schemas.events import ConsentChanged, ConsentChangedData, HandoffRequested, ReplyRequested
-from sinks.outbound.deliveries import DeliveryResult
+from schemas.outbound import DeliveryResult
 from streams.conversation.agent import Conversations
 from streams.flow.graph import FlowOutcome
 from streams.flow.retrieval import InMemoryRetriever

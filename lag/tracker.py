@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from streams.lag.evaluate import Sample, Status, evaluate, lag_seconds, worst
-from streams.lag.model import GroupOffsets, PartitionOffsets, Snapshot
+from lag.evaluate import Sample, Status, evaluate, lag_seconds, worst
+from lag.model import GroupOffsets, PartitionOffsets, Snapshot
 
 Key = tuple[str, str, int]  # group, topic, partition
 

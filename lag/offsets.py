@@ -21,7 +21,7 @@ from aiokafka.protocol.admin import (
 )
 from aiokafka.protocol.api import Request
 
-from streams.lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
+from lag.model import GroupOffsets, Member, PartitionOffsets, Snapshot
 
 TIMESTAMP_TIMEOUT_SECONDS = 2.0
 # Timestamps of records at an offset never change: remember a few thousand of them, so a

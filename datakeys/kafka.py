@@ -15,10 +15,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from datakeys.errors import KeyUnavailableError
+from datakeys.log import Erasure, decode_erasure
 from schemas.catalogue import DATA_KEYS, ERASURES
 from schemas.sealing import SealError, WrappedKey, decode_wrapped, encode_wrapped
-from streams.keys.errors import KeyUnavailableError
-from streams.keys.log import Erasure, decode_erasure
 from streams.retry import backoff_seconds
 
 log = structlog.get_logger(__name__)

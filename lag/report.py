@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.lag.tracker import GroupLag, PartitionLag, Report
+from lag.tracker import GroupLag, PartitionLag, Report
 
 COLUMNS = (
     "GROUP",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from datakeys.claims import InMemoryClaims
+from datakeys.keyring import KeyRing
+from datakeys.log import InMemoryKeyLog
 from schemas.sealing import MasterKeys
-from streams.keys.claims import InMemoryClaims
-from streams.keys.keyring import KeyRing
-from streams.keys.log import InMemoryKeyLog
 
 
 def in_memory_keyring(master_secret: bytes = b"unit-test-master-key") -> KeyRing:

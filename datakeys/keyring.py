@@ -2,7 +2,7 @@
 
 Reads come from memory (the data-keys topic, read whole and followed); only a miss costs a
 catch-up to the topic's current end. ``key_for`` makes a missing key: the claim winner
-(`streams/keys/claims.py`) wraps it with the current master key, publishes it (acks=all)
+(`datakeys/claims.py`) wraps it with the current master key, publishes it (acks=all)
 and only then uses it; everyone else waits, bounded, for it to appear. A claim whose key
 never appeared is taken over after ``takeover_after`` seconds.
 """
@@ -19,6 +19,9 @@ from datetime import datetime
 
 import structlog
 
+from datakeys.claims import Claims
+from datakeys.errors import KeyUnavailableError
+from datakeys.log import KeyLog
 from schemas.events import ConversationErased, Event, SealedPersonal
 from schemas.sealing import (
     DataKey,
@@ -29,9 +32,6 @@ from schemas.sealing import (
     open_event,
     seal_event,
 )
-from streams.keys.claims import Claims
-from streams.keys.errors import KeyUnavailableError
-from streams.keys.log import KeyLog
 
 log = structlog.get_logger(__name__)
 

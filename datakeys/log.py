@@ -1,6 +1,6 @@
 """What the key ring reads and writes: the data-keys and erasures topics, as a port.
 
-`KafkaKeyLog` (streams/keys/kafka.py) is the real one; `InMemoryKeyLog` serves unit tests.
+`KafkaKeyLog` (datakeys/kafka.py) is the real one; `InMemoryKeyLog` serves unit tests.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
+from datakeys.errors import KeyUnavailableError
 from schemas.sealing import WrappedKey
-from streams.keys.errors import KeyUnavailableError
 
 
 class Erasure(BaseModel):

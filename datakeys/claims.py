@@ -15,8 +15,8 @@ from typing import Protocol
 
 import asyncpg
 
+from datakeys.errors import KeyUnavailableError
 from sinks.postgres.pool import Database
-from streams.keys.errors import KeyUnavailableError
 
 
 @dataclass(frozen=True)

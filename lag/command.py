@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 from aiokafka.errors import KafkaError
 
-from streams.lag.offsets import LagReader
-from streams.lag.report import render_table, report_json
-from streams.lag.tracker import LagTracker, Report
+from lag.offsets import LagReader
+from lag.report import render_table, report_json
+from lag.tracker import LagTracker, Report
 from switchboard.settings import Settings
 
 SAMPLE_GAP_SECONDS = 2.0

@@ -1,9 +1,10 @@
 """The lag monitor: samples the pipeline's consumer groups every few seconds, keeps their
 windows, and updates the lag gauges.
 
-It runs in any asyncio process: in the worker as a Faust timer (`register_lag_monitor`),
-and in ingest beside the health endpoints (`start_lag_monitor`), which also serves the
-gauges while every worker is down, when lag matters most.
+It runs in any asyncio process: in the worker as a Faust timer (`register_lag_monitor` in
+streams/metrics/lag_timer.py), and in ingest beside the health endpoints
+(`start_lag_monitor`), which also serves the gauges while every worker is down, when lag
+matters most.
 """
 
 from __future__ import annotations
@@ -11,18 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka.errors import KafkaError
 
-from streams.lag.metrics import LagMetrics
-from streams.lag.offsets import LagReader
-from streams.lag.tracker import LagTracker, Report
+from lag.metrics import LagMetrics
+from lag.offsets import LagReader
+from lag.tracker import LagTracker, Report
 from switchboard.settings import Settings
-
-if TYPE_CHECKING:
-    from streams.runtime.types import App
 
 log = structlog.get_logger(__name__)
 
@@ -115,24 +112,3 @@ async def stop_lag_monitor(monitor: LagMonitor, task: asyncio.Task[None] | None)
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await monitor.close()
-
-
-def register_lag_monitor(
-    app: App, settings: Settings, metrics: LagMetrics | None = None
-) -> LagMonitor:
-    """Sample as a Faust timer in every worker; closed with the app. Returns the monitor,
-    whose `metrics.registry` a worker's /metrics serves."""
-    monitor = LagMonitor.from_settings(settings, metrics)
-    interval = settings.switchboard_lag_interval_seconds
-    if interval:
-
-        async def lag_monitor() -> None:
-            await monitor.sample_quietly()
-
-        app.timer(interval, name="lag-monitor")(lag_monitor)
-
-    async def close(app: App, **_: object) -> None:
-        await monitor.close()
-
-    app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
-    return monitor

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from datakeys.claims import PostgresClaims
+from datakeys.kafka import KafkaKeyLog
+from datakeys.keyring import KeyRing
 from schemas.catalogue import DATA_KEYS
 from schemas.sealing import MasterKeys
 from sinks.postgres.pool import Database
-from streams.keys.claims import PostgresClaims
-from streams.keys.kafka import KafkaKeyLog
-from streams.keys.keyring import KeyRing
 from switchboard.settings import Settings
 
 

@@ -2,7 +2,7 @@
 
 Labels are group, topic and partition only: names the pipeline chose, never anything a
 customer sent. `switchboard_consumergroup_status` holds Burrow's codes (see
-`streams.lag.evaluate.Status`): 0 NOTFOUND, 1 OK, 2 WARN, 3 ERR, 4 STOP, 5 STALL, 6 REWIND.
+`lag.evaluate.Status`): 0 NOTFOUND, 1 OK, 2 WARN, 3 ERR, 4 STOP, 5 STALL, 6 REWIND.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from streams.lag.tracker import Report
+from lag.tracker import Report
 
 LABELS = ("group", "topic", "partition")
 Labels = tuple[str, str, str]
