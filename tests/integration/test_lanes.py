@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
-from streams.lag.offsets import LagReader
+from lag.offsets import LagReader
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
