@@ -158,6 +158,74 @@ class Settings(BaseSettings):
     chatwoot_requests_per_minute: float = Field(default=3000.0, gt=0)
     switchboard_circuit_failures: int = Field(default=5, ge=1)
 
+    # Retries: every retry in the project waits base, 2·base, 4·base… seconds, at most the
+    # cap, each wait drawn from its upper half (switchboard/retrying.py). One pair per class
+    # of work.
+    switchboard_retry_record_base_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description=(
+            "First wait before a record's work (store, converse, deliver, erase, export, replay) is"
+            " tried again; it is retried until done."
+        ),
+    )
+    switchboard_retry_record_cap_seconds: float = Field(
+        default=30.0, ge=0, description="Longest wait between tries of a record's work."
+    )
+    switchboard_retry_dependency_base_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description=(
+            "First wait before a call to PostgreSQL, the chat model or the data keys is tried "
+            "again."
+        ),
+    )
+    switchboard_retry_dependency_cap_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Longest wait between calls to PostgreSQL, the chat model or the data keys.",
+    )
+    switchboard_retry_reader_base_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description=(
+            "First wait before a background Kafka reader (data keys, consent view) starts again "
+            "after a failure."
+        ),
+    )
+    switchboard_retry_reader_cap_seconds: float = Field(
+        default=2.0, ge=0, description="Longest wait before a background Kafka reader starts again."
+    )
+    switchboard_retry_delivery_base_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "First wait before an action whose provider stayed down through all its request retries"
+            " is sent again; it is sent again until delivered or refused."
+        ),
+    )
+    switchboard_retry_delivery_cap_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest wait before an action is sent again to a provider that stays down.",
+    )
+    switchboard_retry_provider_base_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description=(
+            "First wait before one provider HTTP request (WhatsApp, 360dialog, Chatwoot) is sent "
+            "again, when the provider gave no Retry-After."
+        ),
+    )
+    switchboard_retry_provider_cap_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "Longest wait between tries of one provider HTTP request, when the provider gave no "
+            "Retry-After."
+        ),
+    )
+
     # The conversation flow. An empty model means the offline responder: answers straight
     # from the best knowledge-base passage, no model involved.
     switchboard_llm_model: str = ""

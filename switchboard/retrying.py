@@ -1,0 +1,154 @@
+"""One way to retry: exponential backoff with jitter and a cap, built on tenacity.
+
+A `Backoff` is a class of work's base and cap (from settings, `SWITCHBOARD_RETRY_*`); a
+policy built by `retrying` runs an operation again after each failure its classifier calls
+transient, for a bounded number of attempts or until the task is cancelled (work on a record
+that must not be dropped: the partition waits instead, and lag and logs show why).
+
+Cancellation is never retried, nor anything that is not an ``Exception``. Each pause is
+logged with the exception's type only (its message may quote personal data), and a policy
+that ``reports`` sends the first failure to Sentry, then a reminder now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import structlog
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_never
+from tenacity.retry import retry_if_exception
+
+from switchboard.sentry import capture
+from switchboard.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+Level = Literal["info", "warning", "error"]
+# Classes of work, each with its own backoff (``SWITCHBOARD_RETRY_<WORK>_BASE_SECONDS`` and
+# ``…_CAP_SECONDS``): a record's work, retried until done; a call to PostgreSQL, the chat
+# model or the data keys; a background Kafka reader starting again; an action sent again to
+# a provider that stays down; one provider HTTP request.
+Work = Literal["record", "dependency", "reader", "delivery", "provider"]
+
+# Failures of a reporting policy sent to Sentry: the first, and a reminder while the work
+# keeps waiting, without one report per retry.
+REPORTED_ATTEMPTS = frozenset({1, 10, 100, 1000})
+# Past this many doublings every wait is the cap; the bound keeps 2**n a small number.
+_MAX_DOUBLINGS = 64
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits of ``base``, 2·``base``, 4·``base``… at most ``cap`` seconds, each drawn at
+    random from its upper half, so that workers failing together do not retry together."""
+
+    base: float
+    cap: float
+
+    def seconds(self, attempt: int, jitter: random.Random | None = None) -> float:
+        """The wait after failed attempt number ``attempt`` (counted from 1)."""
+        ceiling = min(self.cap, self.base * 2 ** min(attempt - 1, _MAX_DOUBLINGS))
+        return (jitter or random).uniform(ceiling / 2, ceiling)
+
+
+def backoffs(settings: Settings) -> dict[Work, Backoff]:
+    """Each class of work's backoff, from its two settings."""
+    fields = settings.model_dump()
+    return {
+        work: Backoff(
+            fields[f"switchboard_retry_{work}_base_seconds"],
+            fields[f"switchboard_retry_{work}_cap_seconds"],
+        )
+        for work in get_args(Work)
+    }
+
+
+# The settings' defaults until a process applies its own (`configure`); built without
+# reading the environment, which happens only where a process is wired up.
+_backoffs = backoffs(Settings.model_construct())
+
+
+def configure(settings: Settings) -> None:
+    """Use ``settings``' backoffs in this process from now on."""
+    global _backoffs  # noqa: PLW0603 - one configuration a process, like its logs
+    _backoffs = backoffs(settings)
+
+
+def backoff(work: Work) -> Backoff:
+    """The backoff of a class of work, as configured for this process."""
+    return _backoffs[work]
+
+
+class RetryLater(Exception):  # noqa: N818 - a request to retry, not an error
+    """Raised by an attempt that failed in a way worth another try.
+
+    ``reason`` is logged (so it must name no person); ``after_seconds``, a wait the other
+    side asked for (an HTTP ``Retry-After``), replaces the backoff's."""
+
+    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after_seconds = after_seconds
+
+
+def always(exc: BaseException) -> bool:
+    """Every failure is worth another try: for work that must not be dropped."""
+    return True
+
+
+def retrying(
+    backoff: Backoff,
+    what: str,
+    *,
+    transient: Callable[[BaseException], bool] = always,
+    attempts: int | None = None,
+    sleep: Sleep = asyncio.sleep,
+    event: str = "retrying",
+    level: Level = "warning",
+    report: bool = False,
+    jitter: random.Random | None = None,
+) -> AsyncRetrying:
+    """A policy for ``await policy(operation)``: ``attempts`` tries at most (None: until
+    cancelled), retrying what ``transient`` accepts; the last failure is raised as it was.
+
+    ``what`` names the work in logs and Sentry; ``event`` is the log event of each pause."""
+
+    def wait(state: RetryCallState) -> float:
+        failure = _failure(state)
+        if isinstance(failure, RetryLater) and failure.after_seconds is not None:
+            return failure.after_seconds
+        return backoff.seconds(state.attempt_number, jitter)
+
+    def before_sleep(state: RetryCallState) -> None:
+        failure = _failure(state)
+        attempt = state.attempt_number
+        if report and failure is not None and attempt in REPORTED_ATTEMPTS:
+            capture(failure, agent=what, attempt=str(attempt))
+        # Not log.exception: a traceback carries the message, which may quote personal data.
+        getattr(log, level)(
+            event,
+            what=what,
+            error=type(failure).__name__,
+            attempt=attempt,
+            retry_in=round(state.upcoming_sleep, 2),
+            **({"reason": failure.reason} if isinstance(failure, RetryLater) else {}),
+        )
+
+    return AsyncRetrying(
+        sleep=sleep,
+        stop=stop_never if attempts is None else stop_after_attempt(attempts),
+        wait=wait,
+        retry=retry_if_exception(lambda exc: isinstance(exc, Exception) and transient(exc)),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def _failure(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return None if outcome is None else outcome.exception()
