@@ -28,11 +28,11 @@ from switchboard.settings import Settings
 log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-Level = Literal["info", "warning", "error"]
+Level = Literal["debug", "info", "warning", "error"]
 # Classes of work, each with its own backoff (``SWITCHBOARD_RETRY_<WORK>_BASE_SECONDS`` and
 # ``…_CAP_SECONDS``): a record's work, retried until done; a call to PostgreSQL, the chat
-# model or the data keys; a background Kafka reader starting again; an action sent again to
-# a provider that stays down; one provider HTTP request.
+# model or the data keys; a background Kafka reader starting again; a record's delivery,
+# tried again once the sender gave up on its provider; one provider HTTP request.
 Work = Literal["record", "dependency", "reader", "delivery", "provider"]
 
 # Failures of a reporting policy sent to Sentry: the first, and a reminder while the work
@@ -85,7 +85,8 @@ def backoff(work: Work) -> Backoff:
 
 
 class RetryLater(Exception):  # noqa: N818 - a request to retry, not an error
-    """Raised by an attempt that failed in a way worth another try.
+    """Raised by an attempt that failed in a way worth another try, and expected (a provider
+    that is down): logged as a warning at most, never reported to Sentry.
 
     ``reason`` is logged (so it must name no person); ``after_seconds``, a wait the other
     side asked for (an HTTP ``Retry-After``), replaces the backoff's."""
@@ -112,11 +113,13 @@ def retrying(
     level: Level = "warning",
     report: bool = False,
     jitter: random.Random | None = None,
+    **context: str | int,
 ) -> AsyncRetrying:
     """A policy for ``await policy(operation)``: ``attempts`` tries at most (None: until
     cancelled), retrying what ``transient`` accepts; the last failure is raised as it was.
 
-    ``what`` names the work in logs and Sentry; ``event`` is the log event of each pause."""
+    ``what`` names the work in logs and Sentry; ``event`` is the log event of each pause,
+    with ``context`` (ids only: no personal data) beside the failure's type and attempt."""
 
     def wait(state: RetryCallState) -> float:
         failure = _failure(state)
@@ -127,16 +130,18 @@ def retrying(
     def before_sleep(state: RetryCallState) -> None:
         failure = _failure(state)
         attempt = state.attempt_number
-        if report and failure is not None and attempt in REPORTED_ATTEMPTS:
+        expected = isinstance(failure, RetryLater)  # asked for, not an error to report
+        if report and not expected and failure is not None and attempt in REPORTED_ATTEMPTS:
             capture(failure, agent=what, attempt=str(attempt))
         # Not log.exception: a traceback carries the message, which may quote personal data.
-        getattr(log, level)(
+        getattr(log, "warning" if expected and level == "error" else level)(
             event,
             what=what,
             error=type(failure).__name__,
             attempt=attempt,
             retry_in=round(state.upcoming_sleep, 2),
             **({"reason": failure.reason} if isinstance(failure, RetryLater) else {}),
+            **context,
         )
 
     return AsyncRetrying(
@@ -146,6 +151,17 @@ def retrying(
         retry=retry_if_exception(lambda exc: isinstance(exc, Exception) and transient(exc)),
         before_sleep=before_sleep,
         reraise=True,
+    )
+
+
+def until_done(what: str, work: Work = "record", sleep: Sleep = asyncio.sleep) -> AsyncRetrying:
+    """The policy of work on one record whose offset must not be committed before it is done
+    (``await until_done("store")(operation, *args)``): giving up would drop the record, so the
+    partition waits instead, every failure retried, and lag, logs and Sentry show why.
+
+    ``work``: the class of work whose backoff it waits (a delivery waits longer than most)."""
+    return retrying(
+        backoff(work), what, sleep=sleep, event="record_retry", level="error", report=True
     )
 
 

@@ -165,7 +165,7 @@ class Settings(BaseSettings):
         default=0.5,
         ge=0,
         description=(
-            "First wait before a record's work (store, converse, deliver, erase, export, replay) is"
+            "First wait before a record's work (store, converse, erase, export, replay) is"
             " tried again; it is retried until done."
         ),
     )
@@ -200,14 +200,15 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description=(
-            "First wait before an action whose provider stayed down through all its request retries"
-            " is sent again; it is sent again until delivered or refused."
+            "First wait before an action is delivered again, after its provider stayed down"
+            " through the sender's retries or anything else failed; it is tried until delivered"
+            " or refused."
         ),
     )
     switchboard_retry_delivery_cap_seconds: float = Field(
         default=120.0,
         ge=0,
-        description="Longest wait before an action is sent again to a provider that stays down.",
+        description="Longest wait before an action is delivered again.",
     )
     switchboard_retry_provider_base_seconds: float = Field(
         default=0.5,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal, overload
 
-from streams.retry import backoff_seconds
+from switchboard.retrying import backoff
 
 # No status code at all: the request timed out, or no connection could be made.
 NoAnswer = Literal["timeout", "connection_error"]
@@ -20,9 +20,6 @@ NoAnswer = Literal["timeout", "connection_error"]
 # A provider asking for a very long pause should not stall a partition for that long;
 # after this many seconds we try again (and, retries exhausted, give up).
 RETRY_AFTER_CAP_SECONDS = 60.0
-# Without a Retry-After hint: 0.5 s, 1 s, 2 s, … at most 30 s, jittered.
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 30.0
 
 # Request timeout, too early (TLS early data), too many requests: the same request can succeed.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -105,9 +102,10 @@ def parse_retry_after(value: str | None, now: datetime, cap: float) -> float | N
 
 
 def wait_seconds(decision: Retry, attempt: int, jitter: random.Random | None = None) -> float:
-    """How long to sleep before the next attempt; ``attempt`` is the one that just failed."""
+    """How long to sleep before the next attempt; ``attempt`` is the one that just failed.
+
+    The provider's Retry-After when it gave one, else the provider class of work's backoff
+    (``SWITCHBOARD_RETRY_PROVIDER_*``)."""
     if decision.after_seconds is not None:
         return decision.after_seconds
-    return backoff_seconds(
-        attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, jitter=jitter
-    )
+    return backoff("provider").seconds(attempt, jitter)
