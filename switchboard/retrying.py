@@ -113,13 +113,16 @@ def retrying(
     level: Level = "warning",
     report: bool = False,
     jitter: random.Random | None = None,
+    on_retry: Callable[[BaseException, int, float], None] | None = None,
     **context: str | int,
 ) -> AsyncRetrying:
     """A policy for ``await policy(operation)``: ``attempts`` tries at most (None: until
     cancelled), retrying what ``transient`` accepts; the last failure is raised as it was.
 
     ``what`` names the work in logs and Sentry; ``event`` is the log event of each pause,
-    with ``context`` (ids only: no personal data) beside the failure's type and attempt."""
+    with ``context`` (ids only: no personal data) beside the failure's type and attempt.
+    ``on_retry(failure, attempt, wait)``, for callers with log lines of their own, is called
+    before each pause instead of that log line."""
 
     def wait(state: RetryCallState) -> float:
         failure = _failure(state)
@@ -133,6 +136,9 @@ def retrying(
         expected = isinstance(failure, RetryLater)  # asked for, not an error to report
         if report and not expected and failure is not None and attempt in REPORTED_ATTEMPTS:
             capture(failure, agent=what, attempt=str(attempt))
+        if on_retry is not None and failure is not None:
+            on_retry(failure, attempt, state.upcoming_sleep)
+            return
         # Not log.exception: a traceback carries the message, which may quote personal data.
         getattr(log, "warning" if expected and level == "error" else level)(
             event,
