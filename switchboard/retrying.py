@@ -1,6 +1,6 @@
 """One way to retry: exponential backoff with jitter and a cap, built on tenacity.
 
-A `Backoff` is a class of work's base and cap (from settings, `SWITCHBOARD_RETRY_*`); a
+A `Backoff` is a class of work's base and cap (``SWITCHBOARD_RETRY_SECONDS``); a
 policy built by `retrying` runs an operation again after each failure its classifier calls
 transient, for a bounded number of attempts or until the task is cancelled (work on a record
 that must not be dropped: the partition waits instead, and lag and logs show why).
@@ -16,24 +16,21 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_never
 from tenacity.retry import retry_if_exception
 
 from switchboard.sentry import capture
-from switchboard.settings import Settings
+from switchboard.settings import RetryWork, Settings
 
 log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Level = Literal["debug", "info", "warning", "error"]
-# Classes of work, each with its own backoff (``SWITCHBOARD_RETRY_<WORK>_BASE_SECONDS`` and
-# ``…_CAP_SECONDS``): a record's work, retried until done; a call to PostgreSQL, the chat
-# model or the data keys; a background Kafka reader starting again; a record's delivery,
-# tried again once the sender gave up on its provider; one provider HTTP request.
-Work = Literal["record", "dependency", "reader", "delivery", "provider"]
+# The classes of work, each with its backoff (``SWITCHBOARD_RETRY_SECONDS``).
+Work = RetryWork
 
 # Failures of a reporting policy sent to Sentry: the first, and a reminder while the work
 # keeps waiting, without one report per retry.
@@ -57,15 +54,8 @@ class Backoff:
 
 
 def backoffs(settings: Settings) -> dict[Work, Backoff]:
-    """Each class of work's backoff, from its two settings."""
-    fields = settings.model_dump()
-    return {
-        work: Backoff(
-            fields[f"switchboard_retry_{work}_base_seconds"],
-            fields[f"switchboard_retry_{work}_cap_seconds"],
-        )
-        for work in get_args(Work)
-    }
+    """Each class of work's backoff, from ``SWITCHBOARD_RETRY_SECONDS``."""
+    return {work: Backoff(*waits) for work, waits in settings.switchboard_retry_seconds.items()}
 
 
 # The settings' defaults until a process applies its own (`configure`); built without

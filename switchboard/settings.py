@@ -21,6 +21,20 @@ DEV_PREFIX = "dev-"
 _PLACEHOLDERS = {"", "change-me", "changeme", "placeholder", "secret", "xxx", "todo"}
 MIN_SECRET_LENGTH = 16
 
+# Classes of work that retry, each with its own backoff (switchboard/retrying.py), and
+# their first and longest waits in seconds: a record's work (store, converse, erase, export,
+# replay; tried until done), a call to PostgreSQL, the chat model or the data keys, a
+# background Kafka reader starting again, an action delivered again once the sender gave up
+# on its provider, one provider HTTP request without a Retry-After.
+RetryWork = Literal["record", "dependency", "reader", "delivery", "provider"]
+RetrySeconds = Annotated[float, Field(ge=0)]
+RETRY_SECONDS: dict[RetryWork, tuple[float, float]] = {
+    "record": (0.5, 30.0),
+    "dependency": (0.2, 10.0),
+    "reader": (0.2, 2.0),
+    "delivery": (2.0, 120.0),
+    "provider": (0.5, 30.0),
+}
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 StrList = Annotated[tuple[str, ...], NoDecode]
 
@@ -158,72 +172,16 @@ class Settings(BaseSettings):
     chatwoot_requests_per_minute: float = Field(default=3000.0, gt=0)
     switchboard_circuit_failures: int = Field(default=5, ge=1)
 
-    # Retries: every retry in the project waits base, 2·base, 4·base… seconds, at most the
-    # cap, each wait drawn from its upper half (switchboard/retrying.py). One pair per class
-    # of work.
-    switchboard_retry_record_base_seconds: float = Field(
-        default=0.5,
-        ge=0,
+    # Retries: every retry waits base, 2·base, 4·base… seconds, at most the cap, each wait
+    # drawn from its upper half (switchboard/retrying.py); defaults in RETRY_SECONDS.
+    switchboard_retry_seconds: dict[RetryWork, tuple[RetrySeconds, RetrySeconds]] = Field(
+        default_factory=lambda: dict(RETRY_SECONDS),
         description=(
-            "First wait before a record's work (store, converse, erase, export, replay) is"
-            " tried again; it is retried until done."
-        ),
-    )
-    switchboard_retry_record_cap_seconds: float = Field(
-        default=30.0, ge=0, description="Longest wait between tries of a record's work."
-    )
-    switchboard_retry_dependency_base_seconds: float = Field(
-        default=0.2,
-        ge=0,
-        description=(
-            "First wait before a call to PostgreSQL, the chat model or the data keys is tried "
-            "again."
-        ),
-    )
-    switchboard_retry_dependency_cap_seconds: float = Field(
-        default=10.0,
-        ge=0,
-        description="Longest wait between calls to PostgreSQL, the chat model or the data keys.",
-    )
-    switchboard_retry_reader_base_seconds: float = Field(
-        default=0.2,
-        ge=0,
-        description=(
-            "First wait before a background Kafka reader (data keys, consent view) starts again "
-            "after a failure."
-        ),
-    )
-    switchboard_retry_reader_cap_seconds: float = Field(
-        default=2.0, ge=0, description="Longest wait before a background Kafka reader starts again."
-    )
-    switchboard_retry_delivery_base_seconds: float = Field(
-        default=2.0,
-        ge=0,
-        description=(
-            "First wait before an action is delivered again, after its provider stayed down"
-            " through the sender's retries or anything else failed; it is tried until delivered"
-            " or refused."
-        ),
-    )
-    switchboard_retry_delivery_cap_seconds: float = Field(
-        default=120.0,
-        ge=0,
-        description="Longest wait before an action is delivered again.",
-    )
-    switchboard_retry_provider_base_seconds: float = Field(
-        default=0.5,
-        ge=0,
-        description=(
-            "First wait before one provider HTTP request (WhatsApp, 360dialog, Chatwoot) is sent "
-            "again, when the provider gave no Retry-After."
-        ),
-    )
-    switchboard_retry_provider_cap_seconds: float = Field(
-        default=30.0,
-        ge=0,
-        description=(
-            "Longest wait between tries of one provider HTTP request, when the provider gave no "
-            "Retry-After."
+            "Each class of work's first and longest wait between tries, in seconds, as JSON,"
+            ' e.g. {"delivery": [2, 120]}; classes left out keep their defaults. Classes:'
+            " record (a record's work, tried until done), dependency (PostgreSQL, the chat"
+            " model, the data keys), reader (a Kafka reader starting again), delivery (an"
+            " action sent again once the sender gave up), provider (one HTTP request)."
         ),
     )
 
@@ -261,6 +219,14 @@ class Settings(BaseSettings):
     switchboard_stack_kafka_port: int = Field(default=9092, ge=1, le=65535)
     switchboard_stack_controller_port: int = Field(default=9093, ge=1, le=65535)
     switchboard_stack_postgres_port: int = Field(default=5432, ge=1, le=65535)
+
+    @field_validator("switchboard_retry_seconds")
+    @classmethod
+    def _retry_defaults(
+        cls, value: dict[RetryWork, tuple[float, float]]
+    ) -> dict[RetryWork, tuple[float, float]]:
+        """Classes left out of the setting keep their default waits."""
+        return {**RETRY_SECONDS, **value}
 
     _split = field_validator(
         "chatwoot_webhook_secret",

@@ -7,12 +7,11 @@ reported to Sentry: a provider being down is not an error of ours."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, cast
+from unittest.mock import AsyncMock
 
 import pytest
 
-from schemas.events import Event
 from sinks.outbound.deliveries import DeliveryResult
 from streams.delivery import Deliveries
 from streams.runtime.dead_letter import DeadLetters
@@ -33,22 +32,6 @@ class ScriptedSender:
         return self.results.pop(0)
 
 
-class Emitted:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def emit(self, events: Sequence[Event]) -> None:
-        self.events.extend(events)
-
-
-class Letters:
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
-
-    async def send(self, record: object, reason: str) -> None:
-        self.reasons.append(reason)
-
-
 class Pauses:
     def __init__(self) -> None:
         self.waits: list[float] = []
@@ -57,9 +40,9 @@ class Pauses:
         self.waits.append(seconds)
 
 
-def deliveries(sender: ScriptedSender, letters: Letters | None = None) -> Deliveries:
-    dead = cast("DeadLetters", letters or Letters())
-    return Deliveries(sender, Emitted(), dead, clock=lambda: 1_700_000_000.0)
+def deliveries(sender: ScriptedSender, dead_letters: AsyncMock | None = None) -> Deliveries:
+    letters = cast("DeadLetters", dead_letters or AsyncMock())
+    return Deliveries(sender, AsyncMock(), letters, clock=lambda: 1_700_000_000.0)
 
 
 async def test_a_sender_that_gave_up_is_not_retried_inside_handle() -> None:
@@ -89,8 +72,8 @@ async def test_the_records_policy_sends_again_until_delivered(
 
 
 async def test_a_refusal_is_dead_lettered_not_retried() -> None:
-    letters = Letters()
+    letters = AsyncMock()
     sender = ScriptedSender(DeliveryResult.refused("http_400", "reply"))
     await deliveries(sender, letters).handle(reply("whatsapp-cloud"), cast("Any", None))
     assert sender.sent == 1
-    assert letters.reasons == ["delivery_refused:http_400"]
+    letters.send.assert_awaited_once_with(None, "delivery_refused:http_400")

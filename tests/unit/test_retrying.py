@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from switchboard import retrying
 from switchboard.retrying import Backoff, RetryLater, backoffs, configure
-from switchboard.settings import Settings
+from switchboard.settings import RETRY_SECONDS, Settings
 
 
 class Pauses:
@@ -132,10 +132,9 @@ async def test_a_quiet_policy_reports_nothing(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_each_class_of_work_is_tuned_by_its_settings() -> None:
-    settings = Settings(
-        switchboard_retry_delivery_base_seconds=3.0, switchboard_retry_delivery_cap_seconds=9.0
-    )
+    settings = Settings(switchboard_retry_seconds={"delivery": (3.0, 9.0)})
     assert backoffs(settings)["delivery"] == Backoff(3.0, 9.0)
+    assert backoffs(settings)["record"] == Backoff(*RETRY_SECONDS["record"])  # kept
     before = retrying.backoff("delivery")
     configure(settings)
     try:
@@ -143,3 +142,18 @@ def test_each_class_of_work_is_tuned_by_its_settings() -> None:
     finally:
         configure(Settings.model_construct())
     assert retrying.backoff("delivery") == before
+
+
+def test_the_setting_is_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_RETRY_SECONDS", '{"provider": [1, 4]}')
+    assert backoffs(Settings())["provider"] == Backoff(1.0, 4.0)
+
+
+def test_negative_waits_are_refused() -> None:
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        Settings(switchboard_retry_seconds={"record": (-1.0, 5.0)})
+
+
+def test_unknown_classes_are_refused() -> None:
+    with pytest.raises(ValueError, match="record"):
+        Settings(switchboard_retry_seconds={"everything": (1.0, 5.0)})
