@@ -19,7 +19,7 @@ from datakeys.errors import KeyUnavailableError
 from datakeys.log import Erasure, decode_erasure
 from schemas.catalogue import DATA_KEYS, ERASURES
 from schemas.sealing import SealError, WrappedKey, decode_wrapped, encode_wrapped
-from streams.retry import backoff_seconds
+from switchboard.retrying import backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -118,16 +118,9 @@ class KafkaKeyLog:
             await self._progress.wait()
 
     async def _follow(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self._read_forever()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                attempt += 1
-                log.warning("data_keys_reader_restarts", error=type(exc).__name__, attempt=attempt)
-                await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
+        # Only cancellation ends it: `_read_forever` never returns, and every failure is retried.
+        policy = retrying(backoff("reader"), "data_keys", event="data_keys_reader_restarts")
+        await policy(self._read_forever)
 
     async def _read_forever(self) -> None:
         consumer = AIOKafkaConsumer(

@@ -1,9 +1,11 @@
 """The delivery agent: actions → the provider APIs, each step recorded before the offset.
 
-A provider that is down (timeouts, 429, 5xx) is retried without end, with growing pauses:
-its conversation waits and lag shows it, but no reply is dropped. A provider that refuses an
-action for good (another 4xx) gets the action dead-lettered, and a reply that could not be
-sent turns into a hand-off, so the customer still reaches a person.
+A provider that is down (timeouts, 429, 5xx) is retried by the sender, a few times; when it
+gives up, ``handle`` raises `RetryLater` and the record's policy (the worker's, with the
+delivery backoff) sends the action again, without end, with growing pauses: the lane waits
+and lag shows it, but no reply is dropped. A provider that refuses an action for good
+(another 4xx) gets the action dead-lettered, and a reply that could not be sent turns into
+a hand-off, so the customer still reaches a person.
 
 A data request confirmed in the chat (``data_request.closed``, confirmed) is turned into the
 erasure or export it asks for here, not by the conversation agent: it follows the reply
@@ -13,9 +15,8 @@ given up on) first. For an erasure that is the last message about them that can 
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -25,9 +26,9 @@ from schemas.events import DataRequestClosed, Event, HandoffRequested, ReplyRequ
 from schemas.outbound import DeliveryResult
 from streams.conversation.actions import confirmed_request, handoff_after_refusal
 from streams.conversation.agent import ActionLog
-from streams.retry import backoff_seconds
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.types import Record
+from switchboard.retrying import RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -42,13 +43,11 @@ class Deliveries:
         sender: Sender,
         actions: ActionLog,
         dead_letters: DeadLetters,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.sender = sender
         self.actions = actions
         self.dead_letters = dead_letters
-        self.sleep = sleep
         self.clock = clock
 
     async def handle(self, event: Event, record: Record) -> None:
@@ -60,24 +59,12 @@ class Deliveries:
             return
         if not isinstance(event, ReplyRequested | HandoffRequested):
             return
-        rounds = 0
-        while True:
-            result = await self.sender.send(event)
-            if result.outcome == "delivered":
-                return
-            if result.outcome == "refused":
-                await self._refused(event, record, result.reason or "refused")
-                return
-            rounds += 1
-            pause = backoff_seconds(rounds, base=2.0, cap=120.0)
-            log.warning(
-                "delivery_postponed",
-                action_id=event.id,
-                reason=result.reason,
-                round=rounds,
-                retry_in=round(pause, 1),
-            )
-            await self.sleep(pause)
+        result = await self.sender.send(event)
+        if result.outcome == "refused":
+            await self._refused(event, record, result.reason or "refused")
+        elif result.outcome == "gave_up":
+            # The sender spent its retries; the record's policy sends the action again later.
+            raise RetryLater(result.reason or "gave_up")
 
     async def _refused(
         self, event: ReplyRequested | HandoffRequested, record: Record, reason: str

@@ -42,10 +42,10 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
-from streams.retry import until_done
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.emit import TopicLog
 from streams.runtime.types import App, KafkaTopic, Record, Stream
+from switchboard.retrying import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -185,10 +185,7 @@ def register_privacy(
         # Opened like every agent's events: a consent change from the API carries its ip
         # address sealed, and a replay must not record consent of a forgotten contact.
         async for _, event in decoded(stream, dead_letters):
-            await until_done(
-                lambda: handler.handle(event),  # noqa: B023
-                "contacts",
-            )
+            await until_done("contacts")(handler.handle, event)
 
     @app.timer(interval=ERASURE_TIMER_SECONDS)  # type: ignore[untyped-decorator]
     async def drive_erasures() -> None:

@@ -8,32 +8,23 @@ bad record never stops a conversation.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 import asyncpg
-import structlog
 
 from datakeys.keyring import KeyRing
 from schemas.events import Event
 from schemas.position import Position
+from sinks.postgres.errors import is_transient
 from sinks.postgres.store import ConversationStore
-from streams.retry import backoff_seconds, is_transient_sqlstate
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.reading import read_event
 from streams.runtime.types import Record
+from switchboard.retrying import backoff, retrying
 from switchboard.sentry import capture
-
-log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 500
 BATCH_WITHIN_SECONDS = 0.1
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, asyncpg.PostgresError):
-        return is_transient_sqlstate(exc.sqlstate)
-    return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | ConnectionError)
 
 
 def position(event: Record) -> Position:
@@ -68,21 +59,8 @@ class StorageAgent:
                     await self.dead_letters.send(record, f"rejected:{exc.sqlstate}")
 
     async def _write_retrying(self, rows: Sequence[tuple[Event, Position]]) -> None:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                await self.store.write(rows)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                delay = backoff_seconds(attempt)
-                log.warning(
-                    "postgres_write_retry",
-                    error=type(exc).__name__,
-                    attempt=attempt,
-                    retry_in=round(delay, 2),
-                )
-                await asyncio.sleep(delay)
-            else:
-                return
+        """Transient failures are retried without end; the first other one is raised."""
+        policy = retrying(
+            backoff("dependency"), "store", transient=is_transient, event="postgres_write_retry"
+        )
+        await policy(self.store.write, rows)

@@ -36,6 +36,7 @@ from schemas.keys import Pseudonymizer
 from sinks.outbound.guard import Guard
 from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
+from sinks.postgres.errors import is_transient
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
@@ -61,7 +62,6 @@ from streams.privacy import register_privacy
 from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.schedule import register_retention
-from streams.retry import backoff_seconds, until_done
 from streams.runtime.app import create_app, run
 from streams.runtime.batches import Batches
 from streams.runtime.dead_letter import DeadLetters
@@ -71,8 +71,9 @@ from streams.runtime.partition import Lanes, Reading, run_batched, run_in_lanes
 from streams.runtime.reading import decoded, ordered_reader
 from streams.runtime.record_order import Reader
 from streams.runtime.types import App, Record, Stream
-from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
+from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent
 from streams.topics import check_partitions
+from switchboard.retrying import backoff, retrying, until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -95,16 +96,11 @@ def chat_requests(settings: Settings) -> ChatRequests:
 
 async def connect_database(config: PoolConfig) -> Database:
     """Wait for PostgreSQL rather than crash: a worker may start before its database."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await Database.connect(config)
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            log.warning("postgres_unavailable", error=type(exc).__name__, attempt=attempt)
-            await asyncio.sleep(backoff_seconds(attempt))
+    policy = retrying(
+        backoff("dependency"), "connect", transient=is_transient, event="postgres_unavailable"
+    )
+    database: Database = await policy(Database.connect, config)
+    return database
 
 
 class SharedDatabase:
@@ -230,7 +226,7 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
                 started = time.perf_counter()
                 # Anything handle() does not settle itself (permanent refusals go to the
                 # dead letters) is retried: the records stay unacknowledged meanwhile.
-                await until_done(lambda: agent.handle(records), "store")
+                await until_done("store")(agent.handle, records)
                 for _ in records:
                     metrics.handled("store", time.perf_counter() - started)
 
@@ -291,7 +287,7 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
         async def handle(record: Record, event: Event) -> None:
             started = time.perf_counter()
             marked.follow(record.headers)
-            await until_done(lambda: conversations.handle(event), "converse")
+            await until_done("converse")(conversations.handle, event)
             metrics.handled("converse", time.perf_counter() - started)
 
         reading = Reading(keyring, dead_letters, _in_order(app, "converse", metrics))
@@ -312,7 +308,7 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
             async def handle(record: Record, event: Event) -> None:
                 started = time.perf_counter()
                 if not await replays.holds_back(event, record.headers):
-                    await until_done(lambda: deliveries.handle(event, record), "deliver")
+                    await until_done("deliver", "delivery")(deliveries.handle, event, record)
                 metrics.handled("deliver", time.perf_counter() - started)
 
             reading = Reading(keyring, dead_letters, _in_order(app, "deliver", metrics))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from switchboard import compliance_cli, logs
+from switchboard import compliance_cli, logs, retrying
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ def ingest_app(settings: Settings | None = None) -> FastAPI:
     if settings is None:  # a worker process, where `main` did not run
         settings = load_settings()
         logs.configure(settings.switchboard_log_level, json_output=settings.is_production)
+        retrying.configure(settings)
     init_sentry(settings, "ingest")
     ingest = build_ingest(settings)
     return create_app(
@@ -324,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.code, file=sys.stderr)
         return 2
     logs.configure(settings.switchboard_log_level, json_output=settings.is_production)
+    retrying.configure(settings)
     code: int = args.handler(args, settings)
     return code
 

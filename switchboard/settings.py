@@ -21,6 +21,20 @@ DEV_PREFIX = "dev-"
 _PLACEHOLDERS = {"", "change-me", "changeme", "placeholder", "secret", "xxx", "todo"}
 MIN_SECRET_LENGTH = 16
 
+# Classes of work that retry, each with its own backoff (switchboard/retrying.py), and
+# their first and longest waits in seconds: a record's work (store, converse, erase, export,
+# replay; tried until done), a call to PostgreSQL, the chat model or the data keys, a
+# background Kafka reader starting again, an action delivered again once the sender gave up
+# on its provider, one provider HTTP request without a Retry-After.
+RetryWork = Literal["record", "dependency", "reader", "delivery", "provider"]
+RetrySeconds = Annotated[float, Field(ge=0)]
+RETRY_SECONDS: dict[RetryWork, tuple[float, float]] = {
+    "record": (0.5, 30.0),
+    "dependency": (0.2, 10.0),
+    "reader": (0.2, 2.0),
+    "delivery": (2.0, 120.0),
+    "provider": (0.5, 30.0),
+}
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 StrList = Annotated[tuple[str, ...], NoDecode]
 
@@ -158,6 +172,19 @@ class Settings(BaseSettings):
     chatwoot_requests_per_minute: float = Field(default=3000.0, gt=0)
     switchboard_circuit_failures: int = Field(default=5, ge=1)
 
+    # Retries: every retry waits base, 2·base, 4·base… seconds, at most the cap, each wait
+    # drawn from its upper half (switchboard/retrying.py); defaults in RETRY_SECONDS.
+    switchboard_retry_seconds: dict[RetryWork, tuple[RetrySeconds, RetrySeconds]] = Field(
+        default_factory=lambda: dict(RETRY_SECONDS),
+        description=(
+            "Each class of work's first and longest wait between tries, in seconds, as JSON,"
+            ' e.g. {"delivery": [2, 120]}; classes left out keep their defaults. Classes:'
+            " record (a record's work, tried until done), dependency (PostgreSQL, the chat"
+            " model, the data keys), reader (a Kafka reader starting again), delivery (an"
+            " action sent again once the sender gave up), provider (one HTTP request)."
+        ),
+    )
+
     # The conversation flow. An empty model means the offline responder: answers straight
     # from the best knowledge-base passage, no model involved.
     switchboard_llm_model: str = ""
@@ -192,6 +219,14 @@ class Settings(BaseSettings):
     switchboard_stack_kafka_port: int = Field(default=9092, ge=1, le=65535)
     switchboard_stack_controller_port: int = Field(default=9093, ge=1, le=65535)
     switchboard_stack_postgres_port: int = Field(default=5432, ge=1, le=65535)
+
+    @field_validator("switchboard_retry_seconds")
+    @classmethod
+    def _retry_defaults(
+        cls, value: dict[RetryWork, tuple[float, float]]
+    ) -> dict[RetryWork, tuple[float, float]]:
+        """Classes left out of the setting keep their default waits."""
+        return {**RETRY_SECONDS, **value}
 
     _split = field_validator(
         "chatwoot_webhook_secret",

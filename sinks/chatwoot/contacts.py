@@ -20,7 +20,8 @@ import httpx
 import structlog
 
 from sinks.chatwoot.anonymise import anonymised, attributes_to_remove, contact_path
-from sinks.outbound.policy import Delivered, Refused, Retry, classify, wait_seconds
+from sinks.outbound.policy import Delivered, Refused, Retry, classify
+from switchboard.retrying import RetryLater, backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -76,33 +77,50 @@ class ChatwootContacts:
         return "anonymised"
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> object:
+        policy = retrying(
+            backoff("provider"),
+            "chatwoot_contact",
+            transient=lambda exc: isinstance(exc, RetryLater),
+            attempts=ATTEMPTS,
+            sleep=self.sleep,
+            jitter=self.jitter,
+            event="chatwoot_contact_retrying",
+            step=method,
+        )
+        try:
+            return await policy(self._once, method, path, body)
+        except RetryLater as exc:
+            log.warning("chatwoot_contact_failed", step=method, reason=exc.reason)
+            raise ChatwootContactError(exc.reason) from None
+
+    async def _once(self, method: str, path: str, body: dict[str, Any] | None) -> object:
+        """One request: its JSON when accepted; `RetryLater` when worth another try."""
         headers = {"api_access_token": self.token or "", "Content-Type": "application/json"}
-        url = f"{self.base_url}{path}"
-        for attempt in range(1, ATTEMPTS + 1):
-            now = datetime.now(UTC)
-            try:
-                response = await self.client.request(method, url, json=body, headers=headers)
-            except httpx.TimeoutException:
-                decision: Retry | Refused = classify("timeout", now=now)
-            except httpx.TransportError:
-                decision = classify("connection_error", now=now)
-            else:
-                if response.status_code == 404:
-                    raise _GoneError
-                judged = classify(
-                    response.status_code,
-                    response.headers.get("Retry-After"),
-                    now=now,
-                    cap=RETRY_AFTER_CAP_SECONDS,
-                )
-                if isinstance(judged, Delivered):
-                    return _json(response)
-                decision = judged
-            if isinstance(decision, Refused) or attempt == ATTEMPTS:
-                log.warning("chatwoot_contact_failed", step=method, reason=decision.reason)
-                raise ChatwootContactError(decision.reason)
-            await self.sleep(wait_seconds(decision, attempt, self.jitter))
-        raise ChatwootContactError("unreachable")
+        now = datetime.now(UTC)
+        try:
+            response = await self.client.request(
+                method, f"{self.base_url}{path}", json=body, headers=headers
+            )
+        except httpx.TimeoutException:
+            decision: Retry | Refused = classify("timeout", now=now)
+        except httpx.TransportError:
+            decision = classify("connection_error", now=now)
+        else:
+            if response.status_code == 404:
+                raise _GoneError
+            judged = classify(
+                response.status_code,
+                response.headers.get("Retry-After"),
+                now=now,
+                cap=RETRY_AFTER_CAP_SECONDS,
+            )
+            if isinstance(judged, Delivered):
+                return _json(response)
+            decision = judged
+        if isinstance(decision, Refused):
+            log.warning("chatwoot_contact_failed", step=method, reason=decision.reason)
+            raise ChatwootContactError(decision.reason)
+        raise RetryLater(decision.reason, decision.after_seconds)
 
 
 def _json(response: httpx.Response) -> object:

@@ -1,4 +1,4 @@
-"""How one HTTP answer from a provider is judged, and how long to wait before trying again.
+"""How one HTTP answer from a provider is judged, and how long the provider asks us to wait.
 
 Pure: the sender passes in the status code (or that no answer came) and the ``Retry-After``
 header, and gets back one of ``Delivered``, ``Retry`` or ``Refused``.
@@ -6,13 +6,10 @@ header, and gets back one of ``Delivered``, ``Retry`` or ``Refused``.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal, overload
-
-from streams.retry import backoff_seconds
 
 # No status code at all: the request timed out, or no connection could be made.
 NoAnswer = Literal["timeout", "connection_error"]
@@ -20,9 +17,6 @@ NoAnswer = Literal["timeout", "connection_error"]
 # A provider asking for a very long pause should not stall a partition for that long;
 # after this many seconds we try again (and, retries exhausted, give up).
 RETRY_AFTER_CAP_SECONDS = 60.0
-# Without a Retry-After hint: 0.5 s, 1 s, 2 s, … at most 30 s, jittered.
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 30.0
 
 # Request timeout, too early (TLS early data), too many requests: the same request can succeed.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -102,12 +96,3 @@ def parse_retry_after(value: str | None, now: datetime, cap: float) -> float | N
     if when.tzinfo is None:  # asctime dates and "-0000" carry no zone; HTTP dates are GMT
         when = when.replace(tzinfo=UTC)
     return min(max((when - now).total_seconds(), 0.0), cap)
-
-
-def wait_seconds(decision: Retry, attempt: int, jitter: random.Random | None = None) -> float:
-    """How long to sleep before the next attempt; ``attempt`` is the one that just failed."""
-    if decision.after_seconds is not None:
-        return decision.after_seconds
-    return backoff_seconds(
-        attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, jitter=jitter
-    )

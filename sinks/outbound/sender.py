@@ -45,7 +45,7 @@ from structlog.typing import FilteringBoundLogger
 from schemas.outbound import DeliveryResult, Destination
 from sinks.outbound.deliveries import DeliveryLog, StepRecord
 from sinks.outbound.guard import Guard, destination_of
-from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify, wait_seconds
+from sinks.outbound.policy import Delivered, NoAnswer, Refused, Retry, classify
 from sinks.outbound.requests import (
     Action,
     MessageLookup,
@@ -56,6 +56,7 @@ from sinks.outbound.requests import (
     provider_message_id,
     read_message_page,
 )
+from switchboard.retrying import RetryLater, backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +98,34 @@ class _Found:
 
 # The provider does not hold it, or cannot tell us (the step must be sent either way).
 _Absent = Literal["not_found", "unavailable"]
+
+
+@dataclass
+class _Step:
+    """One step of an action across its attempts: whether the provider must be asked first
+    (an earlier attempt may have got through), since when, and how many attempts ran."""
+
+    action_id: str
+    request: OutboundRequest
+    bound: FilteringBoundLogger
+    in_doubt: bool
+    since: datetime | None
+    attempts: int = 0
+
+
+class _Failed(RetryLater):
+    """An attempt the provider may accept when tried again (a `Retry` decision)."""
+
+    def __init__(self, decision: Retry, status_code: int | None) -> None:
+        super().__init__(decision.reason, decision.after_seconds)
+        self.status_code = status_code
+
+    @staticmethod
+    def context(failure: BaseException, attempt: int) -> dict[str, object]:
+        """The log fields of a failed attempt: ids and codes, never personal data."""
+        status_code = failure.status_code if isinstance(failure, _Failed) else None
+        reason = failure.reason if isinstance(failure, RetryLater) else type(failure).__name__
+        return {"status_code": status_code, "attempt": attempt, "reason": reason}
 
 
 class OutboundSender:
@@ -182,65 +211,82 @@ class OutboundSender:
 
         While ``in_doubt`` (an earlier attempt may have got through), each attempt first asks
         the provider for the step's message, going back to ``since``. Steps the provider
-        cannot be asked about are never in doubt: they are sent again."""
-        lookup = request.lookup
-        in_doubt = in_doubt and lookup is not None
-        for attempt in range(1, self.max_attempts + 1):
-            failed: Retry | Refused
-            status_code: int | None = None
-            if in_doubt and lookup is not None:
-                await self._admit(destination)
-                looked = await self._look_up(lookup, since, bound)
-                self._answered(destination, not isinstance(looked, Retry), looked)
-                if isinstance(looked, _Found):
-                    await self.deliveries.record(action_id, request.step, None, looked.provider_id)
-                    bound.info("outbound_step_found_at_provider", attempt=attempt)
-                    return None
-                if isinstance(looked, Retry):
-                    failed = looked
-                else:
-                    in_doubt = False
-                    if looked == "unavailable":
-                        bound.warning("outbound_step_ambiguous_resent", attempt=attempt)
-            if not in_doubt:
-                since = self.clock()
-                await self.deliveries.attempting(action_id, request.step)
-                await self._admit(destination)
-                answer = await self._call(request)
-                if isinstance(answer, httpx.Response):
-                    status_code = answer.status_code
-                    decision = classify(
-                        answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
-                    )
-                    self._answered(destination, not isinstance(decision, Retry), decision)
-                    if isinstance(decision, Delivered):
-                        provider_id = provider_message_id(_json_or_none(answer))
-                        await self.deliveries.record(
-                            action_id, request.step, answer.status_code, provider_id
-                        )
-                        bound.info(
-                            "outbound_step_delivered", status_code=status_code, attempt=attempt
-                        )
-                        return None
-                    failed = decision
-                    in_doubt = lookup is not None and status_code in _AMBIGUOUS_STATUSES
-                else:
-                    reason, maybe_sent = answer
-                    failed = classify(reason, now=self.clock())
-                    self._answered(destination, False, failed)
-                    in_doubt = lookup is not None and maybe_sent
-            context = {"status_code": status_code, "attempt": attempt, "reason": failed.reason}
-            if isinstance(failed, Refused):
-                bound.error("outbound_step_refused", **context)
-                return DeliveryResult.refused(failed.reason, request.step)
-            if attempt == self.max_attempts:
-                bound.error("outbound_step_gave_up", **context)
-                return DeliveryResult.gave_up(failed.reason, request.step)
-            wait = wait_seconds(failed, attempt, self.jitter)
+        cannot be asked about are never in doubt: they are sent again. The waits between
+        attempts are the provider's Retry-After, or the provider backoff."""
+        step = _Step(action_id, request, bound, in_doubt and request.lookup is not None, since)
+
+        def retrying_later(failure: BaseException, attempt: int, wait: float) -> None:
+            context = _Failed.context(failure, attempt)
             bound.warning("outbound_step_retrying", wait_seconds=round(wait, 3), **context)
             self.retried(provider)
-            await self.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns")
+
+        policy = retrying(
+            backoff("provider"),
+            "outbound_step",
+            transient=lambda exc: isinstance(exc, _Failed),
+            attempts=self.max_attempts,
+            sleep=self.sleep,
+            jitter=self.jitter,
+            on_retry=retrying_later,
+        )
+        try:
+            outcome: DeliveryResult | None = await policy(self._attempt, step, destination)
+        except _Failed as exc:
+            bound.error("outbound_step_gave_up", **_Failed.context(exc, step.attempts))
+            return DeliveryResult.gave_up(exc.reason, request.step)
+        return outcome
+
+    async def _attempt(self, step: _Step, destination: Destination | None) -> DeliveryResult | None:
+        """One attempt at a step: None once delivered, a refusal, or `_Failed` to retry."""
+        step.attempts += 1
+        attempt, request, bound = step.attempts, step.request, step.bound
+        lookup = request.lookup
+        failed: Retry | Refused
+        status_code: int | None = None
+        if step.in_doubt and lookup is not None:
+            await self._admit(destination)
+            looked = await self._look_up(lookup, step.since, bound)
+            self._answered(destination, not isinstance(looked, Retry), looked)
+            if isinstance(looked, _Found):
+                await self.deliveries.record(step.action_id, request.step, None, looked.provider_id)
+                bound.info("outbound_step_found_at_provider", attempt=attempt)
+                return None
+            if isinstance(looked, Retry):
+                failed = looked
+            else:
+                step.in_doubt = False
+                if looked == "unavailable":
+                    bound.warning("outbound_step_ambiguous_resent", attempt=attempt)
+        if not step.in_doubt:
+            step.since = self.clock()
+            await self.deliveries.attempting(step.action_id, request.step)
+            await self._admit(destination)
+            answer = await self._call(request)
+            if isinstance(answer, httpx.Response):
+                status_code = answer.status_code
+                decision = classify(
+                    answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
+                )
+                self._answered(destination, not isinstance(decision, Retry), decision)
+                if isinstance(decision, Delivered):
+                    provider_id = provider_message_id(_json_or_none(answer))
+                    await self.deliveries.record(
+                        step.action_id, request.step, answer.status_code, provider_id
+                    )
+                    bound.info("outbound_step_delivered", status_code=status_code, attempt=attempt)
+                    return None
+                failed = decision
+                step.in_doubt = lookup is not None and status_code in _AMBIGUOUS_STATUSES
+            else:
+                reason, maybe_sent = answer
+                failed = classify(reason, now=self.clock())
+                self._answered(destination, False, failed)
+                step.in_doubt = lookup is not None and maybe_sent
+        if isinstance(failed, Refused):
+            context = {"status_code": status_code, "attempt": attempt, "reason": failed.reason}
+            bound.error("outbound_step_refused", **context)
+            return DeliveryResult.refused(failed.reason, request.step)
+        raise _Failed(failed, status_code)
 
     async def _admit(self, destination: Destination | None) -> None:
         if self.guard is not None and destination is not None:

@@ -8,13 +8,11 @@ so the follower waits for it to exist.
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.consent.view import ConsentView
-from streams.retry import backoff_seconds
+from switchboard.retrying import RetryLater, backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -22,26 +20,36 @@ POLL_MS = 200
 
 
 async def _subscribed(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
-    """A consumer with every partition of ``topic`` assigned (no group: all of them)."""
-    attempt = 0
-    while True:
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        try:
-            await consumer.start()
-        except BaseException:
-            await consumer.stop()
-            raise
-        if consumer.assignment():
-            return consumer
+    """A consumer with every partition of ``topic`` assigned (no group: all of them),
+    waiting while the topic does not exist yet."""
+    policy = retrying(
+        backoff("reader"),
+        "consent_view",
+        transient=lambda exc: isinstance(exc, RetryLater),
+        event="consent_changelog_awaited",
+        level="debug",
+    )
+    consumer: AIOKafkaConsumer = await policy(_assigned, bootstrap_servers, topic)
+    return consumer
+
+
+async def _assigned(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    try:
+        await consumer.start()
+    except BaseException:
         await consumer.stop()
-        attempt += 1
-        await asyncio.sleep(backoff_seconds(attempt, base=0.2, cap=2.0))
+        raise
+    if consumer.assignment():
+        return consumer
+    await consumer.stop()
+    raise RetryLater("no_partitions")
 
 
 async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
@@ -67,17 +75,9 @@ async def follow(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
 
 async def follow_forever(view: ConsentView, bootstrap_servers: str, topic: str) -> None:
     """`follow`, started again after any failure (the view stays as it was meanwhile)."""
-    attempt = 0
-    while True:
-        try:
-            await follow(view, bootstrap_servers, topic)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            attempt += 1
-            # Not log.exception: only the type; a message could quote anything.
-            log.error("consent_view_failed", error=type(exc).__name__, attempt=attempt)  # noqa: TRY400
-            await asyncio.sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
+    # Only cancellation ends it: `follow` never returns, and every failure is retried.
+    policy = retrying(backoff("reader"), "consent_view", event="consent_view_failed", level="error")
+    await policy(follow, view, bootstrap_servers, topic)
 
 
 async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:

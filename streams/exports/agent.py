@@ -35,9 +35,9 @@ from sinks.export.store import ExportState, ExportStore
 from sinks.export.writer import BadExportIdError, archive_path, remove, write_atomically
 from sinks.postgres.pool import Database
 from streams.exports.requests import ExportRequest, export_request, failure_handoff, link_reply
-from streams.retry import until_done
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.types import App, Record, Stream
+from switchboard.retrying import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -195,7 +195,4 @@ def register_exports(
             ),
         )
         async for _, event in decoded(stream, dead_letters):
-            await until_done(
-                lambda: handler.handle(event),  # type: ignore[arg-type]  # noqa: B023
-                "exports",
-            )
+            await until_done("exports")(handler.handle, event)

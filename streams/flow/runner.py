@@ -25,7 +25,7 @@ from schemas.outbound import Destination
 from sinks.outbound.guard import Guard
 from streams.flow.graph import FlowInput, FlowOutcome, FlowState, build_graph, handoff_outcome
 from streams.flow.model import is_transient
-from streams.retry import backoff_seconds
+from switchboard.retrying import backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -111,23 +111,24 @@ class Flow:
         if self._model is None:
             raise RuntimeError("no chat model configured")
         messages = prompt(inp, passages)
-        attempt = 1
-        while True:
-            try:
-                response = await self._call(self._model, messages)
-            except Exception as exc:
-                if not is_transient(exc) or attempt > self.model_retries:
-                    log.warning(
-                        "model_failed",
-                        event_id=inp.event_id,
-                        error=type(exc).__name__,
-                        attempts=attempt,
-                    )
-                    raise
-                await self._sleep(backoff_seconds(attempt))
-                attempt += 1
-            else:
-                return response.text
+        policy = retrying(
+            backoff("dependency"),
+            "model",
+            transient=is_transient,
+            attempts=self.model_retries + 1,
+            sleep=self._sleep,
+            event="model_retry",
+            level="info",
+        )
+        try:
+            response: AIMessage = await policy(self._call, self._model, messages)
+        except Exception as exc:
+            attempts = policy.statistics.get("attempt_number", 1)
+            log.warning(
+                "model_failed", event_id=inp.event_id, error=type(exc).__name__, attempts=attempts
+            )
+            raise
+        return response.text
 
     async def _call(self, model: BaseChatModel, messages: list[BaseMessage]) -> AIMessage:
         """One call through the model's circuit: refused while it is open; a transient

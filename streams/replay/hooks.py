@@ -20,7 +20,7 @@ import structlog
 
 from schemas.events import Event, HandoffRequested, ReplyRequested
 from streams.replay.marks import REPLAYED_FROM, Mark, mark_headers, replay_mark
-from streams.retry import until_done
+from switchboard.retrying import until_done
 
 log = structlog.get_logger(__name__)
 
@@ -95,9 +95,8 @@ class ReplayGuard:
             return False
         if isinstance(event, ReplyRequested | HandoffRequested):
             origin = _replayed_from(headers)
-            await until_done(
-                lambda: self.suppressions.suppressed(event.id, event.type, origin),
-                "suppress_replayed_action",
+            await until_done("suppress_replayed_action")(
+                self.suppressions.suppressed, event.id, event.type, origin
             )
             log.info("delivery_suppressed_replay", action_id=event.id, replayed_from=origin)
         return True

@@ -19,12 +19,12 @@ from datakeys.errors import KeyUnavailableError
 from datakeys.keyring import KeyRing
 from schemas.events import Event, decode
 from schemas.sealing import SealError
-from streams.retry import backoff_seconds
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.faust_fixes import committed_offset
 from streams.runtime.record_order import Order, Reader, in_order
 from streams.runtime.types import App, Record, Stream
 from switchboard import logs
+from switchboard.retrying import backoff, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -41,21 +41,22 @@ async def read_event(
     except ValidationError:
         await dead_letters.send(record, "undecodable")
         return None
-    attempt = 0
-    while True:
-        try:
-            opened = await keyring.open(event)
-        except SealError:
-            await dead_letters.send(record, "unopenable")
-            return None
-        except KeyUnavailableError:
-            attempt += 1
-            log.warning("data_keys_unavailable", event_id=event.id, attempt=attempt)
-            await sleep(backoff_seconds(attempt, base=0.5, cap=10.0))
-            continue
-        if opened is None:
-            log.info("erased_contact_skipped", event_id=event.id, type=event.type)
-        return opened
+    policy = retrying(
+        backoff("dependency"),
+        "open",
+        transient=lambda exc: isinstance(exc, KeyUnavailableError),
+        sleep=sleep,
+        event="data_keys_unavailable",
+        event_id=event.id,
+    )
+    try:
+        opened: Event | None = await policy(keyring.open, event)
+    except SealError:
+        await dead_letters.send(record, "unopenable")
+        return None
+    if opened is None:
+        log.info("erased_contact_skipped", event_id=event.id, type=event.type)
+    return opened
 
 
 async def decoded(

@@ -15,8 +15,8 @@ from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
 from schemas.events import Event
-from streams.retry import until_done
 from switchboard import logs
+from switchboard.retrying import until_done
 from switchboard.scrub import message_ids
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
@@ -92,7 +92,7 @@ async def test_an_agent_error_is_reported_with_the_events_ids(receiver: Receiver
         return None
 
     try:
-        await until_done(operation, "deliver", sleep=no_pause)
+        await until_done("deliver", sleep=no_pause)(operation)
     finally:
         structlog.contextvars.clear_contextvars()
     sentry_sdk.flush(timeout=10)

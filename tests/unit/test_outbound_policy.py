@@ -9,15 +9,14 @@ from email.utils import format_datetime
 import pytest
 
 from sinks.outbound.policy import (
-    BACKOFF_CAP_SECONDS,
     RETRY_AFTER_CAP_SECONDS,
     Delivered,
     Refused,
     Retry,
     classify,
     parse_retry_after,
-    wait_seconds,
 )
+from switchboard.retrying import RetryLater, backoff, retrying
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -105,17 +104,31 @@ def test_retry_after_is_capped() -> None:
     assert parse_retry_after("3600", NOW, cap=5) == 5.0
 
 
-def test_wait_uses_the_providers_hint() -> None:
+async def test_wait_uses_the_providers_hint() -> None:
     """With a Retry-After hint, the wait is exactly that hint, whatever the attempt."""
-    assert wait_seconds(Retry("http_429", 3.0), attempt=4) == 3.0
-    assert wait_seconds(Retry("http_503", 0.0), attempt=1) == 0.0
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        waits.append(seconds)
+
+    hints = [Retry("http_500"), Retry("http_500"), Retry("http_500"), Retry("http_429", 3.0)]
+    hints += [Retry("http_503", 0.0)]
+
+    async def attempt() -> None:
+        if hints:
+            decision = hints.pop(0)
+            raise RetryLater(decision.reason, decision.after_seconds)
+
+    await retrying(backoff("provider"), "test", sleep=pause)(attempt)
+    assert waits[3:] == [3.0, 0.0]
 
 
 def test_wait_without_hint_backs_off_exponentially_and_is_capped() -> None:
     """Without a hint, waits grow from half a second and never pass the backoff cap."""
     rng = random.Random(7)  # noqa: S311 - jitter, not cryptography
-    waits = [wait_seconds(Retry("http_500"), attempt=n, jitter=rng) for n in range(1, 12)]
+    provider = backoff("provider")
+    waits = [provider.seconds(n, rng) for n in range(1, 12)]
     assert 0.25 <= waits[0] <= 0.5
     assert 0.5 <= waits[1] <= 1.0
-    assert all(w <= BACKOFF_CAP_SECONDS for w in waits)
-    assert waits[-1] >= BACKOFF_CAP_SECONDS / 2
+    assert all(w <= provider.cap for w in waits)
+    assert waits[-1] >= provider.cap / 2
