@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -16,21 +16,17 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers
 from switchboard.settings import Settings
+from tests.integration.chatwoot_chat import ACCOUNT, Requests, customer_says, ids
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     consent_event,
     contact_id,
-    customer_says,
-    ids,
     latest,
     produce,
     read_topic,
 )
 
 pytestmark = pytest.mark.integration
-
-Requests = Callable[[str], list[dict[str, Any]]]
 
 
 @pytest.fixture

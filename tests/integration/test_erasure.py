@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from ingest.app import build_ingest, create_app
 from switchboard.settings import Settings
 from switchboard.standins import Tokens, run_standins
+from tests.integration.chatwoot_chat import ACCOUNT, customer_says, ids
 from tests.integration.conftest import (
     Worker,
     create_database,
@@ -31,13 +32,10 @@ from tests.integration.conftest import (
     settings_env,
 )
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     consent_event,
     contact_id,
     conversation_key,
-    customer_says,
     erasure_event,
-    ids,
     latest,
     produce,
     read_topic,

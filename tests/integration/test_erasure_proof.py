@@ -45,6 +45,8 @@ from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from switchboard.settings import Settings
 from switchboard.standins import Tokens, run_standins
+from tests.fakes import chatwoot_payloads
+from tests.integration.chatwoot_chat import ACCOUNT, ids
 from tests.integration.conftest import (
     ROOT,
     TEST_CHATWOOT_SECRET,
@@ -56,13 +58,10 @@ from tests.integration.conftest import (
     settings_env,
 )
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     contact_id,
     conversation_key,
-    ids,
     read_topic,
 )
-from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
 

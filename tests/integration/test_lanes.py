@@ -17,8 +17,8 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
+from tests.integration.chatwoot_chat import customer_says, ids
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
-from tests.integration.privacy_helpers import customer_says, ids
 from tests.private_stack import free_ports
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from streams.metrics.registry import WorkerMetrics
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
-from tests.unit.outbound_actions import (
+from tests.fakes.outbound_actions import (
     BSUID,
     CHATWOOT_TOKEN,
     DIALOG360_KEY,

@@ -20,6 +20,8 @@ from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_bod
 from schemas.catalogue import INBOUND
 from schemas.events import decode
 from switchboard.settings import Settings
+from tests.fakes import chatwoot_payloads
+from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import (
     TEST_CHATWOOT_SECRET,
     TEST_SECRET,
@@ -28,8 +30,6 @@ from tests.integration.conftest import (
     isolated,
 )
 from tests.integration.privacy_helpers import read_topic
-from tests.integration.test_conversation import Requests
-from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,11 +35,10 @@ from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from streams.keys.log import Erasure, encode_erasure
 from switchboard.settings import Settings
+from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
-
-Requests = Callable[[str], list[dict[str, Any]]]
 
 
 @pytest.fixture
