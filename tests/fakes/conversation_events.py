@@ -57,3 +57,31 @@ def status(
             previous_status=previous,
         ),
     )
+
+
+def chatwoot_message(
+    personal: Personal,
+    *,
+    contact_id: str = "ct_1",
+    event_id: str = "cw:1",
+    at: datetime = WHEN,
+    subject: str = "cv_1",
+    correlation_id: str = "c",
+    conversation_id: int = 2,
+) -> MessageReceived:
+    """A text message from Chatwoot that carries this personal data."""
+    return MessageReceived(
+        id=event_id,
+        source="chatwoot",
+        time=at,
+        subject=subject,
+        correlation_id=correlation_id,
+        data=MessageReceivedData(
+            channel="chatwoot",
+            contact_id=contact_id,
+            route=ChatwootRoute(account_id=1, conversation_id=conversation_id),
+            provider_message_id="1",
+            message_type="text",
+            personal=personal,
+        ),
+    )

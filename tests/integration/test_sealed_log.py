@@ -22,9 +22,7 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import DATA_KEYS, ERASURES, INBOUND
 from schemas.events import (
-    ChatwootRoute,
     MessageReceived,
-    MessageReceivedData,
     Personal,
     SealedPersonal,
     plain,
@@ -35,6 +33,7 @@ from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
 from streams.keys.log import Erasure, encode_erasure
 from switchboard.settings import Settings
+from tests.fakes.conversation_events import chatwoot_message
 from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
@@ -174,20 +173,14 @@ async def test_two_key_rings_racing_for_a_new_contact_make_one_key(
 
 
 def _sealed_message(contact: str, text: str) -> MessageReceived:
-    return MessageReceived(
-        id=f"test:{uuid.uuid4().hex}",
-        source="chatwoot",
-        time=datetime.now(UTC),
+    return chatwoot_message(
+        Personal(text=text),
+        contact_id=contact,
+        event_id=f"test:{uuid.uuid4().hex}",
+        at=datetime.now(UTC),
         subject="cv_test",
         correlation_id="test",
-        data=MessageReceivedData(
-            channel="chatwoot",
-            contact_id=contact,
-            route=ChatwootRoute(account_id=1, conversation_id=1),
-            provider_message_id="1",
-            message_type="text",
-            personal=Personal(text=text),
-        ),
+        conversation_id=1,
     )
 
 
