@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers
 from switchboard.settings import Settings
 from tests.integration.chatwoot_chat import ACCOUNT, Requests, customer_says, ids
@@ -27,12 +25,6 @@ from tests.integration.privacy_helpers import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 async def _records(settings: Settings, contact: str) -> list[asyncpg.Record]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.app import build_ingest, create_app
-from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
 from tests.fakes import chatwoot_payloads
 from tests.integration.chatwoot_chat import (
@@ -29,12 +26,6 @@ from tests.integration.chatwoot_chat import (
 from tests.integration.conftest import Worker
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 def echo(client: TestClient, conversation: int, body: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -94,12 +93,6 @@ async def test_a_chatwoot_delivery_replayed_after_the_tolerance_is_refused_and_w
     account = chatwoot_payloads.ACCOUNT_ID
     assert ids == [f"chatwoot:{account}:message:{message_id}"]
     assert f"chatwoot:{account}:message:{late_id}" not in ids
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 def _deliver(client: TestClient, body: bytes) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,12 +38,6 @@ from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 @pytest.fixture
