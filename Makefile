@@ -22,7 +22,7 @@ test: install lint typecheck promtool
 	$(BIN)/pytest -m "not faults"
 	$(BIN)/pytest -m faults
 
-# promtool validates deploy/prometheus/alerts.yml (tests/unit/test_alert_rules.py).
+# promtool validates deploy/prometheus/alerts.yml (tests/integration/test_alert_rules.py).
 promtool: .tools/bin/promtool
 
 .tools/bin/promtool:

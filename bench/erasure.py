@@ -90,7 +90,7 @@ from switchboard.cli import load_settings
 from switchboard.logs import configure
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
-from tests.unit import chatwoot_payloads
+from tests.fakes import chatwoot_payloads
 
 ADMIN_TOKEN = "bench-chatwoot-admin-token"
 ACCOUNT = chatwoot_payloads.ACCOUNT_ID

@@ -97,8 +97,8 @@ from switchboard import stack
 from switchboard.cli import load_settings
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.fakes import chatwoot_payloads
 from tests.sample_questions import QUESTIONS
-from tests.unit import chatwoot_payloads
 
 T = TypeVar("T")
 

@@ -32,8 +32,8 @@ from ingest.normalise.chatwoot import normalise as chatwoot_events
 from ingest.normalise.whatsapp import normalise as whatsapp_events
 from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_body
 from schemas.keys import Pseudonymizer
+from tests.fakes import chatwoot_payloads
 from tests.sample_questions import QUESTIONS
-from tests.unit import chatwoot_payloads
 
 CHATWOOT_SECRET = "bench-overload-chatwoot-secret"
 WHATSAPP_SECRET = "bench-overload-whatsapp-secret"

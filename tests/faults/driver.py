@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import httpx
 
 from ingest.testing import chatwoot_headers
+from tests.fakes import chatwoot_payloads
 from tests.faults.ledger import Sent
 from tests.sample_questions import QUESTIONS
-from tests.unit import chatwoot_payloads
 
 RETRY_PAUSE_SECONDS = 1.0  # when the answer names no Retry-After
 REQUEST_TIMEOUT_SECONDS = 10.0  # Chatwoot's own webhook timeout is 5 s; be a little lenient

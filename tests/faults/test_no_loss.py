@@ -34,6 +34,7 @@ from bench.report import markdown
 from streams import topics
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.fakes.chatwoot_payloads import ACCOUNT_ID
 from tests.faults.driver import Driver
 from tests.faults.ledger import Report, check, summary
 from tests.faults.observe import answered, observe, until_caught_up, until_resumed
@@ -42,7 +43,6 @@ from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, se
 from tests.integration.privacy_helpers import conversation_key
 from tests.integration.worker_log import about
 from tests.private_stack import PrivateStack, free_ports
-from tests.unit.chatwoot_payloads import ACCOUNT_ID
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

@@ -21,8 +21,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
 from migrations.runner import migrate
@@ -209,6 +211,13 @@ class Worker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """ingest in-process, with the session's settings."""
+    with TestClient(create_app(build_ingest(settings))) as test_client:
+        yield test_client
 
 
 @pytest.fixture(scope="session")

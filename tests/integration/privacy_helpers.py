@@ -1,19 +1,16 @@
-"""What the consent and erasure integration tests share: events onto the log, signed
-Chatwoot messages from a given contact, and reading a compacted topic back."""
+"""What the consent and erasure integration tests share: a Chatwoot contact's pseudonymous
+ids, events onto the log, and reading a compacted topic back."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from fastapi.testclient import TestClient
 
-from ingest.testing import chatwoot_headers
 from schemas.catalogue import topic_for
 from schemas.events import (
     ConsentChanged,
@@ -28,13 +25,7 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from switchboard.settings import Settings
-from tests.integration.conftest import TEST_CHATWOOT_SECRET
-from tests.unit import chatwoot_payloads
-
-ACCOUNT = chatwoot_payloads.ACCOUNT_ID
-# A random start per module: message and conversation ids of different modules must not
-# meet in the session's shared delivery log and Chatwoot stand-in.
-ids = itertools.count(uuid.uuid4().int % 1_000_000_000)
+from tests.integration.chatwoot_chat import ACCOUNT
 
 
 def keys(settings: Settings) -> Pseudonymizer:
@@ -99,29 +90,6 @@ def erasure_event(contact: str, deletion_id: str) -> ErasureRequested:
             requested_by="test",
         ),
     )
-
-
-def customer_says(
-    client: TestClient,
-    conversation: int,
-    text: str,
-    chatwoot_contact: int,
-    *,
-    name: str = chatwoot_payloads.CONTACT_NAME,
-    phone: str = chatwoot_payloads.CONTACT_PHONE,
-) -> None:
-    """A signed message_created from the given Chatwoot contact."""
-    body = chatwoot_payloads.incoming_message()
-    body["id"] = next(ids)
-    body["content"] = text
-    body["conversation"]["id"] = conversation
-    for sender in (body["sender"], body["conversation"]["meta"]["sender"]):
-        sender.update({"id": chatwoot_contact, "name": name, "phone_number": phone})
-    raw = json.dumps(body).encode()
-    response = client.post(
-        "/webhooks/chatwoot", content=raw, headers=chatwoot_headers(TEST_CHATWOOT_SECRET, raw)
-    )
-    assert response.status_code == 200, response.text
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:

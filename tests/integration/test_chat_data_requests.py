@@ -26,6 +26,7 @@ from schemas.keys import Pseudonymizer
 from streams.conversation.data_requests import reference
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
+from tests.data_ask_phrases import NOT_REQUESTS as TABLE_NOT_REQUESTS
 from tests.integration.conftest import (
     TEST_SECRET,
     Worker,
@@ -33,7 +34,6 @@ from tests.integration.conftest import (
     isolated,
     settings_env,
 )
-from tests.unit.test_data_asks import NOT_REQUESTS as TABLE_NOT_REQUESTS
 
 pytestmark = pytest.mark.integration
 

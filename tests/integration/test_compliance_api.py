@@ -11,7 +11,6 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,27 +29,21 @@ from ingest.compliance.refusals import window_start
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import (
-    ChatwootRoute,
     ConsentChanged,
     ErasureRequested,
     Event,
     ExportRequested,
-    MessageReceived,
-    MessageReceivedData,
-    Personal,
     SealedPersonal,
-    WhatsAppRoute,
     decode,
     plain,
 )
 from schemas.identities import Identity
 from schemas.keys import Pseudonymizer
-from schemas.position import Position
 from sinks.export import links
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.store import ConversationStore
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
+from tests.integration.stored_customers import chatwoot_customer, whatsapp_customer
 
 pytestmark = pytest.mark.integration
 
@@ -93,60 +86,6 @@ async def new_key(database: Database, *scopes: str) -> tuple[str, dict[str, str]
     key = apikeys.generate("integration", scopes)
     await KeyStore(database).add(key)
     return key.key_id, {"Authorization": f"Bearer {key.token}"}
-
-
-@dataclass(frozen=True)
-class Customer:
-    phone: str
-    bsuid: str
-    contact_id: str
-
-
-async def whatsapp_customer(database: Database, keys: Pseudonymizer) -> Customer:
-    """A customer with a BSUID who wrote once, stored by the sink as the worker stores it."""
-    phone = "49151" + "".join(random.choices("0123456789", k=8))  # noqa: S311 - test data
-    bsuid = f"DE.{uuid.uuid4().int % 10**20}"
-    contact_id = keys.whatsapp_contact(bsuid)
-    event = MessageReceived(
-        id=f"wa:wamid.{uuid.uuid4().hex}",
-        source="whatsapp-cloud",
-        time=datetime.now(UTC),
-        subject=keys.whatsapp_conversation("100", bsuid),
-        correlation_id="seed",
-        data=MessageReceivedData(
-            channel="whatsapp",
-            contact_id=contact_id,
-            route=WhatsAppRoute(phone_number_id="100"),
-            provider_message_id=uuid.uuid4().hex,
-            message_type="text",
-            personal=Personal(text="hello", phone=phone, user_id=bsuid, contact_name="Ann"),
-        ),
-    )
-    await ConversationStore(database, keys=keys).write([(event, Position("t", 0, 1))])
-    return Customer(phone, bsuid, contact_id)
-
-
-async def chatwoot_customer(database: Database, keys: Pseudonymizer) -> tuple[str, str]:
-    """A Chatwoot contact who wrote once: its 'account/contact' reference and contact id."""
-    contact = random.randint(10_000, 10**9)  # noqa: S311 - test data
-    contact_id = keys.chatwoot_contact(3, contact)
-    event = MessageReceived(
-        id=f"chatwoot:3:message:{uuid.uuid4().int % 10**12}",
-        source="chatwoot",
-        time=datetime.now(UTC),
-        subject=keys.chatwoot_conversation(3, contact),
-        correlation_id="seed",
-        data=MessageReceivedData(
-            channel="chatwoot",
-            contact_id=contact_id,
-            route=ChatwootRoute(account_id=3, conversation_id=contact),
-            provider_message_id=uuid.uuid4().hex,
-            message_type="text",
-            personal=Personal(text="hi", provider_contact_id=f"3/{contact}"),
-        ),
-    )
-    await ConversationStore(database, keys=keys).write([(event, Position("t", 0, 2))])
-    return f"3/{contact}", contact_id
 
 
 async def contact_events(settings: Settings, correlation_id: str) -> list[tuple[bytes, Event]]:

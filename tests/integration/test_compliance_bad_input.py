@@ -18,7 +18,7 @@ from ingest.app import build_ingest, create_app
 from ingest.compliance.routes import MAX_BODY_BYTES
 from switchboard.settings import Settings
 from tests.integration.conftest import compliance_key, isolated
-from tests.unit.json_strategies import json_values, mutated
+from tests.json_strategies import json_values, mutated
 
 pytestmark = [
     pytest.mark.integration,

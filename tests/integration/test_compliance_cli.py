@@ -16,7 +16,7 @@ from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
 from tests.integration.conftest import ROOT, settings_env
-from tests.integration.test_compliance_api import whatsapp_customer
+from tests.integration.stored_customers import whatsapp_customer
 
 pytestmark = pytest.mark.integration
 

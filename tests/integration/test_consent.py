@@ -6,37 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers
 from switchboard.settings import Settings
+from tests.integration.chatwoot_chat import ACCOUNT, Requests, customer_says, ids
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     consent_event,
     contact_id,
-    customer_says,
-    ids,
     latest,
     produce,
     read_topic,
 )
 
 pytestmark = pytest.mark.integration
-
-Requests = Callable[[str], list[dict[str, Any]]]
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 async def _records(settings: Settings, contact: str) -> list[asyncpg.Record]:

@@ -19,17 +19,14 @@ from fastapi.testclient import TestClient
 from ingest.app import build_ingest, create_app
 from schemas.catalogue import INBOUND
 from switchboard.settings import Settings
+from tests.integration.chatwoot_chat import ACCOUNT, Requests, customer_says, ids
 from tests.integration.conftest import Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     consent_event,
     contact_id,
     conversation_key,
-    customer_says,
-    ids,
     produce,
 )
-from tests.integration.test_consent import Requests
 
 pytestmark = pytest.mark.integration
 

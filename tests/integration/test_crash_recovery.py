@@ -18,9 +18,9 @@ from sinks.postgres.pool import Database, PoolConfig
 from streams.flow.graph import FlowInput
 from streams.flow.runner import Flow
 from switchboard.settings import Settings
+from tests.integration.chatwoot_chat import Requests, customer_says, replies
 from tests.integration.conftest import Worker, eventually, isolated, settings_env
 from tests.integration.privacy_helpers import conversation_key
-from tests.integration.test_conversation import Requests, customer_says, replies
 from tests.integration.worker_log import about
 from tests.sample_questions import QUESTIONS
 

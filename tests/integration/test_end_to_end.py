@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard import stack
 from switchboard.settings import Settings
@@ -20,12 +19,6 @@ from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 def _post(client: TestClient, body: bytes) -> int:

@@ -16,28 +16,22 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from ingest.app import build_ingest, create_app
 from switchboard.settings import Settings
-from switchboard.standins import Tokens, run_standins
-from tests.integration.conftest import (
-    Worker,
-    create_database,
-    drop_database,
-    eventually,
-    isolated,
-    settings_env,
+from tests.integration.chatwoot_chat import ACCOUNT, customer_says, ids
+from tests.integration.conftest import eventually
+from tests.integration.erasure_pipeline import (
+    Setup,
+    chatwoot_requests,
+    erasure_pipeline,
+    fetch,
+    seed_chatwoot,
 )
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     consent_event,
     contact_id,
     conversation_key,
-    customer_says,
     erasure_event,
-    ids,
     latest,
     produce,
     read_topic,
@@ -49,73 +43,28 @@ ADMIN_TOKEN = "integration-chatwoot-admin-token"
 TARGETS = {"data-key", "consent", "conversation-state", "exports", "chatwoot", "postgres"}
 
 
-@dataclass
-class Setup:
-    settings: Settings
-    worker: Worker
-    chatwoot: str
-    export_dir: Path
-    client: TestClient
-
-
-@pytest.fixture(scope="module")
-async def own_database(settings: Settings) -> AsyncIterator[str]:
-    """A database of this module's own: the session's worker drives deletions it finds in
-    its database too, with another configuration (no admin token, other topics)."""
-    session_url = settings.database_url.get_secret_value()
-    url = await create_database(session_url, f"{session_url.rsplit('/', 1)[1]}_erasure")
-    yield url
-    await drop_database(session_url, url)
-
-
 @pytest.fixture(scope="module")
 async def setup(
-    settings: Settings, own_database: str, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Setup]:
     tmp = tmp_path_factory.mktemp("erasure")
-    export_dir = tmp / "exports"
-    export_dir.mkdir()
-    with run_standins(tokens=Tokens(chatwoot_admin=ADMIN_TOKEN)) as urls:
-        own = (await isolated(settings, "erasure")).model_copy(
-            update={"chatwoot_base_url": urls.chatwoot, "database_url": SecretStr(own_database)}
-        )
-        env = {
-            **settings_env(own, tmp),
-            "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
-            "SWITCHBOARD_EXPORT_DIR": str(export_dir),
-        }
-        worker = Worker(env, tmp / "worker.log")
-        worker.start()
-        try:
-            with TestClient(create_app(build_ingest(own))) as client:
-                yield Setup(own, worker, urls.chatwoot, export_dir, client)
-        finally:
-            worker.stop()
-
-
-async def _db(setup: Setup) -> asyncpg.Connection:
-    return await asyncpg.connect(setup.settings.database_url.get_secret_value())
-
-
-async def _fetch(setup: Setup, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await _db(setup)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
+    async with erasure_pipeline(settings, tmp, "erasure", ADMIN_TOKEN, []) as pipeline:
+        yield pipeline
 
 
 def _seed_chatwoot(setup: Setup, chatwoot_contact: int, name: str, phone: str) -> None:
-    contact = {
-        "account_id": ACCOUNT,
-        "id": chatwoot_contact,
-        "name": name,
-        "email": f"{name.split(maxsplit=1)[0].lower()}@example.org",
-        "phone_number": phone,
-        "custom_attributes": {"loyalty_tier": "gold", "favourite": name},
-        "additional_attributes": {"city": "Leeds"},
-    }
-    httpx.post(f"{setup.chatwoot}/_standin/chatwoot/contacts", json=contact).raise_for_status()
+    email = f"{name.split(maxsplit=1)[0].lower()}@example.org"
+    seed_chatwoot(
+        setup.chatwoot, chatwoot_contact, name, email, phone, loyalty_tier="gold", favourite=name
+    )
+
+
+async def _fetch(setup: Setup, query: str, *args: Any) -> list[asyncpg.Record]:
+    return await fetch(setup.database_url, query, *args)
+
+
+def _requests(setup: Setup) -> list[dict[str, Any]]:
+    return chatwoot_requests(setup.chatwoot)
 
 
 def _chatwoot_contact(setup: Setup, chatwoot_contact: int) -> dict[str, Any]:
@@ -128,7 +77,7 @@ async def _seed_rows(setup: Setup, contact: str, chatwoot_contact: int, marker: 
     """What other parts write: the Chatwoot identity, a data-key claim, an export."""
     archive = setup.export_dir / f"{uuid.uuid4().hex}.json"
     archive.write_text(json.dumps({"marker": marker}))
-    conn = await _db(setup)
+    conn = await asyncpg.connect(setup.database_url)
     try:
         await conn.execute(
             "INSERT INTO contact_identities (identity_hash, kind, contact_id, external_ref) "
@@ -187,7 +136,7 @@ _ROWS = {
 
 
 async def _counts(setup: Setup, contact: str) -> dict[str, int]:
-    conn = await _db(setup)
+    conn = await asyncpg.connect(setup.database_url)
     try:
         return {name: await conn.fetchval(query, contact) for name, query in _ROWS.items()}
     finally:
@@ -238,7 +187,9 @@ async def test_an_erasure_removes_every_copy_and_leaves_the_proof(setup: Setup) 
     actions = [
         r["action_id"]
         for r in await _fetch(
-            setup, "SELECT action_id FROM actions WHERE contact_id = $1", erased.contact
+            setup,
+            "SELECT action_id FROM actions WHERE contact_id = $1",
+            erased.contact,
         )
     ]
     assert await _fetch(
@@ -335,11 +286,6 @@ def _fail_next(setup: Setup, times: int) -> None:
     httpx.post(f"{setup.chatwoot}/_standin/faults", json=fault).raise_for_status()
 
 
-def _requests(setup: Setup) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{setup.chatwoot}/_standin/requests").json()
-    return list(answer["requests"])
-
-
 async def test_a_failing_chatwoot_is_retried_until_the_contact_is_anonymised(
     setup: Setup,
 ) -> None:
@@ -396,7 +342,9 @@ async def test_asking_in_a_chatwoot_chat_goes_to_a_person_and_erases_nothing(
     assert "deleted" in found[0]["json"]["content"]
     assert (
         await _fetch(
-            setup, "SELECT deletion_id FROM gdpr_deletions WHERE contact_id = $1", person.contact
+            setup,
+            "SELECT deletion_id FROM gdpr_deletions WHERE contact_id = $1",
+            person.contact,
         )
         == []
     )
@@ -407,7 +355,7 @@ async def test_a_deletion_left_unfinished_is_resumed_by_the_timer(setup: Setup) 
     recording it) is driven to completion by the timer, without any new event."""
     person = await _person(setup, "Rita Resumed", "+447700900111")
     deletion_id = f"del_{uuid.uuid4().hex}"
-    conn = await _db(setup)
+    conn = await asyncpg.connect(setup.database_url)
     try:
         await conn.execute(
             "INSERT INTO gdpr_deletions (deletion_id, contact_id, reason, requested_by, status) "

@@ -17,7 +17,7 @@ from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.store import ConversationStore
-from tests.unit.outbound_actions import reply
+from tests.fakes.outbound_actions import reply
 
 pytestmark = pytest.mark.integration
 

@@ -29,40 +29,41 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
 from datakeys.build import build_keyring
 from datakeys.keyring import KeyRing
-from ingest.app import build_ingest, create_app
-from ingest.compliance import apikeys
-from ingest.compliance.keystore import KeyStore
 from ingest.testing import chatwoot_headers
 from schemas.catalogue import ACTIONS, CONTACT_EVENTS, DATA_KEYS, ERASURES, INBOUND
 from schemas.events import SealedPersonal, decode
 from schemas.sealing import contact_of, open_event
-from sinks.postgres.pool import Database, PoolConfig
+from sinks.postgres.pool import Database
 from streams.conversation.stored import SealedStates
 from switchboard.settings import Settings
-from switchboard.standins import Tokens, run_standins
+from tests.fakes import chatwoot_payloads
+from tests.integration.chatwoot_chat import ACCOUNT, ids
 from tests.integration.conftest import (
     ROOT,
     TEST_CHATWOOT_SECRET,
     Worker,
-    create_database,
+    compliance_key,
     drop_database,
     eventually,
-    isolated,
     settings_env,
 )
+from tests.integration.erasure_pipeline import (
+    Setup,
+    chatwoot_requests,
+    erasure_pipeline,
+    fetch,
+    new_database,
+    seed_chatwoot,
+)
 from tests.integration.privacy_helpers import (
-    ACCOUNT,
     contact_id,
     conversation_key,
-    ids,
     read_topic,
 )
-from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
 
@@ -162,114 +163,30 @@ def chatwoot_message(person: Person, text: str) -> bytes:
 # --- the module's pipeline -------------------------------------------------------------
 
 
-@dataclass
-class Setup:
-    settings: Settings
-    worker: Worker
-    chatwoot: str
-    export_dir: Path
-    tmp: Path
-    client: TestClient
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-async def new_database(settings: Settings, suffix: str) -> str:
-    """A migrated database of its own, with the knowledge base loaded."""
-    session_url = settings.database_url.get_secret_value()
-    return await create_database(session_url, f"{session_url.rsplit('/', 1)[1]}_{suffix}")
-
-
 @pytest.fixture(scope="module")
 async def setup(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Setup]:
     tmp = tmp_path_factory.mktemp("proof")
-    export_dir = tmp / "exports"
-    export_dir.mkdir(mode=0o700)
-    url = await new_database(settings, "proof")
-    try:
-        with run_standins(tokens=Tokens(chatwoot_admin=ADMIN_TOKEN)) as urls:
-            own = (await isolated(settings, "proof")).model_copy(
-                update={
-                    "chatwoot_base_url": urls.chatwoot,
-                    "database_url": SecretStr(url),
-                    "switchboard_export_dir": export_dir,
-                    "chatwoot_admin_token": SecretStr(ADMIN_TOKEN),
-                }
-            )
-            env = {
-                **settings_env(own, tmp),
-                "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
-                "SWITCHBOARD_EXPORT_DIR": str(export_dir),
-            }
-            worker = Worker(env, tmp / "worker.log")
-            worker.start()
-            try:
-                with TestClient(create_app(build_ingest(own))) as client:
-                    yield Setup(own, worker, urls.chatwoot, export_dir, tmp, client)
-            finally:
-                worker.stop()
-                await delete_topics(own, [own.switchboard_worker_group, *REPLAY_GROUPS])
-    finally:
-        await drop_database(settings.database_url.get_secret_value(), url)
+    async with erasure_pipeline(settings, tmp, "proof", ADMIN_TOKEN, REPLAY_GROUPS) as pipeline:
+        yield pipeline
 
 
 REPLAY_GROUPS: list[str] = []
 
 
-async def delete_topics(settings: Settings, groups: list[str]) -> None:
-    """Leave the shared broker as it was: the run's topics and its groups' Faust topics."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        starts = (settings.switchboard_topic_prefix, *(f"{g}-" for g in groups))
-        names = [n for n in await admin.list_topics() if n.startswith(starts)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()
-
-
-async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
-
-
-def db_url(setup: Setup) -> str:
-    return setup.settings.database_url.get_secret_value()
-
-
-async def api_key(setup: Setup) -> dict[str, str]:
-    """A compliance key with every scope, made as `switchboard apikey create` makes it."""
-    key = apikeys.generate("erasure-proof", apikeys.SCOPES)
-    database = await Database.connect(PoolConfig(db_url(setup), size=1, max_overflow=0))
-    try:
-        await KeyStore(database).add(key)
-    finally:
-        await database.close()
-    return {"Authorization": f"Bearer {key.token}"}
-
-
-def seed_chatwoot(setup: Setup, person: Person) -> None:
-    contact = {
-        "account_id": ACCOUNT,
-        "id": person.chatwoot_id,
-        "name": person.name,
-        "email": person.email,
-        "phone_number": person.phone,
-        "custom_attributes": {"loyalty_tier": "gold", "nickname": person.name},
-        "additional_attributes": {"city": "Leeds"},
-    }
-    httpx.post(f"{setup.chatwoot}/_standin/chatwoot/contacts", json=contact).raise_for_status()
-
-
 async def live_through_it(setup: Setup, person: Person) -> None:
     """The contact writes three messages with its marker and is answered; gives and then
     withdraws marketing consent through the API; asks for an export, which is written."""
-    seed_chatwoot(setup, person)
+    seed_chatwoot(
+        setup.chatwoot,
+        person.chatwoot_id,
+        person.name,
+        person.email,
+        person.phone,
+        loyalty_tier="gold",
+        nickname=person.name,
+    )
     for text in (
         f"How long does delivery take? {person.marker}",
         f"Can I pay by invoice? {person.marker}",
@@ -285,7 +202,7 @@ async def live_through_it(setup: Setup, person: Person) -> None:
 
     async def answered() -> bool:
         rows = await fetch(
-            db_url(setup),
+            setup.database_url,
             "SELECT (SELECT count(*) FROM messages WHERE contact_id = $1) AS messages, "
             "(SELECT count(*) FROM deliveries d JOIN actions a USING (action_id) "
             " WHERE a.contact_id = $1) AS delivered",
@@ -294,7 +211,11 @@ async def live_through_it(setup: Setup, person: Person) -> None:
         return bool(rows[0]["messages"] == 3 and rows[0]["delivered"] >= 3)
 
     assert await eventually(answered, timeout=45), setup.worker.log()[-5000:]
-    replies = [r for r in requests(setup) if f"/conversations/{person.conversation}/" in r["path"]]
+    replies = [
+        r
+        for r in chatwoot_requests(setup.chatwoot)
+        if f"/conversations/{person.conversation}/" in r["path"]
+    ]
     assert replies, "the bot never answered"
 
     reference = f"chatwoot:{ACCOUNT}/{person.chatwoot_id}"
@@ -315,7 +236,7 @@ async def live_through_it(setup: Setup, person: Person) -> None:
 
     async def consented() -> bool:
         rows = await fetch(
-            db_url(setup),
+            setup.database_url,
             "SELECT granted FROM consent_records WHERE contact_id = $1 ORDER BY occurred_at",
             person.contact,
         )
@@ -381,11 +302,6 @@ def chatwoot_contact(setup: Setup, person: Person) -> dict[str, Any]:
         headers={"api_access_token": ADMIN_TOKEN},
     )
     return dict(answer.json()["payload"])
-
-
-def requests(setup: Setup, chatwoot: str | None = None) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{chatwoot or setup.chatwoot}/_standin/requests", timeout=5).json()
-    return list(answer["requests"])
 
 
 # --- the scan --------------------------------------------------------------------------
@@ -596,7 +512,7 @@ def scan_chatwoot(setup: Setup, people: dict[str, Person]) -> dict[str, Found]:
         for place, answer in (("contact", contact), ("messages", messages)):
             found[who].look(person.needles, place, answer.text)
     listed = httpx.get(f"{setup.chatwoot}/_standin/chatwoot/contacts").text
-    log = json.dumps(requests(setup))
+    log = json.dumps(chatwoot_requests(setup.chatwoot))
     for who, person in people.items():
         found[who].look(person.needles, "contact list", listed)
         found[who].look(person.needles, "request log", log)
@@ -635,7 +551,8 @@ async def test_an_erased_contact_is_nowhere_and_a_replay_does_not_bring_it_back(
     its marker, phone, name, email or ip address, while the other's are found; a replay of
     the inbound topic into a fresh group writes nothing about it. (Faust tables are kept in
     memory, so their changelog topics are the whole of them.)"""
-    setup.headers.update(await api_key(setup))
+    token = await compliance_key(setup.settings, "erasure-proof")
+    setup.headers.update({"Authorization": f"Bearer {token}"})
     erased = new_person(setup.settings, "Erin")
     kept = new_person(setup.settings, "Kim")
     people = {"erased": erased, "kept": kept}
@@ -680,7 +597,7 @@ async def test_an_erased_contact_is_nowhere_and_a_replay_does_not_bring_it_back(
     assert opened["kept"].where("ip")  # the consent events' sealed ip address
 
     # PostgreSQL: every table; only the proof tables still name the erased contact's id.
-    database = await scan_database(db_url(setup), people)
+    database = await scan_database(setup.database_url, people)
     assert database["erased"].where(*erased.needles) == set()
     assert database["erased"].where("contact_id") <= PROOF_TABLES
     assert {"messages", "consent_records"} <= database["kept"].where("marker", "name", "ip")
@@ -726,7 +643,7 @@ async def replay_into_a_fresh_group(
         "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
         "SWITCHBOARD_EXPORT_DIR": str(export_dir),
     }
-    sent_before = len(requests(setup))
+    sent_before = len(chatwoot_requests(setup.chatwoot))
     shared_before = await about(setup.settings, erased)
     assert len(shared_before[ERASURES.name]) == 1  # the proof
     command = subprocess.run(  # noqa: ASYNC221 - a short CLI run, nothing else is waiting
@@ -780,7 +697,7 @@ async def replay_into_a_fresh_group(
         assert await about(setup.settings, erased) == shared_before
         # Nothing reached Chatwoot from the replay group (its actions are marked replayed),
         # least of all anything for the erased contact's conversation.
-        since = requests(setup)[sent_before:]
+        since = chatwoot_requests(setup.chatwoot)[sent_before:]
         assert not [r for r in since if f"/conversations/{erased.conversation}/" in r["path"]]
         assert not [r for r in since if f"/conversations/{kept.conversation}/" in r["path"]]
         assert await fetch(

@@ -6,7 +6,6 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from datakeys.testing import in_memory_keyring
-from ingest.app import build_ingest, create_app
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import KafkaEventLog
 from ingest.sealing import SealingEventLog
@@ -27,12 +25,6 @@ from tests.conftest import Fixtures
 from tests.integration.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 async def _consume(settings: Settings, correlation_ids: set[str], expected: int) -> list[Any]:

@@ -18,8 +18,8 @@ from ingest.testing import whatsapp_headers, whatsapp_text_body
 from lag.offsets import LagReader
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
+from tests.integration.chatwoot_chat import customer_says, ids
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
-from tests.integration.privacy_helpers import customer_says, ids
 from tests.private_stack import free_ports
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from ingest.app import build_ingest, create_app
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens
 from switchboard.standins.model import ANSWER
+from tests.integration.chatwoot_chat import Requests, customer_says, wait_for
 from tests.integration.conftest import Worker, isolated, settings_env
-from tests.integration.test_conversation import Requests, _wait_for, customer_says
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ async def _outcome(
 ) -> list[dict[str, Any]]:
     conversation = uuid.uuid4().int % 1_000_000_000
     customer_says(client, conversation, "How long does delivery take?")
-    received = await _wait_for(requests, conversation, expected, timeout=60)
+    received = await wait_for(requests, conversation, expected, timeout=60)
     assert len(received) == expected, worker.log()
     return received
 

@@ -19,7 +19,7 @@ from sinks.outbound.sender import OutboundSender
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.standins import StandInURLs, Tokens, run_standins
-from tests.unit.outbound_actions import (
+from tests.fakes.outbound_actions import (
     CHATWOOT_TOKEN,
     DIALOG360_KEY,
     WHATSAPP_TOKEN,

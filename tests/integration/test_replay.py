@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +31,14 @@ from schemas.events import (
     kafka_headers,
 )
 from switchboard.settings import Settings
+from tests.fakes.chatwoot_payloads import ACCOUNT_ID
+from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
-from tests.unit.chatwoot_payloads import ACCOUNT_ID
 
 pytestmark = pytest.mark.integration
 
 # key, value, timestamp in ms (None: now), headers
 Rec = tuple[bytes | None, bytes, int | None, list[tuple[str, bytes]]]
-Requests = Callable[[str], list[dict[str, Any]]]
 _conversations = itertools.count(int(time.time()) % 1_000_000 * 100)
 
 

@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -20,6 +19,8 @@ from ingest.testing import chatwoot_headers, whatsapp_headers, whatsapp_text_bod
 from schemas.catalogue import INBOUND
 from schemas.events import decode
 from switchboard.settings import Settings
+from tests.fakes import chatwoot_payloads
+from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import (
     TEST_CHATWOOT_SECRET,
     TEST_SECRET,
@@ -28,8 +29,6 @@ from tests.integration.conftest import (
     isolated,
 )
 from tests.integration.privacy_helpers import read_topic
-from tests.integration.test_conversation import Requests
-from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
 
@@ -94,12 +93,6 @@ async def test_a_chatwoot_delivery_replayed_after_the_tolerance_is_refused_and_w
     account = chatwoot_payloads.ACCOUNT_ID
     assert ids == [f"chatwoot:{account}:message:{message_id}"]
     assert f"chatwoot:{account}:message:{late_id}" not in ids
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 def _deliver(client: TestClient, body: bytes) -> None:

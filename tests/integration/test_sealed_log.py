@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +25,7 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from schemas.catalogue import DATA_KEYS, ERASURES, INBOUND
 from schemas.events import (
-    ChatwootRoute,
     MessageReceived,
-    MessageReceivedData,
     Personal,
     SealedPersonal,
     plain,
@@ -35,17 +33,11 @@ from schemas.events import (
 from schemas.keys import Pseudonymizer
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
+from tests.fakes.conversation_events import chatwoot_message
+from tests.integration.chatwoot_chat import Requests
 from tests.integration.conftest import TEST_SECRET, Worker, eventually
 
 pytestmark = pytest.mark.integration
-
-Requests = Callable[[str], list[dict[str, Any]]]
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(build_ingest(settings))) as test_client:
-        yield test_client
 
 
 @pytest.fixture
@@ -175,20 +167,14 @@ async def test_two_key_rings_racing_for_a_new_contact_make_one_key(
 
 
 def _sealed_message(contact: str, text: str) -> MessageReceived:
-    return MessageReceived(
-        id=f"test:{uuid.uuid4().hex}",
-        source="chatwoot",
-        time=datetime.now(UTC),
+    return chatwoot_message(
+        Personal(text=text),
+        contact_id=contact,
+        event_id=f"test:{uuid.uuid4().hex}",
+        at=datetime.now(UTC),
         subject="cv_test",
         correlation_id="test",
-        data=MessageReceivedData(
-            channel="chatwoot",
-            contact_id=contact,
-            route=ChatwootRoute(account_id=1, conversation_id=1),
-            provider_message_id="1",
-            message_type="text",
-            personal=Personal(text=text),
-        ),
+        conversation_id=1,
     )
 
 

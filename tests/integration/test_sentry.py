@@ -20,8 +20,8 @@ from switchboard.retrying import until_done
 from switchboard.scrub import message_ids
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
+from tests.fakes.outbound_actions import reply
 from tests.integration.sentry_receiver import Receiver, envelope_items
-from tests.unit.outbound_actions import reply
 
 pytestmark = pytest.mark.integration
 

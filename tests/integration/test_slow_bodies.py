@@ -28,10 +28,10 @@ from ingest.webhooks import Ingest
 from schemas.catalogue import INBOUND
 from switchboard.sentry import init_sentry
 from switchboard.settings import Settings
+from tests.fakes import chatwoot_payloads
 from tests.integration.conftest import TEST_CHATWOOT_SECRET, TEST_SECRET
 from tests.integration.sentry_receiver import Receiver
 from tests.integration.tcp_proxy import free_port
-from tests.unit import chatwoot_payloads
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from ingest.app import build_ingest, create_app
 from ingest.testing import whatsapp_headers, whatsapp_text_body
 from switchboard.settings import Settings
+from tests.deploy_metrics import served_names, used_names
 from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated, settings_env
-from tests.unit.test_alert_rules import served_names, used_names
 
 pytestmark = pytest.mark.integration
 

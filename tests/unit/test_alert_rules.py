@@ -1,19 +1,14 @@
-"""deploy/: promtool accepts the alert rules, and every metric the rules and the Grafana
-dashboard use is served on /metrics by ingest or the worker."""
+"""deploy/: Prometheus loads the alert rules, and every metric the rules and the Grafana
+dashboard use is served on /metrics by ingest or the worker (promtool's check of the rules
+runs with the integration tests)."""
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
@@ -23,48 +18,15 @@ from streams.metrics.serve import register_metrics
 from streams.retention.metrics import RetentionMetrics
 from streams.runtime.app import create_app as create_faust_app
 from switchboard.settings import Settings
+from tests.deploy_metrics import (
+    PROMETHEUS,
+    ROOT,
+    rule_expressions,
+    served_names,
+    used_names,
+)
 
-ROOT = Path(__file__).parents[2]
-RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
-PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
-DASHBOARD = ROOT / "deploy" / "grafana" / "switchboard.json"
-PROMTOOL = ROOT / ".tools" / "bin" / "promtool"
 SECRET = "alert-rules-whatsapp-secret"
-
-_NAME = re.compile(r"\bswitchboard_[a-z0-9_]+\b")
-_SUFFIXES = {
-    "counter": ("_total", "_created"),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "gauge": ("",),
-    "unknown": ("",),
-}
-
-
-def rule_expressions() -> list[str]:
-    groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
-    return [rule["expr"] for group in groups for rule in group["rules"]]
-
-
-def dashboard_expressions() -> list[str]:
-    panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
-    return [target["expr"] for panel in panels for target in panel.get("targets", [])]
-
-
-def used_names() -> set[str]:
-    return {
-        name
-        for expr in rule_expressions() + dashboard_expressions()
-        for name in _NAME.findall(expr)
-    }
-
-
-def served_names(exposition: str) -> set[str]:
-    """Every series name a Prometheus scraping this text could store, from its families."""
-    names: set[str] = set()
-    for family in text_string_to_metric_families(exposition):
-        names.update(family.name + suffix for suffix in _SUFFIXES.get(family.type, ("",)))
-        names.update(sample.name for sample in family.samples)
-    return names
 
 
 def ingest_exposition() -> str:
@@ -90,27 +52,6 @@ def worker_exposition(tmp_path: Path) -> str:
     metrics = register_metrics(create_faust_app(settings), settings, NoDatabase())
     RetentionMetrics(metrics.registry)  # as build_worker passes it to register_retention
     return generate_latest(metrics.registry).decode()
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    found = shutil.which("promtool")
-    if found:
-        return Path(found)
-    if not PROMTOOL.exists():
-        subprocess.run(
-            [str(ROOT / "deploy" / "prometheus" / "fetch-promtool.sh"), str(PROMTOOL)], check=True
-        )
-    return PROMTOOL
-
-
-def test_promtool_accepts_the_rules(promtool: Path) -> None:
-    """`promtool check rules` finds every rule valid."""
-    result = subprocess.run(
-        [str(promtool), "check", "rules", str(RULES)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {len(rule_expressions())} rules found" in result.stdout
 
 
 def test_prometheus_loads_the_rules_and_scrapes_both_processes() -> None:

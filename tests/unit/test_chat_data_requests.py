@@ -4,9 +4,6 @@ conversation, on a channel that vouches for who they are."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,11 +15,8 @@ from schemas.events import (
     ExportRequested,
     HandoffRequested,
     ReplyRequested,
-    plain,
 )
-from schemas.knowledge import Passage
 from streams.conversation.actions import confirmed_request
-from streams.conversation.agent import Conversations, GraphFlow
 from streams.conversation.data_requests import (
     ConfirmationCodes,
     PendingRequest,
@@ -30,57 +24,16 @@ from streams.conversation.data_requests import (
     reference,
     settle,
 )
-from streams.conversation.state import ConversationState
 from streams.erasure.plan import chat_deletion_id
-from streams.flow.retrieval import InMemoryRetriever
-from streams.flow.runner import Flow
 from streams.flow.texts import DATA_INFO_REPLIES
 from streams.replay.hooks import ReplayGuard
-from tests.unit.test_conversation_agent import CODES, REQUESTS, RecordingLog
-from tests.unit.test_conversation_state import T0, message
-from tests.unit.test_replay_marks import Suppressions
-
-
-def _flow() -> GraphFlow:
-    passage = Passage("shipping", "Shipping", "Delivery takes two to three working days.")
-    return GraphFlow(Flow(InMemoryRetriever([passage]), None, 5.0, 0, min_score=0.05), REQUESTS)
-
-
-class Desk:
-    """One conversation agent with its table and what it emitted, message by message."""
-
-    def __init__(self) -> None:
-        self.table: dict[str, Any] = {}
-        self.log = RecordingLog()
-        self.agent = Conversations(
-            self.table, _flow(), self.log, requests=REQUESTS, clock=lambda: T0
-        )
-        self.count = 0
-
-    async def says(
-        self,
-        text: str,
-        *,
-        minutes_later: float = 0,
-        whatsapp: bool = True,
-        conversation: str = "cv_1",
-    ) -> list[Event]:
-        self.count += 1
-        base = message(self.count, text, chatwoot=not whatsapp)
-        sent = base.model_copy(
-            update={"time": base.time + timedelta(minutes=minutes_later), "subject": conversation}
-        )
-        before = len(self.log.events)
-        await self.agent.handle(sent)
-        return self.log.events[before:]
-
-    def state(self, conversation: str = "cv_1") -> ConversationState:
-        return ConversationState.model_validate(self.table[conversation])
-
-
-def reply_text(events: list[Event]) -> str:
-    (reply,) = [e for e in events if isinstance(e, ReplyRequested | HandoffRequested)]
-    return plain(reply.data.personal).text or ""
+from tests.fakes.conversation_agent import (
+    CODES,
+    Desk,
+    Suppressions,
+    reply_text,
+)
+from tests.fakes.conversation_events import T0, message
 
 
 def confirmed(events: list[Event]) -> list[ErasureRequested | ExportRequested]:

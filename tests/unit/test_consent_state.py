@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.events import ConsentChanged, ConsentChangedData, ConsentType, Personal, Source
 from streams.consent.state import (
     ConsentState,
     changed,
@@ -18,35 +17,7 @@ from streams.consent.state import (
     may_send_marketing,
     record_row,
 )
-
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def consent(
-    n: int,
-    consent_type: ConsentType,
-    granted: bool,
-    *,
-    at: datetime = T0,
-    origin: str = "api",
-    source: Source = "switchboard",
-    ip: str | None = None,
-) -> ConsentChanged:
-    return ConsentChanged(
-        id=f"c{n}",
-        source=source,
-        time=at,
-        subject="ct_1",
-        correlation_id="x",
-        data=ConsentChangedData(
-            contact_id="ct_1",
-            consent_type=consent_type,
-            granted=granted,
-            reason="r",
-            origin=origin,
-            personal=Personal(ip_address=ip),
-        ),
-    )
+from tests.fakes.consent_events import T0, consent
 
 
 def test_nothing_recorded_allows_replies_but_not_marketing() -> None:

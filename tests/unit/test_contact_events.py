@@ -22,8 +22,8 @@ from streams.contact_events import ContactEvents, deletion_request
 from streams.erasure.driver import Eraser
 from streams.erasure.metrics import ErasureMetrics
 from streams.erasure.plan import plan
-from tests.unit.fakes_erasure import MemoryDeletions, RecordingProofs, Scripted
-from tests.unit.test_consent_state import consent
+from tests.fakes.consent_events import consent
+from tests.fakes.erasure import MemoryDeletions, RecordingProofs, Scripted
 
 WHEN = datetime(2026, 11, 26, tzinfo=UTC)
 COMMON: dict[str, Any] = {"source": "switchboard", "time": WHEN, "correlation_id": "c"}

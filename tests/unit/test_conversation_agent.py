@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from schemas.events import Event, MessageReceived, ReplyRequested
-from streams.conversation.agent import ChatRequests, Conversations
-from streams.conversation.data_requests import ConfirmationCodes
+from schemas.events import ReplyRequested
+from streams.conversation.agent import Conversations
 from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowOutcome as Outcome
-from tests.unit.test_conversation_state import T0, message, status
-
-CODES = ConfirmationCodes(b"test-confirmation-key")
-REQUESTS = ChatRequests(CODES, confirm_minutes=15, link_days=7)
-
-
-class ScriptedFlow:
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-        self.calls: list[str] = []
-
-    async def run(self, message: MessageReceived, state: ConversationState) -> Outcome:
-        self.calls.append(message.id)
-        return self.outcome
-
-
-class RecordingLog:
-    def __init__(self, fail: bool = False) -> None:
-        self.events: list[Event] = []
-        self.fail = fail
-
-    async def emit(self, events: Sequence[Event]) -> None:
-        if self.fail:
-            raise ConnectionError("broker gone")
-        self.events.extend(events)
+from tests.fakes.conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
+from tests.fakes.conversation_events import T0, message, status
 
 
 def _agent(flow: ScriptedFlow, log: RecordingLog, table: dict[str, Any]) -> Conversations:

@@ -17,9 +17,9 @@ from streams.flow.graph import FlowInput, marketing_allowed
 from streams.flow.graph import FlowOutcome as Outcome
 from streams.flow.retrieval import InMemoryRetriever
 from streams.flow.runner import Flow
-from tests.unit.test_consent_state import consent
-from tests.unit.test_conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
-from tests.unit.test_conversation_state import T0, WHEN, message
+from tests.fakes.consent_events import consent
+from tests.fakes.conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
+from tests.fakes.conversation_events import T0, WHEN, message
 
 
 class Reports:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from schemas.events import (
-    ChatwootRoute,
-    ConversationStatusChanged,
-    ConversationStatusChangedData,
-    MessageReceived,
-    MessageReceivedData,
     MessageStatusChanged,
     MessageStatusChangedData,
     Personal,
-    WhatsAppRoute,
 )
 from streams.conversation.state import (
     DEDUPE_SECONDS,
@@ -27,48 +19,7 @@ from streams.conversation.state import (
     after_flow,
     decide,
 )
-
-T0 = 1_764_000_000.0
-WHEN = datetime.fromtimestamp(T0, tz=UTC)
-CHATWOOT = ChatwootRoute(account_id=1, conversation_id=7)
-WHATSAPP = WhatsAppRoute(phone_number_id="100")
-
-
-def message(n: int, text: str = "hello?", chatwoot: bool = True) -> MessageReceived:
-    return MessageReceived(
-        id=f"m{n}",
-        source="chatwoot" if chatwoot else "whatsapp-cloud",
-        time=WHEN,
-        subject="cv_1",
-        correlation_id="c",
-        data=MessageReceivedData(
-            channel="chatwoot" if chatwoot else "whatsapp",
-            contact_id="ct_1",
-            route=CHATWOOT if chatwoot else WHATSAPP,
-            provider_message_id=str(n),
-            message_type="text",
-            personal=Personal(text=text),
-        ),
-    )
-
-
-def status(
-    n: int, value: str, assignee: str | None = None, previous: str | None = None
-) -> ConversationStatusChanged:
-    return ConversationStatusChanged(
-        id=f"s{n}",
-        source="chatwoot",
-        time=WHEN,
-        subject="cv_1",
-        correlation_id="c",
-        data=ConversationStatusChangedData(
-            channel="chatwoot",
-            route=CHATWOOT,
-            status=value,
-            assignee_type=assignee,
-            previous_status=previous,
-        ),
-    )
+from tests.fakes.conversation_events import T0, WHATSAPP, WHEN, message, status
 
 
 def test_a_new_conversation_belongs_to_the_bot() -> None:

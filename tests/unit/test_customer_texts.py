@@ -30,11 +30,10 @@ from streams.conversation.actions import confirmed_request
 from streams.exports.agent import LinkSigner
 from streams.exports.requests import ExportRequest, failure_handoff, link_reply
 from streams.flow import texts
-from tests.unit.test_chat_data_requests import Desk, reply_text
-from tests.unit.test_conversation_agent import CODES
-from tests.unit.test_conversation_state import WHEN
-from tests.unit.test_flow_graph import make_flow
-from tests.unit.test_flow_graph import message as flow_message
+from tests.fakes.conversation_agent import CODES, Desk, reply_text
+from tests.fakes.conversation_events import WHEN
+from tests.fakes.flow import make_flow
+from tests.fakes.flow import message as flow_message
 
 ROOT = Path(__file__).resolve().parents[2]
 Check = Callable[[], Awaitable[None]]

@@ -17,7 +17,7 @@ from streams.delivery import Deliveries
 from streams.runtime.dead_letter import DeadLetters
 from switchboard import retrying
 from switchboard.retrying import RetryLater, until_done
-from tests.unit.outbound_actions import reply
+from tests.fakes.outbound_actions import reply
 
 
 class ScriptedSender:

@@ -10,7 +10,7 @@ from schemas.erasure import DeletionRequest
 from streams.erasure.driver import Eraser
 from streams.erasure.metrics import ErasureMetrics
 from streams.erasure.plan import POSTGRES, Done, Failed, Waiting, plan
-from tests.unit.fakes_erasure import Clock, MemoryDeletions, RecordingProofs, Scripted
+from tests.fakes.erasure import Clock, MemoryDeletions, RecordingProofs, Scripted
 
 REQUEST = DeletionRequest("del_1", "ct_1", "customer_request", "api-key-1")
 

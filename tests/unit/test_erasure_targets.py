@@ -21,7 +21,7 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
-from tests.unit.fakes_erasure import T0, Clock
+from tests.fakes.erasure import T0, Clock
 
 DELETION = Deletion("del_1", "ct_1", "customer_request", "api", T0, ())
 

@@ -29,8 +29,8 @@ from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, chatwoot_headers, dialog360_headers, whatsapp_headers
 from switchboard.settings import Settings
 from tests.conftest import Fixtures
-from tests.unit import chatwoot_payloads as cw
-from tests.unit.json_strategies import altered, json_values, mutate, mutated, paths
+from tests.fakes import chatwoot_payloads as cw
+from tests.json_strategies import altered, json_values, mutate, mutated, paths
 
 WHATSAPP_SECRET = "whatsapp-secret-for-properties"
 CHATWOOT_SECRET = "chatwoot-secret-for-properties"

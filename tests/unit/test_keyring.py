@@ -14,14 +14,12 @@ from datakeys.errors import KeyUnavailableError
 from datakeys.keyring import KeyRing
 from datakeys.log import InMemoryKeyLog
 from schemas.events import (
-    ChatwootRoute,
     ConversationErased,
     ConversationErasedData,
     ErasureRequested,
     ErasureRequestedData,
     Event,
     MessageReceived,
-    MessageReceivedData,
     Personal,
     SealedPersonal,
     plain,
@@ -29,6 +27,7 @@ from schemas.events import (
 from schemas.sealing import MasterKeys, SealError
 from streams.conversation.state import ConversationState
 from streams.conversation.stored import SealedStates
+from tests.fakes.conversation_events import chatwoot_message
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 MASTER = MasterKeys([b"unit master"])
@@ -63,20 +62,9 @@ def _ring(
 
 
 def _message(contact_id: str = "ct_1", text: str = "hello", at: datetime = NOW) -> MessageReceived:
-    return MessageReceived(
-        id=f"cw:{text}",
-        source="chatwoot",
-        time=at,
-        subject="cv_1",
-        correlation_id="r",
-        data=MessageReceivedData(
-            channel="chatwoot",
-            contact_id=contact_id,
-            route=ChatwootRoute(account_id=1, conversation_id=2),
-            provider_message_id="1",
-            message_type="text",
-            personal=Personal(text=text, phone="15550001111"),
-        ),
+    personal = Personal(text=text, phone="15550001111")
+    return chatwoot_message(
+        personal, contact_id=contact_id, event_id=f"cw:{text}", at=at, correlation_id="r"
     )
 
 

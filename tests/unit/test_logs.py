@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from switchboard import logs, scrub
-from tests.unit.outbound_actions import reply
+from tests.fakes.outbound_actions import reply
 
 
 @pytest.fixture(autouse=True)

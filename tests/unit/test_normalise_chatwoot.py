@@ -18,8 +18,8 @@ from schemas.events import (
     encode,
 )
 from schemas.keys import Pseudonymizer
-from tests.unit import chatwoot_payloads as cw
-from tests.unit.json_strategies import json_values, mutated
+from tests.fakes import chatwoot_payloads as cw
+from tests.json_strategies import json_values, mutated
 
 KEYS = Pseudonymizer(b"unit-test-pepper-0123456789abcdef")
 DELIVERY = "6f1c3f0e-2b7a-4d0e-9a43-3a1e5b8d7c21"

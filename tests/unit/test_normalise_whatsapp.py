@@ -23,7 +23,7 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from tests.conftest import Fixtures
-from tests.unit.json_strategies import json_values, mutated
+from tests.json_strategies import json_values, mutated
 
 KEYS = Pseudonymizer(b"unit-test-pepper-0123456789abcdef")
 BSUID = "US.13491208655302741918"

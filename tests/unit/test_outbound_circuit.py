@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from schemas.outbound import Destination
 from sinks.outbound.circuit import PROBE_POLL_SECONDS, Circuit, TokenBucket
 from sinks.outbound.guard import Guard, destination_of
-from tests.unit.outbound_actions import PHONE, PHONE_NUMBER_ID, reply
+from tests.fakes.outbound_actions import PHONE, PHONE_NUMBER_ID, reply
 
 WHATSAPP = Destination("whatsapp", PHONE_NUMBER_ID)
 

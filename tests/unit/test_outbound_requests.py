@@ -18,7 +18,7 @@ from sinks.outbound.requests import (
     provider_message_id,
     read_message_page,
 )
-from tests.unit.outbound_actions import (
+from tests.fakes.outbound_actions import (
     BSUID,
     CHATWOOT_TOKEN,
     DIALOG360_KEY,
@@ -31,7 +31,7 @@ from tests.unit.outbound_actions import (
 
 CONVERSATION = "https://chat.example.com/api/v1/accounts/3/conversations/42"
 CHATWOOT_HEADERS = {"api_access_token": CHATWOOT_TOKEN, "Content-Type": "application/json"}
-REPLY_ID = "reply:wa:wamid.1"  # the default action ids of tests.unit.outbound_actions
+REPLY_ID = "reply:wa:wamid.1"  # the default action ids of tests.fakes.outbound_actions
 HANDOFF_ID = "handoff:wa:wamid.2"
 GRAPH_URL = "https://graph.facebook.com/v23.0/100000000000001/messages"
 GRAPH_HEADERS = {"Authorization": f"Bearer {WHATSAPP_TOKEN}", "Content-Type": "application/json"}

@@ -17,9 +17,9 @@ from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.replay.marks import replay_mark, republished_headers
 from streams.replay.plan import LogBounds, build_request, make_plan
 from streams.replay.report import Tally, headline, progress_bar, render_plan, summary
-from tests.unit.outbound_actions import reply
-from tests.unit.test_conversation_agent import REQUESTS, ScriptedFlow
-from tests.unit.test_conversation_state import T0, message, status
+from tests.fakes.conversation_agent import REQUESTS, ScriptedFlow, Suppressions
+from tests.fakes.conversation_events import T0, message, status
+from tests.fakes.outbound_actions import reply
 
 ORIGINAL = [("type", b"message.received"), ("correlation-id", b"c")]
 
@@ -74,14 +74,6 @@ async def test_actions_of_a_replayed_message_carry_its_mark() -> None:
         ("reply:m1", [("replay", b"1"), ("replayed-from", b"sb.inbound.v1/0/7")]),
         ("reply:m2", []),
     ]
-
-
-class Suppressions:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str | None]] = []
-
-    async def suppressed(self, action_id: str, action_type: str, origin: str | None) -> None:
-        self.rows.append((action_id, action_type, origin))
 
 
 async def test_the_guard_holds_back_suppressed_replays_only() -> None:

@@ -16,7 +16,6 @@ from schemas.events import (
     ConversationStatusChangedData,
     Event,
     MessageReceived,
-    MessageReceivedData,
     Personal,
     SealedPersonal,
     StillSealedError,
@@ -39,6 +38,7 @@ from schemas.sealing import (
     seal_event,
     seal_personal,
 )
+from tests.fakes.conversation_events import chatwoot_message
 
 KEY = new_data_key()
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -57,21 +57,7 @@ contact_ids = st.text(min_size=1, max_size=40)
 
 
 def _message(personal: Personal, contact_id: str = "ct_1") -> MessageReceived:
-    return MessageReceived(
-        id="cw:1",
-        source="chatwoot",
-        time=NOW,
-        subject="cv_1",
-        correlation_id="req-1",
-        data=MessageReceivedData(
-            channel="chatwoot",
-            contact_id=contact_id,
-            route=ChatwootRoute(account_id=1, conversation_id=2),
-            provider_message_id="1",
-            message_type="text",
-            personal=personal,
-        ),
-    )
+    return chatwoot_message(personal, contact_id=contact_id, at=NOW, correlation_id="req-1")
 
 
 def _personal(event: Event) -> Personal:

@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ingest.signatures import SignatureError, StaleTimestampError, chatwoot, dialog360, whatsapp
-from tests.unit.json_strategies import altered
+from tests.json_strategies import altered
 
 SECRET = b"whsec-rotation-current-2f9c1a"
 OLD_SECRET = b"whsec-rotation-previous-77d0e4"

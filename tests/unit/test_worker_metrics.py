@@ -24,9 +24,9 @@ from streams.metrics.instruments import (
     timed_decoder,
 )
 from streams.metrics.registry import WorkerMetrics, dead_letter_reason, sql_verb
-from tests.unit.outbound_actions import handoff, reply
-from tests.unit.test_conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
-from tests.unit.test_conversation_state import T0, message
+from tests.fakes.conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
+from tests.fakes.conversation_events import T0, message
+from tests.fakes.outbound_actions import handoff, reply
 
 
 def value(metrics: WorkerMetrics, name: str, **labels: str) -> float:

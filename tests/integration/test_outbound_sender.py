@@ -27,7 +27,7 @@ from streams.outbound import outbound_sender
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
-from tests.unit.outbound_actions import (
+from tests.fakes.outbound_actions import (
     BSUID,
     CHATWOOT_TOKEN,
     DIALOG360_KEY,

@@ -194,34 +194,32 @@ def incoming_with_attachment() -> dict[str, Any]:
     return body
 
 
+def _sent(
+    message_type: str, sender: dict[str, Any], private: bool, n: int, content: str
+) -> dict[str, Any]:
+    """A message not from the customer, numbered ``n`` after the customer's."""
+    body = _message(message_type, sender, private=private)
+    body["id"] = MESSAGE_ID + n
+    body["content"] = content
+    return body
+
+
 def bot_reply() -> dict[str, Any]:
     """The bot's own reply, echoed back to the bot and to account webhooks."""
-    body = _message("outgoing", agent_bot(), private=False)
-    body["id"] = MESSAGE_ID + 1
-    body["content"] = "Thanks, let me check that for you."
-    return body
+    return _sent("outgoing", agent_bot(), False, 1, "Thanks, let me check that for you.")
 
 
 def agent_reply() -> dict[str, Any]:
-    body = _message("outgoing", agent(), private=False)
-    body["id"] = MESSAGE_ID + 2
-    body["content"] = "I have escalated this."
-    return body
+    return _sent("outgoing", agent(), False, 2, "I have escalated this.")
 
 
 def private_note() -> dict[str, Any]:
     """An agent's note to colleagues: outgoing and private, and still delivered."""
-    body = _message("outgoing", agent(), private=True)
-    body["id"] = MESSAGE_ID + 3
-    body["content"] = "Customer sounds upset, handle with care"
-    return body
+    return _sent("outgoing", agent(), True, 3, "Customer sounds upset, handle with care")
 
 
 def template_message() -> dict[str, Any]:
-    body = _message("template", agent(), private=False)
-    body["id"] = MESSAGE_ID + 4
-    body["content"] = "Hello {{name}}, your order has shipped."
-    return body
+    return _sent("template", agent(), False, 4, "Hello {{name}}, your order has shipped.")
 
 
 def conversation_status_changed(previous: str = "pending", current: str = "open") -> dict[str, Any]:

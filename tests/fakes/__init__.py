@@ -1,0 +1,1 @@
+"""Fakes and builders that test modules share: one concept a module."""
