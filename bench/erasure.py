@@ -77,10 +77,10 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from sinks.postgres.contact_data import PostgresContactData
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
-from sinks.postgres.store import ConversationStore
 from streams import topics
 from streams.keys.build import master_keys
 from streams.keys.claims import PostgresClaims

@@ -56,9 +56,9 @@ from bench.processes import busy_seconds, settle
 from bench.report import load_average, markdown, number, run_reported
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import InboundMessage, Position, to_row
-from sinks.postgres.store import ConversationStore
 from streams.storage import BATCH_SIZE
 from switchboard.cli import load_settings
 from switchboard.settings import Settings

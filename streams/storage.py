@@ -15,8 +15,8 @@ import asyncpg
 import structlog
 
 from schemas.events import Event
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.rows import Position
-from sinks.postgres.store import ConversationStore
 from streams.keys.keyring import KeyRing
 from streams.retry import backoff_seconds, is_transient_sqlstate
 from streams.runtime.dead_letter import DeadLetters

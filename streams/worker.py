@@ -33,12 +33,12 @@ from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from sinks.outbound.guard import Guard
 from sinks.outbound.sender import OutboundSender, outbound_client
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig, pool_config
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
-from sinks.postgres.store import ConversationStore
 from streams.conversation.agent import ChatRequests, Conversations, GraphFlow
 from streams.conversation.data_requests import ConfirmationCodes, confirmation_key
 from streams.conversation.stored import SealedStates

@@ -34,7 +34,7 @@ from ingest.compliance.models import (
     ExportAccepted,
     ExportStatus,
 )
-from ingest.compliance.store import ComplianceStore
+from ingest.compliance.request_rows import ComplianceStore
 from ingest.errors import Refused
 from ingest.producer import EventLog
 from schemas.events import (

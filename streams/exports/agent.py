@@ -31,7 +31,7 @@ from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import Event
 from sinks.export import links
 from sinks.export.archive import assemble, encode_archive
-from sinks.export.store import ExportState, ExportStore
+from sinks.export.export_rows import ExportState, ExportStore
 from sinks.export.writer import BadExportIdError, archive_path, remove, write_atomically
 from sinks.postgres.pool import Database
 from streams.exports.requests import ExportRequest, export_request, failure_handoff, link_reply

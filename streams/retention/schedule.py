@@ -8,9 +8,9 @@ from typing import Protocol
 import structlog
 
 from sinks.postgres.pool import Database
+from streams.retention.aged_rows import RetentionStore
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.run import EventSink, Retention
-from streams.retention.store import RetentionStore
 from streams.runtime.app import check_crontab
 from streams.runtime.types import App
 from switchboard.settings import Settings

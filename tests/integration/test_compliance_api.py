@@ -45,9 +45,9 @@ from schemas.events import (
 from schemas.identities import Identity
 from schemas.keys import Pseudonymizer
 from sinks.export import links
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
-from sinks.postgres.store import ConversationStore
 from streams.keys.build import build_keyring
 from switchboard.settings import Settings
 from tests.integration.conftest import TEST_SECRET, Worker, eventually

@@ -14,9 +14,9 @@ from schemas.events import ReplyRequested
 from sinks.postgres import erasure_fence
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import Position
-from sinks.postgres.store import ConversationStore
 from tests.unit.outbound_actions import reply
 
 pytestmark = pytest.mark.integration
