@@ -67,7 +67,7 @@ def build_ingest(
             dialog360_header=settings.dialog360_webhook_header,
         ),
         providers=frozenset(settings.switchboard_providers),
-        keys=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
+        pseudonymizer=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
         log=log,
         keyring=keyring,
         limiter=RateLimiter(settings.rate_limit_per_minute),

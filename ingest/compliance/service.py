@@ -35,7 +35,7 @@ from ingest.compliance.models import (
     ExportStatus,
 )
 from ingest.compliance.request_rows import ComplianceStore
-from ingest.errors import Refused
+from ingest.errors import RequestRefused
 from ingest.producer import EventLog
 from schemas.events import (
     ConsentChanged,
@@ -96,7 +96,7 @@ class ComplianceService:
         audit = _Audit()
         try:
             yield audit
-        except Refused as refused:
+        except RequestRefused as refused:
             audit.outcome = refused.outcome
             raise
         except Exception:
