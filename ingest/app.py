@@ -25,9 +25,10 @@ from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.sealing import SealingEventLog
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
-from sinks.postgres.pool import LazyDatabase, pool_config
+from sinks.postgres.pool import LazyDatabase
 from streams.keys.build import build_keyring
 from streams.keys.keyring import KeyRing
+from switchboard.database import pool_config
 from switchboard.settings import Settings
 
 

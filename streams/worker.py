@@ -37,7 +37,7 @@ from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
-from sinks.postgres.pool import Database, PoolConfig, pool_config
+from sinks.postgres.pool import Database, LazyDatabase, PoolConfig
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
 from streams.conversation.agent import ChatRequests, Conversations, GraphFlow
 from streams.conversation.data_requests import ConfirmationCodes, confirmation_key
@@ -73,6 +73,7 @@ from streams.runtime.record_order import Reader
 from streams.runtime.types import App, Record, Stream
 from streams.storage import BATCH_SIZE, BATCH_WITHIN_SECONDS, StorageAgent, is_transient
 from streams.topics import check_partitions
+from switchboard.database import pool_config
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -107,30 +108,10 @@ async def connect_database(config: PoolConfig) -> Database:
             await asyncio.sleep(backoff_seconds(attempt))
 
 
-class SharedDatabase:
-    """One pool per process, opened by whichever agent needs it first."""
-
-    def __init__(self, config: PoolConfig) -> None:
-        self._config = config
-        self._database: Database | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> Database:
-        async with self._lock:
-            if self._database is None:
-                self._database = await connect_database(self._config)
-            return self._database
-
-    async def close(self) -> None:
-        if self._database is not None:
-            await self._database.close()
-            self._database = None
-
-
 class SharedKeyRing:
     """One key ring per process, started (topics read to their end) by the first agent."""
 
-    def __init__(self, settings: Settings, database: SharedDatabase) -> None:
+    def __init__(self, settings: Settings, database: LazyDatabase) -> None:
         self._keyring = build_keyring(settings, database.get)
         self._started = False
         self._lock = asyncio.Lock()
@@ -178,7 +159,8 @@ def build_worker(settings: Settings) -> App:  # noqa: PLR0915 - the wiring, top 
         key_serializer="raw",
         value_serializer="raw",
     )
-    database = SharedDatabase(pool_config(settings))
+    # Waits for PostgreSQL rather than crash: a worker may start before its database.
+    database = LazyDatabase(pool_config(settings), connect_timeout=None, connect=connect_database)
     metrics = register_metrics(app, settings, database)  # /metrics, with the lag gauges
     if settings.switchboard_commit_watch_seconds:
         watch_commits(
