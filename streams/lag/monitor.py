@@ -1,7 +1,7 @@
 """The lag monitor: samples the pipeline's consumer groups every few seconds, keeps their
 windows, and updates the lag gauges.
 
-It runs in any asyncio process: in the worker as a Faust timer (`register_lag_monitor`),
+It runs in any asyncio process: in the worker as a Faust timer (`streams.bootstrap.metrics`),
 and in ingest beside the health endpoints (`start_lag_monitor`), which also serves the
 gauges while every worker is down, when lag matters most.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -20,9 +19,6 @@ from streams.lag.metrics import LagMetrics
 from streams.lag.offsets import LagReader
 from streams.lag.tracker import LagTracker, Report
 from switchboard.settings import Settings
-
-if TYPE_CHECKING:
-    from streams.runtime.types import App
 
 log = structlog.get_logger(__name__)
 
@@ -115,24 +111,3 @@ async def stop_lag_monitor(monitor: LagMonitor, task: asyncio.Task[None] | None)
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await monitor.close()
-
-
-def register_lag_monitor(
-    app: App, settings: Settings, metrics: LagMetrics | None = None
-) -> LagMonitor:
-    """Sample as a Faust timer in every worker; closed with the app. Returns the monitor,
-    whose `metrics.registry` a worker's /metrics serves."""
-    monitor = LagMonitor.from_settings(settings, metrics)
-    interval = settings.switchboard_lag_interval_seconds
-    if interval:
-
-        async def lag_monitor() -> None:
-            await monitor.sample_quietly()
-
-        app.timer(interval, name="lag-monitor")(lag_monitor)
-
-    async def close(app: App, **_: object) -> None:
-        await monitor.close()
-
-    app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
-    return monitor
