@@ -76,6 +76,8 @@ class SharedKeyRing:
 
 @dataclass(frozen=True)
 class Shared:
+    """Handed to each ``wire_*`` function: the app to declare on, and what it shares."""
+
     app: App
     settings: Settings
     database: DatabaseSource
