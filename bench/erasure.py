@@ -82,9 +82,9 @@ from schemas.events import (
 from schemas.keys import Pseudonymizer
 from schemas.position import Position
 from sinks.postgres.contact_data import PostgresContactData
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.store import ConversationStore
 from streams import topics
 from switchboard.cli import load_settings
 from switchboard.logs import configure

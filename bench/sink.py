@@ -57,9 +57,9 @@ from bench.report import load_average, markdown, number, run_reported
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from schemas.position import Position
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
 from sinks.postgres.rows import InboundMessage, to_row
-from sinks.postgres.store import ConversationStore
 from streams.storage import BATCH_SIZE
 from switchboard.cli import load_settings
 from switchboard.settings import Settings

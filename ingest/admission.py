@@ -104,7 +104,7 @@ class Reservation:
 
     def grow(self, size: int, *, large: bool = False) -> None:
         """Hold `size` bytes (the body so far), as a large body if it is or was declared one.
-        Refused (Busy, TooManyBodies), it holds what it held before."""
+        RequestRefused (Busy, TooManyBodies), it holds what it held before."""
         budget, limits = self._budget, self._budget.limits
         more = max(0, size - self.size)
         size = self.size + more

@@ -27,7 +27,8 @@ from ingest.ratelimit import RateLimiter, parse_networks
 from ingest.sealing import SealingEventLog
 from ingest.webhooks import Ingest, Secrets, router
 from schemas.keys import Pseudonymizer
-from sinks.postgres.pool import LazyDatabase, pool_config
+from sinks.postgres.pool import LazyDatabase
+from switchboard.database import pool_config
 from switchboard.settings import Settings
 
 
@@ -67,7 +68,7 @@ def build_ingest(
             dialog360_header=settings.dialog360_webhook_header,
         ),
         providers=frozenset(settings.switchboard_providers),
-        keys=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
+        pseudonymizer=Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode()),
         log=log,
         keyring=keyring,
         limiter=RateLimiter(settings.rate_limit_per_minute),

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.admission import BodyPace
 from ingest.body import receive_body
-from ingest.errors import ClientDisconnected, Oversized, Refused, SlowBody
+from ingest.errors import ClientDisconnected, Oversized, RequestRefused, SlowBody
 
 
 class BodyLimitMiddleware:
@@ -65,7 +65,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def _refuse(send: Send, refused: Refused) -> None:
+async def _refuse(send: Send, refused: RequestRefused) -> None:
     """The refusal, closing the connection: the rest of the body is never read."""
     content = json.dumps({"detail": refused.detail}).encode()
     headers = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not a bug
+class RequestRefused(Exception):  # noqa: N818 - a refusal is an outcome, not a bug
     status_code: int = 400
     outcome: str = "malformed"
 
@@ -13,7 +13,7 @@ class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not a bug
         self.headers = headers or {}
 
 
-class BadSignature(Refused):
+class BadSignature(RequestRefused):
     status_code = 403
     outcome = "bad_signature"
 
@@ -25,39 +25,39 @@ class StaleSignature(BadSignature):
     outcome = "stale_timestamp"
 
 
-class Malformed(Refused):
+class Malformed(RequestRefused):
     status_code = 400
     outcome = "malformed"
 
 
-class Oversized(Refused):
+class Oversized(RequestRefused):
     status_code = 413
     outcome = "oversized"
 
 
-class UnsupportedMediaType(Refused):
+class UnsupportedMediaType(RequestRefused):
     status_code = 415
     outcome = "unsupported_media_type"
 
 
-class RateLimited(Refused):
+class RateLimited(RequestRefused):
     status_code = 429
     outcome = "rate_limited"
 
 
-class NotConfigured(Refused):
+class NotConfigured(RequestRefused):
     status_code = 404
     outcome = "not_configured"
 
 
-class LogUnavailable(Refused):
+class LogUnavailable(RequestRefused):
     """Kafka did not acknowledge in time: the sender must retry, nothing is promised."""
 
     status_code = 503
     outcome = "broker_unavailable"
 
 
-class Busy(Refused):
+class Busy(RequestRefused):
     """The bodies being read hold the budget (ingest/admission.py): refused as soon as this
     one's bytes do not fit; the sender retries."""
 
@@ -65,14 +65,14 @@ class Busy(Refused):
     outcome = "busy"
 
 
-class TooManyBodies(Refused):
+class TooManyBodies(RequestRefused):
     """The client is already sending as many large bodies as it may (ingest/admission.py)."""
 
     status_code = 429
     outcome = "too_many_bodies"
 
 
-class SlowBody(Refused):
+class SlowBody(RequestRefused):
     """The body did not arrive within its deadline or at the minimum rate
     (ingest/admission.py, `BodyPace`)."""
 
@@ -80,7 +80,7 @@ class SlowBody(Refused):
     outcome = "body_timeout"
 
 
-class ClientDisconnected(Refused):
+class ClientDisconnected(RequestRefused):
     """Not a refusal: the client hung up before its body arrived, so nobody hears an answer.
     Counted apart, with nginx's 499 in logs and metrics, as it is no fault of the server."""
 
@@ -88,7 +88,7 @@ class ClientDisconnected(Refused):
     outcome = "client_disconnected"
 
 
-class KeysUnavailable(Refused):
+class KeysUnavailable(RequestRefused):
     """A new contact's data key could not be made or read now (PostgreSQL or Kafka away):
     nothing was written; the sender retries."""
 

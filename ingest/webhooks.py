@@ -26,7 +26,7 @@ from datakeys.keyring import KeyRing
 from ingest.admission import BodyBudget, BodyPace
 from ingest.body import check_declared, parse_json, receive_body
 from ingest.compliance.wiring import Compliance
-from ingest.errors import BadSignature, NotConfigured, RateLimited, Refused, StaleSignature
+from ingest.errors import BadSignature, NotConfigured, RateLimited, RequestRefused, StaleSignature
 from ingest.metrics import IngestMetrics
 from ingest.normalise import chatwoot as chatwoot_payloads
 from ingest.normalise import whatsapp as whatsapp_payloads
@@ -71,7 +71,7 @@ class Ingest:
 
     secrets: Secrets
     providers: frozenset[str]
-    keys: Pseudonymizer
+    pseudonymizer: Pseudonymizer  # contact ids from identities (the key ring seals)
     log: EventLog  # seals before it writes: a SealingEventLog
     keyring: KeyRing
     limiter: RateLimiter
@@ -116,7 +116,7 @@ async def accept(request: Request, provider: Provider) -> Response:
     started = time.perf_counter()
     try:
         outcome, response = await _accept(request, ingest, provider, request_id)
-    except Refused as refused:
+    except RequestRefused as refused:
         outcome = refused.outcome
         response = JSONResponse(
             {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
@@ -185,7 +185,7 @@ async def _read_body(request: Request, ingest: Ingest, client: str) -> bytes:
             )
         finally:
             reservation.release()
-    except Refused as refused:
+    except RequestRefused as refused:
         # What is left of the body is never read: the connection cannot carry another
         # request, and closing it ends a slow sender's hold on it.
         refused.headers["Connection"] = "close"
@@ -206,7 +206,7 @@ def _chatwoot_events(
 ) -> Normalised:
     return chatwoot_payloads.normalise(
         payload,
-        keys=ingest.keys,
+        keys=ingest.pseudonymizer,
         correlation_id=request_id,
         delivery_id=headers.get(chatwoot_signature.DELIVERY_HEADER),
     )
@@ -220,7 +220,7 @@ def _whatsapp_events(
     ingest: Ingest, payload: object, headers: Mapping[str, str], request_id: str
 ) -> Normalised:
     return whatsapp_payloads.normalise(
-        payload, source="whatsapp-cloud", keys=ingest.keys, correlation_id=request_id
+        payload, source="whatsapp-cloud", keys=ingest.pseudonymizer, correlation_id=request_id
     )
 
 
@@ -232,7 +232,7 @@ def _dialog360_events(
     ingest: Ingest, payload: object, headers: Mapping[str, str], request_id: str
 ) -> Normalised:
     return whatsapp_payloads.normalise(
-        payload, source="360dialog", keys=ingest.keys, correlation_id=request_id
+        payload, source="360dialog", keys=ingest.pseudonymizer, correlation_id=request_id
     )
 
 
@@ -301,7 +301,7 @@ async def whatsapp_subscribe(request: Request) -> Response:
         )
     except SignatureError as exc:
         return PlainTextResponse(str(exc), status_code=403)
-    except Refused as refused:
+    except RequestRefused as refused:
         return PlainTextResponse(refused.detail, status_code=refused.status_code)
     if not challenge or len(challenge) > _MAX_CHALLENGE:
         return PlainTextResponse("hub.challenge is missing or too long", status_code=400)

@@ -1,10 +1,9 @@
 """The lag monitor: samples the pipeline's consumer groups every few seconds, keeps their
 windows, and updates the lag gauges.
 
-It runs in any asyncio process: in the worker as a Faust timer (`register_lag_monitor` in
-streams/metrics/lag_timer.py), and in ingest beside the health endpoints
-(`start_lag_monitor`), which also serves the gauges while every worker is down, when lag
-matters most.
+It runs in any asyncio process: in the worker as a Faust timer (`streams.bootstrap.metrics`),
+and in ingest beside the health endpoints (`start_lag_monitor`), which also serves the
+gauges while every worker is down, when lag matters most.
 """
 
 from __future__ import annotations

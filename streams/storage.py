@@ -15,8 +15,8 @@ import asyncpg
 from datakeys.keyring import KeyRing
 from schemas.events import Event
 from schemas.position import Position
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.errors import is_transient
-from sinks.postgres.store import ConversationStore
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.reading import read_event
 from streams.runtime.types import Record

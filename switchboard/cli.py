@@ -222,7 +222,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.local import run_pipeline
+    from switchboard.run import run_pipeline
 
     return run_pipeline(settings, dict(os.environ), demo=not args.no_demo, stay=not args.exit)
 

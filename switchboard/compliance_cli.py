@@ -80,11 +80,11 @@ def _run(work: Coroutine[Any, Any, str]) -> int:
     invalid input, exit code 2."""
     from pydantic import ValidationError
 
-    from ingest.errors import Refused
+    from ingest.errors import RequestRefused
 
     try:
         print(asyncio.run(work))
-    except Refused as refused:
+    except RequestRefused as refused:
         print(f"error: {refused.detail}", file=sys.stderr)
         return 1
     except ValidationError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from ingest.errors import Refused
+from ingest.errors import RequestRefused
 from ingest.ratelimit import retry_after_header
 
 # Why a counted refusal was counted: a fixed vocabulary (metric labels, audit_refusals rows).
@@ -33,7 +33,7 @@ COUNTED_REASONS: tuple[CountedReason, ...] = get_args(CountedReason)
 KeyRefusal = Literal["missing_key", "malformed_key", "unknown_key", "wrong_secret", "revoked_key"]
 
 
-class ComplianceRefused(Refused):
+class ComplianceRefused(RequestRefused):
     def __init__(
         self,
         detail: str,

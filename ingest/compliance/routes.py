@@ -39,7 +39,7 @@ from ingest.compliance.models import (
 from ingest.compliance.recorder import RecorderLifespan
 from ingest.compliance.throttle import ClientRateLimitMiddleware
 from ingest.compliance.wiring import Compliance
-from ingest.errors import Refused
+from ingest.errors import RequestRefused
 from ingest.http_metrics import UNMATCHED
 from ingest.metrics import IngestMetrics
 from ingest.webhooks import correlation_id
@@ -291,7 +291,7 @@ async def deletion_status(
 
 
 async def _refused(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, Refused):  # pragma: no cover - registered for Refused only
+    if not isinstance(exc, RequestRefused):  # pragma: no cover - registered for it only
         raise exc
     _count(request, exc.outcome)
     if isinstance(exc, ComplianceRefused) and exc.counted_as is not None:
@@ -343,5 +343,5 @@ def install(app: FastAPI, compliance: Compliance) -> None:
         on_refused=throttled,
     )
     app.add_middleware(RecorderLifespan, recorder=compliance.refusals)
-    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(RequestRefused, _refused)
     app.add_exception_handler(RequestValidationError, _invalid)

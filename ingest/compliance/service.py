@@ -34,8 +34,8 @@ from ingest.compliance.models import (
     ExportAccepted,
     ExportStatus,
 )
-from ingest.compliance.store import ComplianceStore
-from ingest.errors import Refused
+from ingest.compliance.request_rows import ComplianceStore
+from ingest.errors import RequestRefused
 from ingest.producer import EventLog
 from schemas.events import (
     ConsentChanged,
@@ -96,7 +96,7 @@ class ComplianceService:
         audit = _Audit()
         try:
             yield audit
-        except Refused as refused:
+        except RequestRefused as refused:
             audit.outcome = refused.outcome
             raise
         except Exception:

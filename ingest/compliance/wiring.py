@@ -9,8 +9,8 @@ from ingest.compliance.auth import Authenticator
 from ingest.compliance.keystore import KeyStore
 from ingest.compliance.ports import Connections
 from ingest.compliance.recorder import RefusalRecorder
+from ingest.compliance.request_rows import ComplianceStore
 from ingest.compliance.service import ComplianceService, ExportLinks
-from ingest.compliance.store import ComplianceStore
 from ingest.producer import EventLog
 from ingest.ratelimit import RateLimiter
 from schemas.keys import Pseudonymizer

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +21,6 @@ from typing import Any
 import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
-
-from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -48,17 +46,6 @@ class PoolConfig:
     recycle_seconds: float = 3600.0
     statement_timeout_seconds: float = 30.0
     ping_after_idle_seconds: float = 1.0
-
-
-def pool_config(settings: Settings) -> PoolConfig:
-    return PoolConfig(
-        dsn=settings.database_url.get_secret_value(),
-        size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        acquire_timeout=settings.database_pool_timeout_seconds,
-        recycle_seconds=settings.database_pool_recycle_seconds,
-        statement_timeout_seconds=settings.database_statement_timeout_seconds,
-    )
 
 
 class Database:
@@ -150,12 +137,23 @@ class Database:
 
 
 class LazyDatabase:
-    """A pool opened on first use, and tried again on the next use if that failed: for a
-    process that must serve while PostgreSQL is away (ingest answers 503 meanwhile)."""
+    """One pool per process, opened by whichever caller needs it first, and tried again on
+    the next use if that failed.
 
-    def __init__(self, config: PoolConfig, connect_timeout: float = 5.0) -> None:
+    Ingest must serve while PostgreSQL is away (it answers 503 meanwhile), so by default an
+    opening gives up after ``connect_timeout``; the worker passes a ``connect`` that waits
+    for the server instead, and no timeout.
+    """
+
+    def __init__(
+        self,
+        config: PoolConfig,
+        connect_timeout: float | None = 5.0,
+        connect: Callable[[PoolConfig], Awaitable[Database]] | None = None,
+    ) -> None:
         self._config = config
         self._connect_timeout = connect_timeout
+        self._connect = connect or Database.connect
         self._database: Database | None = None
         self._lock = asyncio.Lock()
 
@@ -163,7 +161,7 @@ class LazyDatabase:
         async with self._lock:
             if self._database is None:
                 async with asyncio.timeout(self._connect_timeout):
-                    self._database = await Database.connect(self._config)
+                    self._database = await self._connect(self._config)
             return self._database
 
     async def close(self) -> None:

@@ -19,7 +19,7 @@ Consent, identity and erasure events on the same topic are another agent's work.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,18 +27,12 @@ from typing import Protocol
 
 import structlog
 
-from schemas.catalogue import CONTACT_EVENTS
 from schemas.events import Event
 from sinks.export import links
 from sinks.export.archive import assemble, encode_archive
-from sinks.export.store import ExportState, ExportStore
+from sinks.export.export_rows import ExportState, ExportStore
 from sinks.export.writer import BadExportIdError, archive_path, remove, write_atomically
-from sinks.postgres.pool import Database
 from streams.exports.requests import ExportRequest, export_request, failure_handoff, link_reply
-from streams.runtime.dead_letter import DeadLetters
-from streams.runtime.types import App, Record, Stream
-from switchboard.retrying import until_done
-from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -155,44 +149,3 @@ class Exports:
     async def _send_failure(self, request: ExportRequest) -> None:
         if request.reply_to is not None and self.actions is not None:
             await self.actions.emit([failure_handoff(request, request.reply_to)])
-
-
-class DatabaseSource(Protocol):
-    async def get(self) -> Database: ...
-
-
-Decoded = Callable[[Stream, DeadLetters], AsyncIterator[tuple[Record, object]]]
-
-
-def register_exports(
-    app: App,
-    settings: Settings,
-    database: DatabaseSource,
-    dead_letters: DeadLetters,
-    decoded: Decoded,
-    *,
-    actions: ActionLog,
-    finished: Callable[[str], None] = lambda outcome: None,
-) -> None:
-    """Add the ``exports`` agent; ``decoded`` is the worker's manual-ack event iterator."""
-    topic = app.topic(
-        CONTACT_EVENTS.full_name(settings.switchboard_topic_prefix),
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-
-    @app.agent(topic, name="exports")
-    async def exports(stream: Stream) -> None:
-        handler = Exports(
-            ExportStore(await database.get()),
-            settings.switchboard_export_dir,
-            settings.switchboard_export_link_days,
-            finished=finished,
-            actions=actions,
-            signer=LinkSigner(
-                settings.switchboard_public_url,
-                settings.switchboard_export_url_key.get_secret_value().encode(),
-            ),
-        )
-        async for _, event in decoded(stream, dead_letters):
-            await until_done("exports")(handler.handle, event)

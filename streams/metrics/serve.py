@@ -1,9 +1,6 @@
 """The worker's /metrics and /health/detailed (`streams.metrics.health`): one small HTTP
-server in its own thread, started with the Faust app.
-
-Faust's web server stays disabled (it would expose table contents). One registry per
-process holds the worker's families, the lag gauges and the PostgreSQL pool figures; the
-erasure backlog is read from ``gdpr_deletions`` on the lag monitor's interval.
+server in its own thread, started with the Faust app (`streams.bootstrap.metrics`); the
+PostgreSQL pool's figures and statements, and the erasure backlog from ``gdpr_deletions``.
 """
 
 from __future__ import annotations
@@ -13,19 +10,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
-from typing import Any, Protocol
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
 from prometheus_client import make_wsgi_app
 
-from lag.metrics import LagMetrics
 from sinks.postgres.pool import Database
 from streams.metrics.health import worker_health
-from streams.metrics.lag_timer import register_lag_monitor
 from streams.metrics.registry import WorkerMetrics
-from streams.runtime.types import App
-from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -34,47 +27,6 @@ BACKLOG_SQL = """
 SELECT count(*) AS pending, EXTRACT(EPOCH FROM now() - min(requested_at))::float8 AS oldest
 FROM gdpr_deletions WHERE status <> 'completed'
 """
-
-
-class DatabaseSource(Protocol):
-    async def get(self) -> Database: ...
-
-
-def register_metrics(app: App, settings: Settings, database: DatabaseSource) -> WorkerMetrics:
-    """Create the process's metrics, serve them once the app starts, stop with it."""
-    metrics = WorkerMetrics()
-    register_lag_monitor(app, settings, LagMetrics(metrics.registry))
-    servers: list[Any] = []
-
-    async def serve_metrics() -> None:
-        port = settings.switchboard_worker_web_port
-        try:
-            server = serve(port, routes(metrics))
-        except OSError as exc:
-            # Another process holds the port: keep processing, say so loudly.
-            log.error("metrics_not_served", port=port, error=type(exc).__name__)  # noqa: TRY400
-        else:
-            servers.append(server)
-            log.info("metrics_serving", port=port)
-        db = await database.get()
-        watch_database(db, metrics)
-
-    app.task(serve_metrics)
-
-    async def erasure_backlog() -> None:
-        await read_erasure_backlog(await database.get(), metrics)
-
-    interval = settings.switchboard_lag_interval_seconds
-    if interval:
-        app.timer(interval, name="erasure-backlog")(erasure_backlog)
-
-    async def stop(app: App, **_: object) -> None:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
-
-    app.on_before_shutdown.connect(stop)  # type: ignore[arg-type]
-    return metrics
 
 
 def watch_database(db: Database, metrics: WorkerMetrics) -> None:

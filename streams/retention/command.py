@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaProducer
 from schemas.catalogue import topic_for
 from schemas.events import Event, encode, kafka_headers
 from sinks.postgres.pool import Database, PoolConfig
+from streams.retention.aged_rows import RetentionStore
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.run import Retention, RetentionReport
-from streams.retention.store import RetentionStore
 from switchboard.settings import Settings
 
 

@@ -29,6 +29,7 @@ from typing import Protocol, TypeVar
 import structlog
 
 from schemas.events import Event
+from streams.retention.aged_rows import RetentionStore
 from streams.retention.metrics import RetentionMetrics
 from streams.retention.policy import (
     CONSENT_RECORDS,
@@ -39,7 +40,6 @@ from streams.retention.policy import (
     plan,
 )
 from streams.retention.requests import conversation_erased, deletion_id, erasure_requested, run_id
-from streams.retention.store import RetentionStore
 
 log = structlog.get_logger(__name__)
 

@@ -7,12 +7,12 @@ pyproject.toml); the agents' code speaks of a `types.Record`, a `types.Stream` a
 - `app`: the Faust app from Settings, with the version check and the corrections of
   `faust_fixes` (each names the upstream issue it works around);
 - `record_order`: a partition's records in offset order, none skipped (pure), and
-  `commit_watch`: the verdicts on a commit that stopped moving (pure);
+  `commit_watch`: what to do about a commit that stopped moving (pure);
 - `offsets`: which offsets may be acknowledged, the done prefix (pure); `lanes`: one lane
   per conversation inside a partition, bounded; `batches`: the store's shared writes;
   `partition`: the ordered agents' loop that joins them to Faust's stream;
-- `reading`, `dead_letter`, `emit`: a record read and opened, a record put aside, an event
-  written (sealed) through Faust's producer.
+- `reading`, `dead_letter`, `emit`, `keyed`: a record read and opened, a record put aside,
+  an event written (sealed), a record keyed by contact id written, through Faust's producer.
 
 Decision: the ordered agents keep reading through Faust's consumer, not aiokafka directly.
 The conversation-state table is co-partitioned with ``inbound``, and Faust's assignor gives a

@@ -47,7 +47,9 @@ class Held:
     reread: bool = False
 
 
-class Verdict(enum.Enum):
+class CommitAction(enum.Enum):
+    """What the watch does about a partition's commit on this look."""
+
     FINE = "fine"
     WAIT = "wait"
     REREAD = "reread"
@@ -62,16 +64,16 @@ def is_held(head: Head) -> bool:
 
 def judge(
     head: Head, held: Held | None, now: float, patience: float
-) -> tuple[Held | None, Verdict]:
+) -> tuple[Held | None, CommitAction]:
     """What to do about one partition, and what to remember about it until next time."""
     if not is_held(head):
-        return None, Verdict.FINE
+        return None, CommitAction.FINE
     if held is None or held.committed != head.committed:
-        return Held(head.committed, now), Verdict.WAIT
+        return Held(head.committed, now), CommitAction.WAIT
     if now - held.since < patience:
-        return held, Verdict.WAIT
+        return held, CommitAction.WAIT
     if not held.reread or head.head_read:
-        return Held(head.committed, now, reread=True), Verdict.REREAD
+        return Held(head.committed, now, reread=True), CommitAction.REREAD
     if head.read_past:
-        return None, Verdict.SKIP
-    return held, Verdict.WAIT
+        return None, CommitAction.SKIP
+    return held, CommitAction.WAIT

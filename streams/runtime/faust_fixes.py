@@ -98,7 +98,7 @@ import structlog
 from faust.tables.base import Collection as FaustCollection
 from faust.transport.consumer import Consumer
 
-from streams.runtime.commit_watch import Head, Held, Verdict, judge
+from streams.runtime.commit_watch import CommitAction, Head, Held, judge
 
 log = structlog.get_logger(__name__)
 
@@ -357,12 +357,12 @@ def head_of(consumer: Any, tp: Any, generation: int) -> Head | None:
 
 
 REPAIRS = {
-    Verdict.REREAD: "commit_held_reading_again",
-    Verdict.SKIP: "commit_moved_past_empty_offsets",
+    CommitAction.REREAD: "commit_held_reading_again",
+    CommitAction.SKIP: "commit_moved_past_empty_offsets",
 }
 
 
-async def repair(consumer: Any, tp: Any, head: Head, verdict: Verdict) -> None:
+async def repair(consumer: Any, tp: Any, head: Head, verdict: CommitAction) -> None:
     """Read the partition again from its held head, or mark the offsets up to the lowest
     acknowledged one empty; say so in the log either way."""
     log.warning(
@@ -372,7 +372,7 @@ async def repair(consumer: Any, tp: Any, head: Head, verdict: Verdict) -> None:
         committed=head.committed,
         lowest_acked=head.lowest_acked,
     )
-    if verdict is Verdict.REREAD:
+    if verdict is CommitAction.REREAD:
         consumer.__dict__.get(_READS, {}).pop(tp, None)
         await consumer.seek(tp, head.committed)
     else:
@@ -380,7 +380,7 @@ async def repair(consumer: Any, tp: Any, head: Head, verdict: Verdict) -> None:
 
 
 def watch_commits(
-    app: Any, interval: float, patience: float, repaired: Callable[[str, Verdict], None]
+    app: Any, interval: float, patience: float, repaired: Callable[[str, CommitAction], None]
 ) -> None:
     """Every ``interval`` seconds, judge each partition's head (streams/runtime/commit_watch.py) and
     read again, or move past, what holds a commit back."""

@@ -26,7 +26,9 @@ from typing import Generic, TypeVar
 R = TypeVar("R")
 
 
-class Verdict(Enum):
+class RecordPlace(Enum):
+    """Where a record read falls against the offset its agent handles next."""
+
     NEXT = "next"  # the record to handle now
     AGAIN = "again"  # handled before, by this agent or before the commit: handling repeats
     GAP = "gap"  # records before it were not handled: read them first
@@ -46,12 +48,12 @@ class Order:
             return committed if known is None else known
         return max(known, committed)
 
-    def judge(self, tp: Hashable, offset: int, committed: int | None) -> Verdict:
+    def judge(self, tp: Hashable, offset: int, committed: int | None) -> RecordPlace:
         expected = self.expected(tp, committed)
         if expected is None or offset == expected:
             self.following[tp] = offset + 1
-            return Verdict.NEXT
-        return Verdict.AGAIN if offset < expected else Verdict.GAP
+            return RecordPlace.NEXT
+        return RecordPlace.AGAIN if offset < expected else RecordPlace.GAP
 
     def log_starts_at(self, tp: Hashable, first: int) -> None:
         """The partition's log starts at ``first``: nothing before it is left to handle
@@ -92,7 +94,7 @@ async def in_order(records: AsyncIterator[R], order: Order, reader: Reader[R]) -
             first = await reader.first_offset(tp)
             if first is not None:
                 order.log_starts_at(tp, first)
-        if order.judge(tp, offset, committed) is not Verdict.GAP:
+        if order.judge(tp, offset, committed) is not RecordPlace.GAP:
             yield record
             continue
         expected = order.expected(tp, committed)
@@ -103,7 +105,7 @@ async def in_order(records: AsyncIterator[R], order: Order, reader: Reader[R]) -
         first = await reader.first_offset(tp)
         if first is not None and first > expected:
             order.log_starts_at(tp, first)
-            if order.judge(tp, offset, committed) is not Verdict.GAP:
+            if order.judge(tp, offset, committed) is not RecordPlace.GAP:
                 yield record
                 continue
             expected = first

@@ -17,7 +17,7 @@ from typing import Any
 import faust
 
 from streams.runtime.app import create_app
-from streams.runtime.commit_watch import Verdict
+from streams.runtime.commit_watch import CommitAction
 from streams.runtime.faust_fixes import watch_commits
 from switchboard.settings import Settings
 
@@ -44,7 +44,7 @@ def build(topic_name: str, lose: int, journal: Path, patience: float) -> faust.A
 
     if patience:
 
-        def repaired(topic: str, verdict: Verdict) -> None:
+        def repaired(topic: str, verdict: CommitAction) -> None:
             note(f"repaired {verdict.value}")
 
         watch_commits(app, interval=0.5, patience=patience, repaired=repaired)

@@ -17,8 +17,8 @@ from schemas.events import (
 )
 from schemas.keys import Pseudonymizer
 from schemas.position import Position
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database
-from sinks.postgres.store import ConversationStore
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from schemas.position import Position
 from sinks.postgres import erasure_fence
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
+from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
-from sinks.postgres.store import ConversationStore
 from tests.fakes.outbound_actions import reply
 
 pytestmark = pytest.mark.integration

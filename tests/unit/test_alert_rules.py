@@ -13,10 +13,7 @@ from prometheus_client import generate_latest
 from datakeys.testing import in_memory_keyring
 from ingest.app import build_ingest, create_app
 from ingest.testing import InMemoryEventLog, whatsapp_headers, whatsapp_text_body
-from sinks.postgres.pool import Database
-from streams.metrics.serve import register_metrics
-from streams.retention.metrics import RetentionMetrics
-from streams.runtime.app import create_app as create_faust_app
+from streams.bootstrap import bootstrap
 from switchboard.settings import Settings
 from tests.deploy_metrics import (
     PROMETHEUS,
@@ -40,18 +37,11 @@ def ingest_exposition() -> str:
         return client.get("/metrics").text
 
 
-class NoDatabase:
-    async def get(self) -> Database:
-        raise ConnectionError("not needed to list the families")
-
-
 def worker_exposition(tmp_path: Path) -> str:
-    """The worker's registry as `register_metrics` wires it into the Faust app (lag and
-    retention gauges included), without starting the app."""
+    """The worker's registry as the bootstrap wires it (lag and retention gauges included),
+    without starting the app."""
     settings = Settings(switchboard_worker_data_dir=tmp_path)
-    metrics = register_metrics(create_faust_app(settings), settings, NoDatabase())
-    RetentionMetrics(metrics.registry)  # as build_worker passes it to register_retention
-    return generate_latest(metrics.registry).decode()
+    return generate_latest(bootstrap(settings).metrics.registry).decode()
 
 
 def test_prometheus_loads_the_rules_and_scrapes_both_processes() -> None:

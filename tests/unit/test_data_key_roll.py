@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from schemas.catalogue import COMPACTION_BOUND_MS, DATA_KEYS, HOUR_MS, ROLL_INTERVAL_MS, ROLL_KEY
-from streams.privacy import KafkaKeyed
+from streams.runtime.keyed import KafkaKeyed
 
 
 class RecordingTopic:

@@ -17,7 +17,7 @@ from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
 from streams.runtime.app import UnsupportedFaustError, check_faust_version
-from streams.runtime.commit_watch import Head, Verdict
+from streams.runtime.commit_watch import CommitAction, Head
 from streams.runtime.faust_fixes import (
     head_of,
     held_back,
@@ -235,7 +235,7 @@ async def test_a_held_head_is_read_again_from_the_committed_offset() -> None:
     state = consumer(100, [103], tp=PARTITION)
     state.seek = seek
     note_reads(state, {PARTITION: records(100, 104)})
-    await repair(state, PARTITION, Head(100, 103, False, True, True), Verdict.REREAD)
+    await repair(state, PARTITION, Head(100, 103, False, True, True), CommitAction.REREAD)
     assert seeks == [(PARTITION, 100)]
     # What was read before counts no more: the next verdict waits for the fetch again.
     assert head_of(state, PARTITION, generation=1) == Head(100, 103, False, False, False)
@@ -243,7 +243,7 @@ async def test_a_held_head_is_read_again_from_the_committed_offset() -> None:
 
 async def test_offsets_proved_empty_are_moved_past() -> None:
     state = consumer(100, [103, 104], tp=PARTITION)
-    await repair(state, PARTITION, Head(100, 103, False, False, True), Verdict.SKIP)
+    await repair(state, PARTITION, Head(100, 103, False, False, True), CommitAction.SKIP)
     hold_unhandled_heads()
     assert Consumer._new_offset(state, PARTITION) == 105
 

@@ -9,20 +9,20 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.runtime.record_order import Order, Reader, Verdict, in_order
+from streams.runtime.record_order import Order, Reader, RecordPlace, in_order
 
 TP = "inbound-0"
 
 
 def test_the_first_record_after_the_commit_is_next() -> None:
     order = Order()
-    assert order.judge(TP, 10, committed=10) is Verdict.NEXT
-    assert order.judge(TP, 11, committed=10) is Verdict.NEXT
+    assert order.judge(TP, 10, committed=10) is RecordPlace.NEXT
+    assert order.judge(TP, 11, committed=10) is RecordPlace.NEXT
 
 
 def test_a_record_past_the_next_one_is_a_gap() -> None:
     order = Order()
-    assert order.judge(TP, 12, committed=10) is Verdict.GAP
+    assert order.judge(TP, 12, committed=10) is RecordPlace.GAP
     assert order.expected(TP, committed=10) == 10
 
 
@@ -30,20 +30,20 @@ def test_records_handled_before_come_again_as_repeats() -> None:
     order = Order()
     for offset in (10, 11, 12):
         order.judge(TP, offset, committed=10)
-    assert order.judge(TP, 11, committed=10) is Verdict.AGAIN  # read again after a seek
-    assert order.judge(TP, 9, committed=10) is Verdict.AGAIN  # committed before
-    assert order.judge(TP, 13, committed=10) is Verdict.NEXT
+    assert order.judge(TP, 11, committed=10) is RecordPlace.AGAIN  # read again after a seek
+    assert order.judge(TP, 9, committed=10) is RecordPlace.AGAIN  # committed before
+    assert order.judge(TP, 13, committed=10) is RecordPlace.NEXT
 
 
 def test_a_commit_made_elsewhere_moves_the_next_offset_on() -> None:
     """Another worker owned the partition for a while and committed 20."""
     order = Order()
     order.judge(TP, 10, committed=10)
-    assert order.judge(TP, 20, committed=20) is Verdict.NEXT
+    assert order.judge(TP, 20, committed=20) is RecordPlace.NEXT
 
 
 def test_a_group_that_never_committed_starts_where_the_log_does() -> None:
-    assert Order().judge(TP, 0, committed=None) is Verdict.NEXT
+    assert Order().judge(TP, 0, committed=None) is RecordPlace.NEXT
 
 
 @dataclass

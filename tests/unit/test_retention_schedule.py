@@ -5,27 +5,17 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
+from streams.bootstrap import bootstrap
 from streams.retention.metrics import RetentionMetrics
-from streams.retention.schedule import register_retention
-from streams.runtime.app import create_app
 from switchboard.cli import main
 from switchboard.settings import Settings
-
-
-class _Unused:
-    async def get(self) -> object:
-        raise AssertionError("not reached")
-
-    async def emit(self, events: object) -> None:
-        raise AssertionError("not reached")
 
 
 def test_a_malformed_schedule_stops_the_worker_at_start() -> None:
     """A cron expression that cannot be parsed is refused when the worker is built."""
     settings = Settings(switchboard_retention_cron="every night")
-    app = create_app(settings)
     with pytest.raises(ValueError, match="SWITCHBOARD_RETENTION_CRON"):
-        register_retention(app, settings, _Unused(), _Unused())  # type: ignore[arg-type]
+        bootstrap(settings)
 
 
 def test_metrics_count_removals_by_category_only() -> None:

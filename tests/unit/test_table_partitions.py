@@ -9,16 +9,16 @@ from __future__ import annotations
 import pytest
 
 from schemas.catalogue import CONTACT_EVENTS, INBOUND, sized
-from streams.worker import build_worker
+from streams.bootstrap import bootstrap
 from switchboard.settings import Settings
 
 
 @pytest.mark.parametrize("partitions", [6, 3])
 def test_every_table_is_partitioned_like_the_topic_its_agent_reads(partitions: int) -> None:
     """SWITCHBOARD_TOPIC_PARTITIONS sizes the keyed topics and the tables that follow them."""
-    app = build_worker(
+    app = bootstrap(
         Settings(switchboard_topic_prefix="unit.", switchboard_topic_partitions=partitions)
-    )
+    ).app
     catalogue = {t.name: t for t in sized(partitions)}
     agents = {agent.name.rsplit(".", 1)[-1]: agent for agent in app.agents.values()}
     sources = {"conversation-state": ("converse", INBOUND), "consent": ("contacts", CONTACT_EVENTS)}

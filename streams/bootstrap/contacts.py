@@ -1,4 +1,4 @@
-"""Wiring consent and erasure into the worker: ``register_privacy(app, …)``.
+"""Consent and erasure, wired:
 
 - the ``consent`` table (keyed by contact id, JSON values, changelog compacted and managed by
   Faust), partitioned like ``contact-events.v1``;
@@ -8,25 +8,24 @@
 - a task that keeps this process's `ConsentView` following the consent changelog, for the
   ``converse`` agent (why a view: `streams.consent.view`);
 - a timer that drives every incomplete deletion from PostgreSQL, so failed targets are
-  retried and an erasure interrupted by a crash resumes.
+  retried and an erasure interrupted by a crash resumes;
+- a timer, on the leader, that writes the data keys' roll marker (`KafkaKeyed.roll`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
 import httpx
 import structlog
 
-from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, ROLL_INTERVAL_MS, ROLL_KEY, Topic
-from schemas.events import Event
+from schemas.catalogue import CONTACT_EVENTS, DATA_KEYS, ERASURES, ROLL_INTERVAL_MS
 from sinks.chatwoot.contacts import ChatwootContacts
 from sinks.postgres.consent import PostgresConsentRecords
 from sinks.postgres.contact_data import PostgresContactData
 from sinks.postgres.deletions import PostgresDeletions
 from sinks.postgres.pool import Database
+from streams.bootstrap.shared import Shared
 from streams.consent.follower import follow_forever
 from streams.consent.keeper import ConsentKeeper
 from streams.consent.view import ConsentView
@@ -42,56 +41,16 @@ from streams.erasure.targets import (
     ExportsTarget,
     PostgresTarget,
 )
-from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.emit import TopicLog
-from streams.runtime.types import App, KafkaTopic, Record, Stream
+from streams.runtime.keyed import KafkaKeyed
+from streams.runtime.types import App, Stream
 from switchboard.retrying import until_done
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-# The worker's manual-ack iterator: events opened with the key ring, acknowledged after the
-# caller's work on each (`streams.worker._decoded`).
-Decoded = Callable[[Stream, DeadLetters], AsyncIterator[tuple[Record, Event]]]
-
 ERASURE_TIMER_SECONDS = 2.0
 CHATWOOT_TIMEOUT_SECONDS = 10.0
-
-
-class KafkaKeyed:
-    """Records keyed by contact id on one topic, awaited until Kafka acknowledged them."""
-
-    def __init__(self, topic: KafkaTopic) -> None:
-        self.topic = topic
-
-    @classmethod
-    def on(cls, app: App, topic: Topic, prefix: str) -> KafkaKeyed:
-        return cls(app.topic(topic.full_name(prefix), key_serializer="raw", value_serializer="raw"))
-
-    async def _send(self, contact_id: str, value: bytes | None) -> None:
-        sent = await self.topic.send(key=contact_id.encode(), value=value)
-        await sent
-
-    async def tombstone(self, contact_id: str) -> None:
-        await self._send(contact_id, None)
-
-    async def publish(self, contact_id: str, value: bytes) -> None:
-        await self._send(contact_id, value)
-
-    async def roll(self, partitions: int) -> None:
-        """A roll marker on every partition: the record that lets Kafka close the segment
-        a tombstone sits in, so the cleaner can remove what it deletes (COMPACTION_BOUND_MS)."""
-        for partition in range(partitions):
-            await (await self.topic.send(key=ROLL_KEY, value=None, partition=partition))
-
-
-@dataclass
-class Privacy:
-    """What the rest of the worker uses: the consent view, for the converse agent, and the
-    erasure metrics' registry, for whatever serves the worker's metrics."""
-
-    consent: ConsentView
-    metrics: ErasureMetrics
 
 
 def build_eraser(
@@ -120,17 +79,9 @@ def build_eraser(
     return Eraser(PostgresDeletions(db), targets, proofs, metrics)
 
 
-def register_privacy(
-    app: App,
-    settings: Settings,
-    database: Callable[[], Awaitable[Database]],
-    events: TopicLog,
-    *,
-    dead_letters: DeadLetters,
-    decoded: Decoded,
-) -> Privacy:
-    """``decoded`` is the worker's iterator of opened events (sealed personal data opened,
-    forgotten contacts' events skipped, undecodable records dead-lettered, manual acks)."""
+def wire_contacts(shared: Shared) -> ConsentView:
+    """Declare consent and erasure on the app; the consent view is the converse agent's."""
+    app, settings = shared.app, shared.settings
     prefix = settings.switchboard_topic_prefix
     # Faust's default table codecs: keys and values JSON (the view reads them so).
     table = app.Table("consent", partitions=settings.switchboard_topic_partitions)
@@ -153,8 +104,8 @@ def register_privacy(
             erasers.append(
                 build_eraser(
                     settings,
-                    await database(),
-                    events=events,
+                    await shared.database.get(),
+                    events=shared.action_log,
                     keys=keys,
                     proofs=proofs,
                     http=http,
@@ -178,13 +129,13 @@ def register_privacy(
 
     @app.agent(contact_events, name="contacts")
     async def contacts(stream: Stream) -> None:
-        db = await database()
+        db = await shared.database.get()
         handler = ContactEvents(
             ConsentKeeper(table, PostgresConsentRecords(db), view), await eraser(), start
         )
         # Opened like every agent's events: a consent change from the API carries its ip
         # address sealed, and a replay must not record consent of a forgotten contact.
-        async for _, event in decoded(stream, dead_letters):
+        async for _, event in shared.opened(stream, shared.dead_letters):
             await until_done("contacts")(handler.handle, event)
 
     @app.timer(interval=ERASURE_TIMER_SECONDS)  # type: ignore[untyped-decorator]
@@ -210,4 +161,4 @@ def register_privacy(
         await http.aclose()
 
     app.on_before_shutdown.connect(close)  # type: ignore[arg-type]
-    return Privacy(consent=view, metrics=metrics)
+    return view
