@@ -18,19 +18,10 @@
 * physical removal: on a scratch compacted topic with short settings, a value is written and
   tombstoned; the broker's segment files are read until its bytes are gone.
 
-    .venv/bin/python bench/erasure.py [--quick]
+    .venv/bin/python -m bench.erasure [--quick]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)  # bench/ingest.py would shadow the `ingest` package
 
 import argparse
 import asyncio
@@ -40,6 +31,7 @@ import secrets
 import shlex
 import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -47,18 +39,24 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from bench.flow import BenchError, Child, machine, ms, spawn
-from bench.report import load_average, markdown, run_reported
-from ingest.normalise.chatwoot import normalise
+from bench.harness.children import Child, spawn
+from bench.harness.customers import message
+from bench.harness.errors import BenchError
+from bench.harness.machine import load_generator_row, machine, worker_row
+from bench.harness.report import ROOT, load_average, markdown, run_reported
+from bench.harness.stats import ms
+from bench.harness.worker import switchboard_command
 from ingest.producer import to_records
 from migrations.runner import migrate
 from schemas.catalogue import (
@@ -69,8 +67,6 @@ from schemas.catalogue import (
     Topic,
 )
 from schemas.events import (
-    ErasureRequested,
-    ErasureRequestedData,
     Event,
     encode,
     kafka_headers,
@@ -90,6 +86,7 @@ from switchboard.cli import load_settings
 from switchboard.logs import configure
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
+from tests.integration.privacy_helpers import erasure_event
 from tests.unit import chatwoot_payloads
 
 ADMIN_TOKEN = "bench-chatwoot-admin-token"
@@ -193,18 +190,6 @@ def worker_env(settings: Settings, names: Names, urls: StandInURLs, tmp: Path) -
         "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
         **{key.upper(): value for key, value in urls.settings().items()},
     }
-
-
-def message(keys: Pseudonymizer, contact: int, message_id: int, text: str) -> Event:
-    """A customer's Chatwoot message, one conversation per contact (same number)."""
-    body = chatwoot_payloads.incoming_message()
-    body["id"] = message_id
-    body["content"] = text
-    body["conversation"]["id"] = contact
-    for sender in (body["sender"], body["conversation"]["meta"]["sender"]):
-        sender.update({"id": contact, "name": f"Customer {contact}", "phone_number": None})
-    (event,) = normalise(body, keys=keys, correlation_id=uuid.uuid4().hex, delivery_id=None).events
-    return event
 
 
 async def seal_all(keyring: KeyRing, events: Sequence[Event]) -> list[Event]:
@@ -355,22 +340,6 @@ class Erased:
     targets: dict[str, float]  # target to seconds after the request
 
 
-def erasure_event(contact_id: str, deletion_id: str) -> ErasureRequested:
-    return ErasureRequested(
-        id=f"erasure:{deletion_id}",
-        source="switchboard",
-        time=datetime.now(UTC),
-        subject=contact_id,
-        correlation_id=deletion_id,
-        data=ErasureRequestedData(
-            contact_id=contact_id,
-            deletion_id=deletion_id,
-            reason="customer_request",
-            requested_by="bench",
-        ),
-    )
-
-
 async def request(rig: Rig, contact_ids: Sequence[str]) -> list[str]:
     """As the compliance API: the pending row, then the event (acks=all)."""
     deletions = ["del_" + secrets.token_hex(16) for _ in contact_ids]
@@ -383,7 +352,7 @@ async def request(rig: Rig, contact_ids: Sequence[str]) -> list[str]:
     topic = rig.names.topic(CONTACT_EVENTS)
     futures = []
     for contact_id, deletion_id in zip(contact_ids, deletions, strict=True):
-        event = erasure_event(contact_id, deletion_id)
+        event = erasure_event(contact_id, deletion_id, requested_by="bench")
         futures.append(
             await rig.producer.send(
                 topic, encode(event), key=contact_id.encode(), headers=kafka_headers(event)
@@ -499,13 +468,10 @@ def kafka_data_dir(override: Path | None) -> Path | None:
     """The running broker's `log.dirs`, read from its server.properties."""
     if override is not None:
         return override
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"kafka.Kafka" in argv:
-            config = Path(argv[argv.index(b"kafka.Kafka") + 1].decode())
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info["cmdline"] or []
+        if "kafka.Kafka" in argv:
+            config = Path(argv[argv.index("kafka.Kafka") + 1])
             for line in config.read_text().splitlines():
                 if line.startswith("log.dirs="):
                     return Path(line.split("=", 1)[1].split(",")[0])
@@ -728,10 +694,7 @@ def run_bench(
         workers: list[Child] = []
 
         def start_worker() -> Child:
-            bin_dir = Path(sys.executable).parent
-            workers.append(
-                spawn("worker", [str(bin_dir / "switchboard"), "worker"], env, Path(tmp), stack)
-            )
+            workers.append(spawn("worker", switchboard_command("worker"), env, Path(tmp), stack))
             return workers[-1]
 
         try:
@@ -964,7 +927,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     started = datetime.now(UTC)
     configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
-    out = Results(machine())
+    out = Results([*machine(), worker_row(), load_generator_row()])
 
     def measure() -> tuple[str, bool]:
         run_bench(plan, load_settings(), Names(), out, kafka_data_dir(args.kafka_data))
