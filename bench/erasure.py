@@ -53,6 +53,8 @@ from pydantic import SecretStr
 from bench.harness.children import Child, spawn
 from bench.harness.customers import message
 from bench.harness.errors import BenchError
+from bench.harness.kafka import Names as RunNames
+from bench.harness.kafka import remove_topics
 from bench.harness.machine import load_generator_row, machine, worker_row
 from bench.harness.report import ROOT, load_average, markdown, run_reported
 from bench.harness.stats import ms
@@ -64,7 +66,6 @@ from schemas.catalogue import (
     CONTACT_EVENTS,
     DATA_KEYS,
     INBOUND,
-    Topic,
 )
 from schemas.events import (
     Event,
@@ -113,25 +114,14 @@ QUICK = Plan(contacts=500, events_per_contact=10, single=3, burst=100, removal_s
 
 
 @dataclass(frozen=True)
-class Names:
+class Names(RunNames):
     """Every topic, group and database of this run starts with `bench-erasure-<run>`."""
 
-    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-
-    @property
-    def prefix(self) -> str:
-        return f"bench-erasure-{self.run}."
-
-    @property
-    def group(self) -> str:
-        return f"bench-erasure-{self.run}-worker"
+    bench: str = "erasure"
 
     @property
     def database(self) -> str:
         return f"bench_erasure_{self.run}"
-
-    def topic(self, topic: Topic) -> str:
-        return topic.full_name(self.prefix)
 
 
 # --- set-up ----------------------------------------------------------------------------------
@@ -165,24 +155,12 @@ async def drop_database(settings: Settings, names: Names) -> None:
         await admin.close()
 
 
-async def remove_topics(settings: Settings, names: Names) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        stem = names.prefix.rstrip(".")
-        doomed = [t for t in await admin.list_topics() if t.startswith(stem)]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
-
-
 def worker_env(settings: Settings, names: Names, urls: StandInURLs, tmp: Path) -> dict[str, str]:
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "DATABASE_URL": settings.database_url.get_secret_value(),
         "SWITCHBOARD_TOPIC_PREFIX": names.prefix,
-        "SWITCHBOARD_WORKER_GROUP": names.group,
+        "SWITCHBOARD_WORKER_GROUP": names.worker_group,
         "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
         "SWITCHBOARD_EXPORT_DIR": str(tmp / "exports"),
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
@@ -218,7 +196,7 @@ async def commit_to_end(settings: Settings, names: Names) -> None:
     """The worker's group starts after the filled records: they are stored already."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=names.group,
+        group_id=names.worker_group,
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -680,7 +658,7 @@ def run_bench(
             update={
                 "database_url": SecretStr(url),
                 "switchboard_topic_prefix": names.prefix,
-                "switchboard_worker_group": names.group,
+                "switchboard_worker_group": names.worker_group,
             }
         )
         try:
