@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import secrets
 import shlex
 import signal
@@ -58,7 +57,7 @@ from bench.harness.kafka import remove_topics
 from bench.harness.machine import load_generator_row, machine, worker_row
 from bench.harness.report import ROOT, load_average, markdown, run_reported
 from bench.harness.stats import ms
-from bench.harness.worker import switchboard_command
+from bench.harness.worker import child_env, switchboard_command
 from ingest.producer import to_records
 from migrations.runner import migrate
 from schemas.catalogue import (
@@ -156,17 +155,11 @@ async def drop_database(settings: Settings, names: Names) -> None:
 
 
 def worker_env(settings: Settings, names: Names, urls: StandInURLs, tmp: Path) -> dict[str, str]:
-    return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "DATABASE_URL": settings.database_url.get_secret_value(),
-        "SWITCHBOARD_TOPIC_PREFIX": names.prefix,
-        "SWITCHBOARD_WORKER_GROUP": names.worker_group,
-        "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
+    """The worker benchmarks' environment, plus where exports go and the Chatwoot admin
+    token the `chatwoot` erasure target uses."""
+    return child_env(settings, names, urls, tmp / "worker-data") | {
         "SWITCHBOARD_EXPORT_DIR": str(tmp / "exports"),
-        "SWITCHBOARD_LOG_LEVEL": "WARNING",
-        "SWITCHBOARD_LLM_MODEL": "",
         "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
-        **{key.upper(): value for key, value in urls.settings().items()},
     }
 
 
