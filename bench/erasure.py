@@ -116,7 +116,7 @@ QUICK = Plan(contacts=500, events_per_contact=10, single=3, burst=100, removal_s
 class Names(RunNames):
     """Every topic, group and database of this run starts with `bench-erasure-<run>`."""
 
-    bench: str = "erasure"
+    label: str = "bench-erasure"
 
     @property
     def database(self) -> str:

@@ -63,6 +63,7 @@ from bench.harness.worker import (
     SECRET,
     START_SECONDS,
     Children,
+    WorkerRig,
     child_env,
     ingest_ready,
     knowledge,
@@ -196,15 +197,11 @@ class EndToEnd:
 
 
 @dataclass(frozen=True)
-class Rig:
+class Rig(WorkerRig):
     """What every phase needs."""
 
-    settings: Settings
-    names: Names
     plan: Plan
-    children: Children
     meter: Meter
-    watch: ActionWatch
     replies: Replies
     producer: AIOKafkaProducer
     customers: Customers
@@ -497,18 +494,18 @@ async def measure(
         await producer.start()
         try:
             rig = Rig(
-                settings,
-                names,
-                plan,
-                children,
-                meter(settings, children),
-                watch,
-                Replies(session, urls.chatwoot),
-                producer,
-                Customers(),
-                keys,
-                outcome,
-                profile,
+                settings=settings,
+                names=names,
+                children=children,
+                watch=watch,
+                plan=plan,
+                meter=meter(settings, children),
+                replies=Replies(session, urls.chatwoot),
+                producer=producer,
+                customers=Customers(),
+                keys=keys,
+                outcome=outcome,
+                profile=profile,
             )
             runs, latency = await phases(rig, session)
         finally:

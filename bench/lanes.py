@@ -264,7 +264,7 @@ async def variant(
     settings: Settings, urls: StandInURLs, plan: Plan, name: str, *, tmp: Path
 ) -> list[Row]:
     window, processes = VARIANTS[name]
-    names = Names(bench="lanes")
+    names = Names(label="bench-lanes")
     await apply_topics(settings, names)
     keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
     env = child_env(settings, names, urls, tmp / f"worker-{names.run}") | {
@@ -408,7 +408,7 @@ async def measure(settings: Settings, plan: Plan, tmp: Path) -> list[Row]:
     urls = StandInURLs(*(f"http://{HOST}:{port}" for port in ports))
     argv = switchboard_command("standins", "--host", HOST)
     with ExitStack() as stack:
-        env = child_env(settings, Names(bench="lanes"), urls, tmp)
+        env = child_env(settings, Names(label="bench-lanes"), urls, tmp)
         child = spawn("standins", [*argv, "--ports", *map(str, ports)], env, tmp, stack)
         await standins_ready(urls, child)
         for name in VARIANTS:

@@ -542,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = [*machine(), worker_row()]
 
     def measure() -> tuple[str, bool]:
-        rig, counts = run_bench(plan, load_settings(), Names(bench="recovery"), args.logs)
+        rig, counts = run_bench(plan, load_settings(), Names(label="bench-recovery"), args.logs)
         info.append(("load average at the end", load_average()))
         return render(rig, counts, info, started)
 

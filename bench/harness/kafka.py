@@ -20,14 +20,14 @@ from switchboard.settings import Settings
 
 @dataclass(frozen=True)
 class Names:
-    """Every name this run creates starts with `bench-<bench>-<run>`, so it can be removed."""
+    """Every name this run creates starts with `<label>-<run>`, so it can be removed."""
 
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    bench: str = "flow"
+    label: str = "bench-flow"
 
     @property
     def stem(self) -> str:
-        return f"bench-{self.bench}-{self.run}"
+        return f"{self.label}-{self.run}"
 
     @property
     def prefix(self) -> str:

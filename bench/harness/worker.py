@@ -18,6 +18,7 @@ from bench.harness.children import HOST, Child, free_port, spawn
 from bench.harness.errors import BenchError
 from bench.harness.kafka import Names
 from bench.harness.meter import Meter
+from bench.harness.watch import ActionWatch
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig
 from streams.flow.graph import FlowInput, FlowOutcome
@@ -69,6 +70,17 @@ def start_children(env: dict[str, str], logs: Path, stack: ExitStack) -> Childre
     argv = switchboard_command("ingest", "--host", HOST, "--port", str(port))
     ingest = spawn("ingest", argv, env, logs, stack)
     return Children(worker, ingest, f"http://{HOST}:{port}")
+
+
+@dataclass(frozen=True)
+class WorkerRig:
+    """What every step of a run with the worker and ingest as children needs; each
+    benchmark's rig adds its own."""
+
+    settings: Settings
+    names: Names
+    children: Children
+    watch: ActionWatch  # the worker's actions, as they arrive
 
 
 async def ingest_ready(session: aiohttp.ClientSession, children: Children) -> None:

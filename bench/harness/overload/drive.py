@@ -27,8 +27,7 @@ from aiokafka.errors import KafkaError
 
 from bench.harness.children import HOST
 from bench.harness.errors import BenchError
-from bench.harness.kafka import Names as RunNames
-from bench.harness.kafka import remove_topics
+from bench.harness.kafka import Names, remove_topics
 from bench.harness.meter import peak_rss, rss, settle
 from bench.harness.overload.offer import (
     CHATWOOT_SECRET,
@@ -49,7 +48,7 @@ from bench.harness.waiting import until
 from bench.harness.watch import ActionWatch
 from bench.harness.worker import (
     START_SECONDS,
-    Children,
+    WorkerRig,
     ingest_ready,
     meter,
     start_children,
@@ -72,17 +71,6 @@ CHUNK = 64 * 1024  # a chunked body is framed in pieces of this size; smaller go
 
 class OverloadError(Exception):
     """The run cannot go on; the message says why."""
-
-
-@dataclass(frozen=True)
-class Names(RunNames):
-    """Every topic and group of the run starts with `<label>-<run>`, so it can be removed."""
-
-    label: str = "bench-overload"
-
-    @property
-    def stem(self) -> str:
-        return f"{self.label}-{self.run}"
 
 
 @dataclass(frozen=True)
@@ -346,15 +334,11 @@ def progress(text: str) -> None:
 
 
 @dataclass(frozen=True)
-class Rig:
+class Rig(WorkerRig):
     """What every step of the run needs."""
 
-    settings: Settings
-    names: Names
     plan: Plan
-    children: Children
     target: Target
-    watch: ActionWatch
 
     async def wait_for(self, done: Callable[[], bool], what: str) -> None:
         try:
@@ -476,7 +460,7 @@ async def overload(
             await watch.start()
             try:
                 target = Target(session, children.ingest_url, port)
-                return await measure(Rig(settings, names, plan, children, target, watch), slow)
+                return await measure(Rig(settings, names, children, watch, plan, target), slow)
             except BaseException:
                 for child in (children.ingest, children.worker):
                     print(f"--- {child.name} log (tail) ---\n{child.tail()}", file=sys.stderr)
