@@ -43,13 +43,13 @@ integration: install
 	$(BIN)/pytest -m integration
 
 bench: install
-	-$(BIN)/python bench/ingest.py
-	-$(BIN)/python bench/flow.py
-	-$(BIN)/python bench/lanes.py
-	-$(BIN)/python bench/erasure.py
-	-$(BIN)/python bench/sink.py
-	-$(BIN)/python bench/recovery.py
-	$(BIN)/python bench/overload.py
+	-$(BIN)/python -m bench.ingest
+	-$(BIN)/python -m bench.flow
+	-$(BIN)/python -m bench.lanes
+	-$(BIN)/python -m bench.erasure
+	-$(BIN)/python -m bench.sink
+	-$(BIN)/python -m bench.recovery
+	$(BIN)/python -m bench.overload
 
 stack-down:
 	$(BIN)/switchboard stack down

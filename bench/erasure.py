@@ -18,28 +18,19 @@
 * physical removal: on a scratch compacted topic with short settings, a value is written and
   tombstoned; the broker's segment files are read until its bytes are gone.
 
-    .venv/bin/python bench/erasure.py [--quick]
+    .venv/bin/python -m bench.erasure [--quick]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)  # bench/ingest.py would shadow the `ingest` package
 
 import argparse
 import asyncio
 import math
-import os
 import secrets
 import shlex
 import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -47,22 +38,30 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from bench.flow import BenchError, Child, machine, ms, spawn
-from bench.report import load_average, markdown, run_reported
+from bench.harness.children import Child, spawn
+from bench.harness.customers import message
+from bench.harness.errors import BenchError
+from bench.harness.kafka import Names as RunNames
+from bench.harness.kafka import remove_topics
+from bench.harness.machine import load_generator_row, machine, worker_row
+from bench.harness.report import ROOT, load_average, markdown, run_reported
+from bench.harness.stats import ms
+from bench.harness.worker import child_env, switchboard_command
 from datakeys.build import master_keys
 from datakeys.claims import PostgresClaims
 from datakeys.kafka import KafkaKeyLog
 from datakeys.keyring import KeyRing
-from ingest.normalise.chatwoot import normalise
 from ingest.producer import to_records
 from migrations.runner import migrate
 from schemas.catalogue import (
@@ -70,11 +69,8 @@ from schemas.catalogue import (
     CONTACT_EVENTS,
     DATA_KEYS,
     INBOUND,
-    Topic,
 )
 from schemas.events import (
-    ErasureRequested,
-    ErasureRequestedData,
     Event,
     encode,
     kafka_headers,
@@ -91,6 +87,7 @@ from switchboard.logs import configure
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.fakes import chatwoot_payloads
+from tests.integration.privacy_helpers import erasure_event
 
 ADMIN_TOKEN = "bench-chatwoot-admin-token"
 ACCOUNT = chatwoot_payloads.ACCOUNT_ID
@@ -116,25 +113,14 @@ QUICK = Plan(contacts=500, events_per_contact=10, single=3, burst=100, removal_s
 
 
 @dataclass(frozen=True)
-class Names:
+class Names(RunNames):
     """Every topic, group and database of this run starts with `bench-erasure-<run>`."""
 
-    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-
-    @property
-    def prefix(self) -> str:
-        return f"bench-erasure-{self.run}."
-
-    @property
-    def group(self) -> str:
-        return f"bench-erasure-{self.run}-worker"
+    label: str = "bench-erasure"
 
     @property
     def database(self) -> str:
         return f"bench_erasure_{self.run}"
-
-    def topic(self, topic: Topic) -> str:
-        return topic.full_name(self.prefix)
 
 
 # --- set-up ----------------------------------------------------------------------------------
@@ -168,43 +154,13 @@ async def drop_database(settings: Settings, names: Names) -> None:
         await admin.close()
 
 
-async def remove_topics(settings: Settings, names: Names) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        stem = names.prefix.rstrip(".")
-        doomed = [t for t in await admin.list_topics() if t.startswith(stem)]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
-
-
 def worker_env(settings: Settings, names: Names, urls: StandInURLs, tmp: Path) -> dict[str, str]:
-    return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "DATABASE_URL": settings.database_url.get_secret_value(),
-        "SWITCHBOARD_TOPIC_PREFIX": names.prefix,
-        "SWITCHBOARD_WORKER_GROUP": names.group,
-        "SWITCHBOARD_WORKER_DATA_DIR": str(tmp / "worker-data"),
+    """The worker benchmarks' environment, plus where exports go and the Chatwoot admin
+    token the `chatwoot` erasure target uses."""
+    return child_env(settings, names, urls, tmp / "worker-data") | {
         "SWITCHBOARD_EXPORT_DIR": str(tmp / "exports"),
-        "SWITCHBOARD_LOG_LEVEL": "WARNING",
-        "SWITCHBOARD_LLM_MODEL": "",
         "CHATWOOT_ADMIN_TOKEN": ADMIN_TOKEN,
-        **{key.upper(): value for key, value in urls.settings().items()},
     }
-
-
-def message(keys: Pseudonymizer, contact: int, message_id: int, text: str) -> Event:
-    """A customer's Chatwoot message, one conversation per contact (same number)."""
-    body = chatwoot_payloads.incoming_message()
-    body["id"] = message_id
-    body["content"] = text
-    body["conversation"]["id"] = contact
-    for sender in (body["sender"], body["conversation"]["meta"]["sender"]):
-        sender.update({"id": contact, "name": f"Customer {contact}", "phone_number": None})
-    (event,) = normalise(body, keys=keys, correlation_id=uuid.uuid4().hex, delivery_id=None).events
-    return event
 
 
 async def seal_all(keyring: KeyRing, events: Sequence[Event]) -> list[Event]:
@@ -233,7 +189,7 @@ async def commit_to_end(settings: Settings, names: Names) -> None:
     """The worker's group starts after the filled records: they are stored already."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=names.group,
+        group_id=names.worker_group,
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -355,22 +311,6 @@ class Erased:
     targets: dict[str, float]  # target to seconds after the request
 
 
-def erasure_event(contact_id: str, deletion_id: str) -> ErasureRequested:
-    return ErasureRequested(
-        id=f"erasure:{deletion_id}",
-        source="switchboard",
-        time=datetime.now(UTC),
-        subject=contact_id,
-        correlation_id=deletion_id,
-        data=ErasureRequestedData(
-            contact_id=contact_id,
-            deletion_id=deletion_id,
-            reason="customer_request",
-            requested_by="bench",
-        ),
-    )
-
-
 async def request(rig: Rig, contact_ids: Sequence[str]) -> list[str]:
     """As the compliance API: the pending row, then the event (acks=all)."""
     deletions = ["del_" + secrets.token_hex(16) for _ in contact_ids]
@@ -383,7 +323,7 @@ async def request(rig: Rig, contact_ids: Sequence[str]) -> list[str]:
     topic = rig.names.topic(CONTACT_EVENTS)
     futures = []
     for contact_id, deletion_id in zip(contact_ids, deletions, strict=True):
-        event = erasure_event(contact_id, deletion_id)
+        event = erasure_event(contact_id, deletion_id, requested_by="bench")
         futures.append(
             await rig.producer.send(
                 topic, encode(event), key=contact_id.encode(), headers=kafka_headers(event)
@@ -499,13 +439,10 @@ def kafka_data_dir(override: Path | None) -> Path | None:
     """The running broker's `log.dirs`, read from its server.properties."""
     if override is not None:
         return override
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"kafka.Kafka" in argv:
-            config = Path(argv[argv.index(b"kafka.Kafka") + 1].decode())
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info["cmdline"] or []
+        if "kafka.Kafka" in argv:
+            config = Path(argv[argv.index("kafka.Kafka") + 1])
             for line in config.read_text().splitlines():
                 if line.startswith("log.dirs="):
                     return Path(line.split("=", 1)[1].split(",")[0])
@@ -714,7 +651,7 @@ def run_bench(
             update={
                 "database_url": SecretStr(url),
                 "switchboard_topic_prefix": names.prefix,
-                "switchboard_worker_group": names.group,
+                "switchboard_worker_group": names.worker_group,
             }
         )
         try:
@@ -728,10 +665,7 @@ def run_bench(
         workers: list[Child] = []
 
         def start_worker() -> Child:
-            bin_dir = Path(sys.executable).parent
-            workers.append(
-                spawn("worker", [str(bin_dir / "switchboard"), "worker"], env, Path(tmp), stack)
-            )
+            workers.append(spawn("worker", switchboard_command("worker"), env, Path(tmp), stack))
             return workers[-1]
 
         try:
@@ -964,7 +898,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     started = datetime.now(UTC)
     configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
-    out = Results(machine())
+    out = Results([*machine(), worker_row(), load_generator_row()])
 
     def measure() -> tuple[str, bool]:
         run_bench(plan, load_settings(), Names(), out, kafka_data_dir(args.kafka_data))

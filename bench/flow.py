@@ -18,21 +18,10 @@ The stand-ins run in this process (`run_standins`); the worker and ingest are it
 and are stopped on exit, failure or interrupt. The run's topics are deleted at the end.
 `--profile` samples the worker with py-spy during its phase.
 
-    .venv/bin/python bench/flow.py [--quick] [--profile]
+    .venv/bin/python -m bench.flow [--quick] [--profile]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this file's folder heads sys.path and bench/ingest.py would shadow the
-# `ingest` package: the project root takes its place.
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
@@ -40,79 +29,74 @@ import contextlib
 import itertools
 import json
 import math
-import os
-import platform
-import re
 import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 import uvloop
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.processes import (
-    CLOCK_TICKS,
-    HOST,
-    busy_seconds,
-    die_with_parent,
-    free_port,
-    settle,
-    stop,
+from bench.harness.customers import Customers
+from bench.harness.errors import BenchError
+from bench.harness.kafka import Names, apply_topics, kafka_producer, produce, remove_topics
+from bench.harness.machine import load_generator_row, machine, worker_row
+from bench.harness.meter import CPU_NAMES, Meter, cpu_cell, own_cpu_seconds, settle
+from bench.harness.report import RESULTS, markdown, number, run_reported
+from bench.harness.stats import ms
+from bench.harness.waiting import until, within
+from bench.harness.watch import ActionWatch, Replies
+from bench.harness.worker import (
+    DRAIN_SECONDS,
+    SECRET,
+    START_SECONDS,
+    Children,
+    WorkerRig,
+    child_env,
+    ingest_ready,
+    knowledge,
+    meter,
+    start_children,
 )
-from bench.report import RESULTS, load_average, markdown, number, revision, run_reported
 from ingest.normalise.chatwoot import normalise
 from ingest.producer import Record, to_records
 from ingest.testing import chatwoot_headers
-from schemas.catalogue import ACTIONS, INBOUND, Topic
+from schemas.catalogue import ACTIONS, INBOUND
 from schemas.events import (
-    HandoffRequested,
     MessageReceived,
-    ReplyRequested,
     decode,
     encode,
     kafka_headers,
 )
 from schemas.keys import Pseudonymizer
-from sinks.postgres.knowledge import PostgresRetriever
-from sinks.postgres.pool import Database, PoolConfig
-from streams import topics
 from streams.conversation.actions import actions_for
-from streams.flow.graph import FlowInput, FlowOutcome
-from streams.flow.runner import Flow
-from switchboard import stack
+from streams.flow.graph import FlowOutcome
 from switchboard.cli import load_settings
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
-from tests.fakes import chatwoot_payloads
 from tests.sample_questions import QUESTIONS
 
 T = TypeVar("T")
 
-SECRET = "bench-chatwoot-webhook-secret"
 WEBHOOK = "/webhooks/chatwoot"
 CONVERSATIONS = 200  # the throughput burst is spread over this many conversations
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 1000.0
 POLL_SECONDS = 0.02  # how often the Chatwoot stand-in's record is read while timing
-START_SECONDS = 180.0  # worker start-up: group join, table recovery, the first reply
-DRAIN_SECONDS = 300.0  # the longest a phase may take to finish
 IDLE = 0.1  # share of a core under which the worker counts as idle
 DISTURBED = 0.15  # share of a core used by processes outside the benchmark: flagged
-CPU_NAMES = ("worker", "ingest", "kafka", "postgres", "bench", "other")
 # The ceiling writes here, not to actions.v1, which the worker would deliver.
 CEILING_TOPIC = replace(ACTIONS, name="ceiling-actions.v1")
 CEILING_RUNS = 3
@@ -131,126 +115,7 @@ FULL = Plan(messages=2000, rate=20, seconds=20.0)
 QUICK = Plan(messages=200, rate=20, seconds=10.0)
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on; the message says why."""
-
-
-@dataclass(frozen=True)
-class Names:
-    """Every name this run creates starts with `bench-<bench>-<run>`, so it can be removed."""
-
-    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    bench: str = "flow"
-
-    @property
-    def stem(self) -> str:
-        return f"bench-{self.bench}-{self.run}"
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.stem}."
-
-    @property
-    def worker_group(self) -> str:
-        return f"{self.stem}-worker"
-
-    def ceiling_group(self, mode: str) -> str:
-        return f"{self.stem}-ceiling-{mode}"
-
-    def topic(self, topic: Topic) -> str:
-        return topic.full_name(self.prefix)
-
-
-# --- child processes ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def check(self) -> None:
-        if self.process.poll() is not None:
-            raise BenchError(f"{self.name} exited with status {self.process.returncode}")
-
-    def tail(self, lines: int = 20) -> str:
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:]) or "(empty log)"
-
-
-def spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, stack: ExitStack) -> Child:
-    log = logs / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
-            argv,
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches this process only; it stops them
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - spawned before our threads run
-        )
-    stack.callback(stop, process, 20.0)  # a worker flushes and leaves its group first
-    return Child(name, process, log)
-
-
-def child_env(settings: Settings, names: Names, urls: StandInURLs, data: Path) -> dict[str, str]:
-    return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "DATABASE_URL": settings.database_url.get_secret_value(),
-        "SWITCHBOARD_TOPIC_PREFIX": names.prefix,
-        "SWITCHBOARD_WORKER_GROUP": names.worker_group,
-        "SWITCHBOARD_WORKER_DATA_DIR": str(data),
-        "SWITCHBOARD_LOG_LEVEL": "WARNING",
-        "SWITCHBOARD_LLM_MODEL": "",  # the offline responder, whatever the shell says
-        "CHATWOOT_WEBHOOK_SECRET": SECRET,
-        "RATE_LIMIT_PER_MINUTE": str(10**9),
-        **{key.upper(): value for key, value in urls.settings().items()},
-    }
-
-
-@dataclass(frozen=True)
-class Children:
-    worker: Child
-    ingest: Child
-    ingest_url: str
-
-    def check(self) -> None:
-        self.worker.check()
-        self.ingest.check()
-
-
-def start_children(env: dict[str, str], logs: Path, stack: ExitStack) -> Children:
-    bin_dir = Path(sys.executable).parent
-    port = free_port()
-    worker = spawn("worker", [str(bin_dir / "switchboard"), "worker"], env, logs, stack)
-    argv = [str(bin_dir / "switchboard"), "ingest", "--host", HOST, "--port", str(port)]
-    ingest = spawn("ingest", argv, env, logs, stack)
-    return Children(worker, ingest, f"http://{HOST}:{port}")
-
-
 # --- what is sent --------------------------------------------------------------------------
-
-
-class Customers:
-    """Chatwoot customers writing: message and conversation ids never used before."""
-
-    def __init__(self) -> None:
-        base = 10**9 + uuid.uuid4().int % 10**9
-        self._messages = itertools.count(base)
-        self._conversations = itertools.count(base)
-
-    def conversations(self, count: int) -> list[int]:
-        return list(itertools.islice(self._conversations, count))
-
-    def body(self, conversation: int, text: str) -> bytes:
-        body = chatwoot_payloads.incoming_message()
-        body["id"] = next(self._messages)
-        body["content"] = text
-        body["conversation"]["id"] = conversation
-        body["sender"]["id"] = conversation  # a customer per conversation
-        return json.dumps(body).encode()
 
 
 @dataclass(frozen=True)
@@ -289,209 +154,6 @@ def signed_webhooks(customers: Customers, count: int) -> list[Signed]:
         body = customers.body(conversation, QUESTIONS[n % len(QUESTIONS)])
         signed.append((conversation, body, chatwoot_headers(SECRET, body)))
     return signed
-
-
-# --- CPU -----------------------------------------------------------------------------------
-
-
-def _stat_fields(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int | None, *, with_children: bool = False) -> float:
-    """User plus system CPU time of a process, and with children of all its children (live,
-    or ended and waited for, as PostgreSQL's backends are); NaN if unknown."""
-    if pid is None:
-        return math.nan
-    try:
-        fields = _stat_fields(pid)
-    except (OSError, IndexError):
-        return math.nan
-    total = int(fields[11]) + int(fields[12])
-    if with_children:  # PostgreSQL: the postmaster and one backend per connection
-        total += int(fields[13]) + int(fields[14])
-        for entry in Path("/proc").glob("[0-9]*"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                child = _stat_fields(int(entry.name))
-                if int(child[1]) == pid:
-                    total += int(child[11]) + int(child[12])
-    return total / CLOCK_TICKS
-
-
-@dataclass(frozen=True)
-class Meter:
-    """The processes whose CPU each phase records, by name."""
-
-    pids: dict[str, int | None]
-
-    def _sample(self) -> dict[str, float]:
-        return {
-            name: cpu_seconds(pid, with_children=name == "postgres")
-            for name, pid in self.pids.items()
-        }
-
-    async def around(self, work: Awaitable[T]) -> tuple[T, dict[str, float]]:
-        """The work's result, and each process's CPU as a share of one core meanwhile."""
-        before, busy, started = self._sample(), busy_seconds(), time.perf_counter()
-        result = await work
-        wall = time.perf_counter() - started
-        after = self._sample()
-        shares = {name: (after[name] - before[name]) / wall for name in self.pids}
-        ours = sum(share for share in shares.values() if not math.isnan(share))
-        shares["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
-        return result, shares
-
-
-def meter(settings: Settings, children: Children) -> Meter:
-    running = {c.name: c.pid for c in stack.status(settings).components}
-    return Meter(
-        {
-            "worker": children.worker.process.pid,
-            "ingest": children.ingest.process.pid,
-            "kafka": running.get("kafka"),
-            "postgres": running.get("postgres"),
-            "bench": os.getpid(),
-        }
-    )
-
-
-def cpu_cell(shares: dict[str, float]) -> str:
-    values = (shares.get(name, math.nan) for name in CPU_NAMES)
-    return "/".join("-" if math.isnan(v) else f"{v * 100:.0f}" for v in values)
-
-
-# --- watching the results --------------------------------------------------------------------
-
-
-async def within(
-    done: Callable[[], bool], seconds: float, check: Callable[[], None], interval: float = 0.005
-) -> bool:
-    """Whether `done` came true within `seconds`; meanwhile the children must stay alive."""
-    deadline = time.perf_counter() + seconds
-    while not done():
-        check()
-        if time.perf_counter() > deadline:
-            return False
-        await asyncio.sleep(interval)
-    return True
-
-
-async def until(
-    done: Callable[[], bool],
-    seconds: float,
-    what: str,
-    check: Callable[[], None],
-    interval: float = 0.005,
-) -> None:
-    if not await within(done, seconds, check, interval):
-        raise BenchError(f"{what}: not done within {seconds:g} s")
-
-
-class ActionWatch:
-    """Every action the worker writes, with when this process fetched it (a perf_counter)."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
-        )
-        self.arrived: dict[str, float] = {}  # answered event id -> first fetched
-        self.stamped: dict[str, float] = {}  # answered event id -> its action's produce time
-        self.kinds: Counter[str] = Counter()
-        self.repeated = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.consumer.assign([TopicPartition(self.topic, p) for p in range(ACTIONS.partitions)])
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.consumer.stop()
-
-    async def _run(self) -> None:
-        while True:
-            batches = await self.consumer.getmany(timeout_ms=100)
-            now = time.perf_counter()
-            for record in itertools.chain.from_iterable(batches.values()):
-                action = decode(record.value)
-                if not isinstance(action, ReplyRequested | HandoffRequested):
-                    continue
-                self.kinds[action.type] += 1
-                if action.data.in_reply_to in self.arrived:
-                    self.repeated += 1
-                else:
-                    self.arrived[action.data.in_reply_to] = now
-                    # The worker's producer stamps the record (CreateTime, wall clock, ms).
-                    self.stamped[action.data.in_reply_to] = record.timestamp / 1000
-
-    def has(self, ids: Sequence[str]) -> bool:
-        return all(i in self.arrived for i in ids)
-
-
-_REPLY_PATH = re.compile(r"/api/v1/accounts/\d+/conversations/(\d+)/messages")
-
-
-def reply_to(entry: dict[str, Any]) -> int | None:
-    """The conversation a recorded request replied in, if it is an accepted public reply."""
-    found = _REPLY_PATH.fullmatch(entry["path"])
-    body = entry["json"]
-    if entry["method"] != "POST" or found is None or entry["status"] != 200:
-        return None
-    if not isinstance(body, dict) or body.get("private"):
-        return None
-    return int(found.group(1))
-
-
-class Replies:
-    """The replies the Chatwoot stand-in received, read from its record by polling."""
-
-    def __init__(self, session: aiohttp.ClientSession, chatwoot: str) -> None:
-        self.session = session
-        self.url = chatwoot
-        self.seen = 0  # entries of the record already read
-        self.arrived: dict[int, float] = {}  # conversation -> first reply seen (perf_counter)
-        self.counts: Counter[int] = Counter()
-        self.polls: list[float] = []  # how long each read took, seconds
-
-    async def poll(self) -> None:
-        started = time.perf_counter()
-        async with self.session.get(f"{self.url}/_standin/requests") as response:
-            record = (await response.json())["requests"]
-        now = time.perf_counter()
-        self.polls.append(now - started)
-        for entry in record[self.seen :]:
-            if entry["status"] is None:  # still being answered: read it next time
-                break
-            self.seen += 1
-            conversation = reply_to(entry)
-            if conversation is not None:
-                self.counts[conversation] += 1
-                self.arrived.setdefault(conversation, now)
-
-    async def follow(self, interval: float) -> None:
-        while True:
-            started = time.perf_counter()
-            await self.poll()
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
-
-    async def reset(self) -> None:
-        async with self.session.post(f"{self.url}/_standin/reset") as response:
-            response.raise_for_status()
-        self.seen = 0
-        self.arrived.clear()
-        self.counts.clear()
-
-    def total(self, conversations: Counter[int]) -> int:
-        return sum(self.counts[c] for c in conversations)
 
 
 # --- the phases ------------------------------------------------------------------------------
@@ -535,28 +197,17 @@ class EndToEnd:
 
 
 @dataclass(frozen=True)
-class Rig:
+class Rig(WorkerRig):
     """What every phase needs."""
 
-    settings: Settings
-    names: Names
     plan: Plan
-    children: Children
     meter: Meter
-    watch: ActionWatch
     replies: Replies
     producer: AIOKafkaProducer
     customers: Customers
     keys: Pseudonymizer
     outcome: FlowOutcome
     profile: Path | None  # py-spy's samples of the worker during its phase go here
-
-
-async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
-    sent = [
-        await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records
-    ]
-    await asyncio.gather(*sent)
 
 
 async def deliveries(rig: Rig, expected: Counter[int], seconds: float) -> float:
@@ -682,9 +333,9 @@ async def quiesce(rig: Rig, seconds: float = 30.0) -> str | None:
     pid = rig.children.worker.process.pid
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        before = cpu_seconds(pid)
+        before = own_cpu_seconds(pid)
         await asyncio.sleep(0.5)
-        if (cpu_seconds(pid) - before) / 0.5 < IDLE:
+        if (own_cpu_seconds(pid) - before) / 0.5 < IDLE:
             return None
         rig.children.check()
     return f"the worker was still busy {seconds:g} s after the burst"
@@ -806,72 +457,6 @@ class Results:
     info: list[tuple[str, str]]
 
 
-async def knowledge(settings: Settings) -> tuple[FlowOutcome, str]:
-    """The offline flow's answer to the first question (the ceiling's fixed outcome), after
-    checking that every question gets a reply; and the PostgreSQL server's version."""
-    url = settings.database_url.get_secret_value()
-    database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
-    try:
-        flow = Flow(PostgresRetriever(database), None, 60, 0, settings.switchboard_kb_min_score)
-        outcomes = [
-            await flow.run(FlowInput(event_id="bench", text=q, channel="chatwoot"))
-            for q in QUESTIONS
-        ]
-        async with database.connection() as conn:
-            version = str(await conn.fetchval("SHOW server_version"))
-    finally:
-        await database.close()
-    if any(outcome.kind != "reply" for outcome in outcomes):
-        raise BenchError("the knowledge base does not answer; run `switchboard kb load kb`")
-    return outcomes[0], version
-
-
-async def apply_topics(settings: Settings, names: Names) -> None:
-    bootstrap = settings.kafka_bootstrap_servers
-    replication = settings.switchboard_kafka_replication_factor
-    try:
-        await topics.apply(bootstrap, names.prefix, replication)
-        await topics.apply(bootstrap, names.prefix, replication, [CEILING_TOPIC])
-    except KafkaError as exc:
-        raise BenchError(f"Kafka at {bootstrap}: {exc}; is `switchboard stack up` done?") from exc
-
-
-async def remove_topics(settings: Settings, names: Names) -> list[str]:
-    """Every topic of this run: the catalogue's, the ceiling's and Faust's own."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        doomed = [t for t in await admin.list_topics() if t.startswith(names.stem)]
-        if doomed:
-            await admin.delete_topics(doomed)
-        return doomed
-    finally:
-        await admin.close()
-
-
-async def ingest_ready(session: aiohttp.ClientSession, children: Children) -> None:
-    deadline = time.perf_counter() + START_SECONDS
-    while True:
-        children.check()
-        with contextlib.suppress(aiohttp.ClientError):
-            async with session.get(f"{children.ingest_url}/health") as response:
-                if response.status == 200:
-                    return
-        if time.perf_counter() > deadline:
-            raise BenchError(f"ingest not healthy within {START_SECONDS:g} s")
-        await asyncio.sleep(0.1)
-
-
-def kafka_producer(settings: Settings) -> AIOKafkaProducer:
-    """Configured as ingest's own producer."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=1,
-    )
-
-
 async def phases(rig: Rig, session: aiohttp.ClientSession) -> tuple[list[Throughput], EndToEnd]:
     work = burst(rig.customers, rig.plan.messages, rig.keys, rig.names.prefix)
     print("warming up the worker (group join, first reply)", file=sys.stderr, flush=True)
@@ -909,18 +494,18 @@ async def measure(
         await producer.start()
         try:
             rig = Rig(
-                settings,
-                names,
-                plan,
-                children,
-                meter(settings, children),
-                watch,
-                Replies(session, urls.chatwoot),
-                producer,
-                Customers(),
-                keys,
-                outcome,
-                profile,
+                settings=settings,
+                names=names,
+                children=children,
+                watch=watch,
+                plan=plan,
+                meter=meter(settings, children),
+                replies=Replies(session, urls.chatwoot),
+                producer=producer,
+                customers=Customers(),
+                keys=keys,
+                outcome=outcome,
+                profile=profile,
             )
             runs, latency = await phases(rig, session)
         finally:
@@ -930,14 +515,6 @@ async def measure(
 
 
 # --- report ----------------------------------------------------------------------------------
-
-
-def ms(values: Sequence[float], quantile: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    rank = min(len(ordered) - 1, max(0, math.ceil(quantile * len(ordered)) - 1))
-    return ordered[rank] * 1000
 
 
 def progress(runs: Sequence[Throughput]) -> None:
@@ -1044,27 +621,6 @@ def notes(runs: Sequence[Throughput], latency: EndToEnd) -> list[str]:
     return lines
 
 
-def machine() -> list[tuple[str, str]]:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-    pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
-    kafka = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom)
-    worker = ", ".join(
-        f"{n} {metadata.version(n)}" for n in ("faust-streaming", "aiokafka", "langgraph")
-    )
-    return [
-        ("nproc", str(len(os.sched_getaffinity(0)))),
-        ("CPU", models[0] if models else platform.processor() or "unknown"),
-        ("kernel", platform.release()),
-        ("load average at start", load_average()),
-        ("Python", platform.python_version()),
-        ("revision", revision()),
-        ("Kafka", kafka.group(1) if kafka else "unknown"),
-        ("worker", f"1 process, offline responder (no model); {worker}"),
-        ("load generator", f"this process on uvloop, aiohttp {metadata.version('aiohttp')}"),
-    ]
-
-
 def method(plan: Plan) -> str:
     return (
         f"Throughput: {plan.messages} Chatwoot `message.received` events (knowledge-base "
@@ -1132,7 +688,7 @@ def run_bench(plan: Plan, settings: Settings, names: Names, profile: Path | None
         ExitStack() as stack,  # exits first: children, stand-ins, then the topics go
     ):
         stack.callback(lambda: print_removed(runner.run(remove_topics(settings, names))))
-        runner.run(apply_topics(settings, names))  # the worker needs them to start
+        runner.run(apply_topics(settings, names, [CEILING_TOPIC]))  # the worker needs them to start
         urls = stack.enter_context(run_standins(tokens=Tokens.from_settings(settings)))
         env = child_env(settings, names, urls, Path(tmp) / "worker-data")
         children = start_children(env, Path(tmp), stack)
@@ -1154,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan = QUICK if args.quick else FULL
     started = datetime.now(UTC)
-    info = machine()
+    info = [*machine(), worker_row(), load_generator_row()]
     profile = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}-worker.txt" if args.profile else None
     if profile is not None:
         RESULTS.mkdir(parents=True, exist_ok=True)

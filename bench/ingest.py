@@ -6,7 +6,7 @@
   signed text message, answered 200 once Kafka acknowledged its event (acks=all).
 * raw producer: an aiokafka producer configured as ingest's (acks=all, idempotent,
   linger 1 ms) sending the same encoded events from this process: the broker's share.
-* seed: the design ingest replaced (bench/seed.py): FastAPI, the same HMAC check and a
+* seed: the design ingest replaced (bench/harness/seed.py): FastAPI, the same HMAC check and a
   Celery `.delay()` to a private Redis, one process: the yardstick for saturation.
 * ingest x2: `switchboard ingest --workers 2`, for how ingest scales with processes.
 
@@ -19,21 +19,10 @@ and 32 connections, as the reports against the seed design measured it. The serv
 children of this process and are stopped on exit, failure or interrupt. Needs `wrk` and
 `redis-server` on PATH (Debian packages of those names).
 
-    .venv/bin/python bench/ingest.py [--quick] [--prefix bench.]
+    .venv/bin/python -m bench.ingest [--quick] [--prefix bench.]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this file's folder heads sys.path and its name would shadow the
-# `ingest` package it measures: the project root takes its place.
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
@@ -42,12 +31,10 @@ import itertools
 import json
 import math
 import os
-import platform
-import re
 import shlex
 import shutil
 import signal
-import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -58,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -68,18 +56,14 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from bench.processes import (
-    CLOCK_TICKS,
-    HOST,
-    busy_seconds,
-    die_with_parent,
-    free_port,
-    settle,
-    stop,
-)
-from bench.report import load_average, markdown, number, revision, run_reported
-from bench.seed import serve_seed, start_redis
-from bench.wrk import Saturation, Wrk, WrkError, whole_seconds
+from bench.harness.children import HOST, Child, free_port, spawn
+from bench.harness.errors import BenchError
+from bench.harness.machine import machine
+from bench.harness.meter import busy_seconds, cpu_seconds, settle
+from bench.harness.report import markdown, number, run_reported
+from bench.harness.seed import serve_seed, start_redis
+from bench.harness.stats import ms as quantile_ms
+from bench.harness.wrk import Saturation, Wrk, WrkError, whole_seconds
 from ingest.normalise.whatsapp import normalise
 from ingest.producer import Record, new_producer, to_records
 from ingest.testing import whatsapp_headers, whatsapp_text_body
@@ -125,10 +109,6 @@ FULL = Plan(warmup=1.0, closed_seconds=8.0, open_seconds=10.0, saturation_second
 QUICK = Plan(warmup=0.3, closed_seconds=1.5, open_seconds=3.0, saturation_seconds=2.0)
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on; the message says why."""
-
-
 # --- the bare endpoint (runs in its own subprocess) --------------------------------
 
 
@@ -154,32 +134,17 @@ def serve_bare(port: int) -> None:
 
 
 @dataclass(frozen=True)
-class Server:
-    name: str
+class Server(Child):
+    """A child serving HTTP at `url`."""
+
     url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self, lines: int = 20) -> str:
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:]) or "(empty log)"
 
 
-def spawn(
+def start_server(
     name: str, argv: list[str], port: int, *, env: dict[str, str], logs: Path, stack: ExitStack
 ) -> Server:
-    log = logs / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
-            [*argv, str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches this process only; it stops them
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - spawned before any thread
-        )
-    stack.callback(stop, process)
-    return Server(name, f"http://{HOST}:{port}", process, log)
+    child = spawn(name, [*argv, str(port)], env, logs, stack, stop_seconds=10.0)
+    return Server(child.name, child.process, child.log, f"http://{HOST}:{port}")
 
 
 @dataclass(frozen=True)
@@ -212,12 +177,12 @@ def start_servers(settings: Settings, prefix: str, logs: Path, stack: ExitStack)
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
         "BENCH_REDIS_URL": redis_url,
     }
-    script = [str(python), str(Path(__file__).resolve())]
+    script = [str(python), "-m", "bench.ingest"]
     switchboard = [str(python.parent / "switchboard"), "ingest", "--host", HOST]
     workers = [*switchboard, "--workers", str(INGEST_WORKERS), "--port"]
 
     def start(name: str, argv: list[str]) -> Server:
-        return spawn(name, argv, free_port(), env=env, logs=logs, stack=stack)
+        return start_server(name, argv, free_port(), env=env, logs=logs, stack=stack)
 
     return Servers(
         bare=start("bare", [*script, "--serve-bare"]),
@@ -321,11 +286,7 @@ class Run:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def ms(self, quantile: float, values: Sequence[float] | None = None) -> float:
-        ordered = sorted(self.latencies if values is None else values)
-        if not ordered:
-            return math.nan
-        rank = min(len(ordered) - 1, max(0, math.ceil(quantile * len(ordered)) - 1))
-        return ordered[rank] * 1000
+        return quantile_ms(self.latencies if values is None else values, quantile)
 
 
 async def timed(call: Call, index: int, since: float, run: Run) -> None:
@@ -409,28 +370,6 @@ def http_session(connections: int) -> aiohttp.ClientSession:
 # --- phases ---------------------------------------------------------------------------
 
 WARMUP = "warm-up"
-
-
-def _stat_fields(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User plus system CPU time a process and its live children have used (uvicorn's
-    workers are children of its supervisor); NaN when it cannot be read."""
-    if pid is None:
-        return math.nan
-    try:
-        pids = [pid, *_children(pid)]
-        return sum(int(f[11]) + int(f[12]) for f in map(_stat_fields, pids)) / CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return math.nan
-
-
-def _children(pid: int) -> list[int]:
-    with contextlib.suppress(OSError):
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return []
 
 
 def client_seconds() -> float:
@@ -700,21 +639,11 @@ async def phases(rig: Rig, servers: Sequence[Server]) -> list[Run]:
 # --- report ---------------------------------------------------------------------------
 
 
-def machine() -> list[tuple[str, str]]:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-    pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
-    kafka = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom)
+def description() -> list[tuple[str, str]]:
     accelerators = [m for m in ("uvloop", "httptools") if find_spec(m) is not None]
     stack = ", ".join(f"{n} {metadata.version(n)}" for n in ("fastapi", "uvicorn", *accelerators))
     return [
-        ("nproc", str(len(os.sched_getaffinity(0)))),
-        ("CPU", models[0] if models else platform.processor() or "unknown"),
-        ("kernel", platform.release()),
-        ("load average at start", load_average()),
-        ("Python", platform.python_version()),
-        ("revision", revision()),
-        ("Kafka", kafka.group(1) if kafka else "unknown"),
+        *machine(),
         ("servers", f"{stack}; 1 worker, access log off"),
         ("client", f"aiohttp {metadata.version('aiohttp')} on uvloop, keep-alive pool"),
         ("producer", f"aiokafka {metadata.version('aiokafka')}, acks=all, idempotent, linger 1 ms"),
@@ -871,7 +800,8 @@ def render(
         f"after a {whole_seconds(plan.warmup)} s warm-up, one signed "
         f"{len(saturation_body()[0])}-byte WhatsApp message sent over and over (one event, "
         "one partition); the seed design is FastAPI, "
-        "the same HMAC check and a Celery `.delay()` to Redis (bench/seed.py); failed counts "
+        "the same HMAC check and a Celery `.delay()` to Redis (bench/harness/seed.py); "
+        "failed counts "
         "answers outside 2xx and socket errors.",
         "",
         *saturation_table(saturated),
@@ -945,7 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.saturation_only:
         plan = replace(plan, concurrency=())
     started = datetime.now(UTC)
-    info = machine()
+    info = description()
 
     def measure() -> tuple[str, bool]:
         return render(run_bench(plan, load_settings(), args.prefix), plan, info, started)

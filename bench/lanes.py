@@ -18,24 +18,16 @@ this process's time from the measurement.
   Chatwoot customers write at once; the time until every Chatwoot customer has a reply; then
   the Graph API recovers, and the time until every WhatsApp customer has one.
 
-    .venv/bin/python bench/lanes.py [--quick]
+    .venv/bin/python -m bench.lanes [--quick]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
 import json
 import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -43,27 +35,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import uvloop
 from aiokafka import AIOKafkaProducer
 
-from bench.flow import (
-    BenchError,
-    Child,
-    Customers,
-    Names,
-    Replies,
-    apply_topics,
-    child_env,
-    cpu_seconds,
-    kafka_producer,
-    knowledge,
-    remove_topics,
-    spawn,
-)
-from bench.processes import HOST, free_port
-from bench.report import load_average, markdown, number, revision, run_reported
+from bench.harness.children import HOST, Child, free_port, spawn
+from bench.harness.customers import Customers
+from bench.harness.errors import BenchError
+from bench.harness.kafka import Names, apply_topics, kafka_producer, remove_topics
+from bench.harness.meter import own_cpu_seconds
+from bench.harness.report import load_average, markdown, number, revision, run_reported
+from bench.harness.watch import Replies
+from bench.harness.worker import child_env, knowledge, switchboard_command
 from ingest.normalise.chatwoot import normalise as normalise_chatwoot
 from ingest.normalise.whatsapp import normalise as normalise_whatsapp
 from ingest.producer import Record, to_records
@@ -204,7 +189,7 @@ class Run:
     pids: list[int]
 
     def cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids)
+        return sum(own_cpu_seconds(pid) for pid in self.pids)
 
 
 async def warm_up(run: Run, customers: Customers) -> None:
@@ -279,7 +264,7 @@ async def variant(
     settings: Settings, urls: StandInURLs, plan: Plan, name: str, *, tmp: Path
 ) -> list[Row]:
     window, processes = VARIANTS[name]
-    names = Names(bench="lanes")
+    names = Names(label="bench-lanes")
     await apply_topics(settings, names)
     keys = Pseudonymizer(settings.switchboard_pseudonym_key.get_secret_value().encode())
     env = child_env(settings, names, urls, tmp / f"worker-{names.run}") | {
@@ -294,7 +279,7 @@ async def variant(
     }
     rows: list[Row] = []
     with ExitStack() as stack:
-        argv = [str(Path(sys.executable).parent / "switchboard"), "worker"]
+        argv = switchboard_command("worker")
         workers = [
             spawn(f"worker-{names.run}-{n}", argv, env, tmp, stack) for n in range(processes)
         ]
@@ -421,9 +406,9 @@ async def measure(settings: Settings, plan: Plan, tmp: Path) -> list[Row]:
     rows: list[Row] = []
     ports = [free_port() for _ in range(4)]
     urls = StandInURLs(*(f"http://{HOST}:{port}" for port in ports))
-    argv = [str(Path(sys.executable).parent / "switchboard"), "standins", "--host", HOST]
+    argv = switchboard_command("standins", "--host", HOST)
     with ExitStack() as stack:
-        env = child_env(settings, Names(bench="lanes"), urls, tmp)
+        env = child_env(settings, Names(label="bench-lanes"), urls, tmp)
         child = spawn("standins", [*argv, "--ports", *map(str, ports)], env, tmp, stack)
         await standins_ready(urls, child)
         for name in VARIANTS:

@@ -14,19 +14,10 @@ this script produced each message, and when the worker produced each action. The
 stand-in runs in this script, the workers are its children; the run's database
 (`bench_recovery_<run>`) and topics (`bench-recovery-<run>.*`) are removed at the end.
 
-    .venv/bin/python bench/recovery.py [--quick]
+    .venv/bin/python -m bench.recovery [--quick]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
@@ -36,6 +27,7 @@ import os
 import shlex
 import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -44,32 +36,27 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import uvloop
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from bench.flow import (
+from bench.harness.children import Child, free_port, spawn
+from bench.harness.customers import Customers
+from bench.harness.errors import BenchError
+from bench.harness.kafka import Names, apply_topics, kafka_producer, produce, remove_topics
+from bench.harness.machine import machine, worker_row
+from bench.harness.report import load_average, markdown, run_reported
+from bench.harness.waiting import until
+from bench.harness.watch import ActionWatch, Replies
+from bench.harness.worker import (
     DRAIN_SECONDS,
     START_SECONDS,
-    ActionWatch,
-    BenchError,
-    Child,
-    Customers,
-    Names,
-    Replies,
-    apply_topics,
     child_env,
-    kafka_producer,
-    machine,
-    produce,
-    remove_topics,
-    spawn,
-    until,
+    switchboard_command,
 )
-from bench.processes import free_port
-from bench.report import load_average, markdown, run_reported
 from datakeys.build import build_keyring
 from datakeys.keyring import KeyRing
 from ingest.normalise.chatwoot import normalise
@@ -125,7 +112,7 @@ class Workers:
 
     def start(self) -> Child:
         n = len(self.spawned) + 1
-        argv = [str(Path(sys.executable).parent / "switchboard"), "worker"]
+        argv = switchboard_command("worker")
         child = spawn(f"worker-{n}", argv, self.env(n), self.logs, self.stack)
         self.spawned.append(child)
         self.running.append(child)
@@ -552,10 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.takeovers is not None:
         plan = replace(plan, takeovers=args.takeovers)
     started = datetime.now(UTC)
-    info = [row for row in machine() if row[0] != "load generator"]
+    info = [*machine(), worker_row()]
 
     def measure() -> tuple[str, bool]:
-        rig, counts = run_bench(plan, load_settings(), Names(bench="recovery"), args.logs)
+        rig, counts = run_bench(plan, load_settings(), Names(label="bench-recovery"), args.logs)
         info.append(("load average at the end", load_average()))
         return render(rig, counts, info, started)
 

@@ -16,19 +16,10 @@ Every target writes fresh Chatwoot `message.received` rows to a scratch database
 
 Rounds alternate the order of the targets; each figure is the median of the rounds.
 
-    .venv/bin/python bench/sink.py [--quick]
+    .venv/bin/python -m bench.sink [--quick]
 """
 
-# ruff: noqa: E402 - the path must be fixed before the project's packages are imported
-
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
@@ -38,22 +29,25 @@ import shlex
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 import uvloop
 
-from bench.erasure import message
-from bench.flow import BenchError, machine
-from bench.processes import busy_seconds, settle
-from bench.report import load_average, markdown, number, run_reported
+from bench.harness.customers import message
+from bench.harness.errors import BenchError
+from bench.harness.machine import machine
+from bench.harness.meter import busy_seconds, settle
+from bench.harness.report import load_average, markdown, number, run_reported
 from schemas.events import Event
 from schemas.keys import Pseudonymizer
 from schemas.position import Position

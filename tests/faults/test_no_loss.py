@@ -30,7 +30,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bench.report import markdown
+from bench.harness.report import markdown
 from streams import topics
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins

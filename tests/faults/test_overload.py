@@ -4,10 +4,10 @@ bodies, only abusive clients get 429 and always with Retry-After, every request 
 returns to 0 afterwards with every accepted message answered once.
 
 How fast the 429s and accepted requests are answered and how far ingest's memory grows are
-machine-dependent targets: the report shows them, `bench/overload.py` judges them.
+machine-dependent targets: the report shows them, the benchmark `bench.overload` judges them.
 
-The run itself is `bench.overload_drive.run_overload` (real `switchboard ingest` and
-`switchboard worker` children on topics of their own), shared with `bench/overload.py`;
+The run itself is `bench.harness.overload.drive.run_overload` (real `switchboard ingest`
+and `switchboard worker` children on topics of their own), shared with `bench.overload`;
 its figures are printed and written to `bench/results/overload-test-<time>.md`.
 """
 
@@ -20,11 +20,14 @@ from pathlib import Path
 import pytest
 import uvloop
 
-from bench.overload import TEST, render
-from bench.overload_drive import Results, run_overload
-from bench.report import keep
+from bench.harness.overload.drive import Results, run_overload
+from bench.harness.overload.judge import render
+from bench.harness.overload.offer import Plan
+from bench.harness.report import keep
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
+
+TEST = Plan(seconds=20.0)
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(420)]
 

@@ -76,7 +76,7 @@ def consent_event(
     )
 
 
-def erasure_event(contact: str, deletion_id: str) -> ErasureRequested:
+def erasure_event(contact: str, deletion_id: str, requested_by: str = "test") -> ErasureRequested:
     return ErasureRequested(
         id=f"erasure:{deletion_id}",
         source="switchboard",
@@ -87,7 +87,7 @@ def erasure_event(contact: str, deletion_id: str) -> ErasureRequested:
             contact_id=contact,
             deletion_id=deletion_id,
             reason="customer_request",
-            requested_by="test",
+            requested_by=requested_by,
         ),
     )
 

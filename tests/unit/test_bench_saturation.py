@@ -1,10 +1,11 @@
-"""The ingest benchmark's saturation phase (bench/wrk.py, bench/ingest.py): what wrk sends,
+"""The ingest benchmark's saturation phase (bench/harness/wrk.py, bench/ingest.py): what wrk sends,
 how its result is read, and the verdicts against the seed design."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.harness.wrk import MARK, Saturation, WrkError, parse, whole_seconds
 from bench.ingest import (
     INGEST_WORKERS,
     SATURATION_CONNECTIONS,
@@ -13,7 +14,6 @@ from bench.ingest import (
     saturation_body,
     saturation_verdicts,
 )
-from bench.wrk import MARK, Saturation, WrkError, parse, whole_seconds
 from ingest.signatures import whatsapp as whatsapp_signature
 
 

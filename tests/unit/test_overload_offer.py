@@ -1,4 +1,4 @@
-"""The overload benchmark's offer (bench/overload_offer.py): its model of the rate limiter
+"""The overload benchmark's offer (bench/harness/overload/offer.py): its model of the rate limiter
 agrees with the limiter, and its bodies are what the verdicts assume."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bench.overload_offer import (
+from bench.harness.overload.offer import (
     ABUSIVE,
     BIG,
     CHUNKED,

@@ -1,13 +1,14 @@
-"""The overload benchmark's slowloris phase (bench/overload_slow.py): its slow bodies are the
-issue's attack plus enough to fill what large bodies may hold, and its webhooks are small."""
+"""The overload benchmark's slowloris phase (bench/harness/overload/slow.py): its slow
+bodies are the issue's attack plus enough to fill what large bodies may hold, and its
+webhooks are small."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
 
-from bench.overload_offer import Messages
-from bench.overload_slow import ONE_BYTE, STALLED, TRICKLING, SlowPlan, ordinary, slots
+from bench.harness.overload.offer import Messages
+from bench.harness.overload.slow import ONE_BYTE, STALLED, TRICKLING, SlowPlan, ordinary, slots
 from ingest.admission import BodyLimits
 from switchboard.settings import Settings
 

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 
 import uvloop
 
-from bench.flow import ms
-from bench.overload_offer import (
+from bench.harness.children import HOST
+from bench.harness.meter import settle
+from bench.harness.overload.offer import (
     WHATSAPP,
     Messages,
     Shot,
@@ -40,13 +41,13 @@ from bench.overload_offer import (
     message_id,
     whatsapp_signed,
 )
-from bench.processes import HOST, settle
-from bench.report import markdown, number
+from bench.harness.report import markdown, number
+from bench.harness.stats import ms
 from ingest.testing import whatsapp_text_body
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
-    from bench.overload_drive import Answer, Target
+    from bench.harness.overload.drive import Answer, Target
 
 MIB = 2**20
 ORDINARY_P99_MS = 100.0

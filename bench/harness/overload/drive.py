@@ -1,10 +1,10 @@
 """Driving the overload run: the children, the capacity burst, the open-loop load, and what
 is watched meanwhile (answers, memory, consumer lag, actions).
 
-`run_overload` is shared by `bench/overload.py` and `tests/faults/test_overload.py`: it starts
-`switchboard ingest` and `switchboard worker` as children on the given topics and consumer
-group, against stand-ins already serving, and returns what happened; judging is the
-caller's (`bench.overload.verdicts`).
+`run_overload` is shared by the benchmark `bench.overload` and the fault test
+`tests/faults/test_overload.py`: it starts `switchboard ingest` and `switchboard worker` as
+children on the given topics and consumer group, against stand-ins already serving, and
+returns what happened; judging is the caller's (`bench.harness.overload.judge`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ import aiohttp
 import uvloop
 from aiokafka.errors import KafkaError
 
-from bench import flow
-from bench.overload_offer import (
+from bench.harness.children import HOST
+from bench.harness.errors import BenchError
+from bench.harness.kafka import Names, remove_topics
+from bench.harness.meter import peak_rss, rss, settle
+from bench.harness.overload.offer import (
     CHATWOOT_SECRET,
     GOOD,
     WHATSAPP_SECRET,
@@ -40,8 +43,17 @@ from bench.overload_offer import (
     make_offer,
     schedule,
 )
-from bench.overload_slow import SlowPlan, SlowResults, slowloris
-from bench.processes import HOST, settle
+from bench.harness.overload.slow import SlowPlan, SlowResults, slowloris
+from bench.harness.waiting import until
+from bench.harness.watch import ActionWatch
+from bench.harness.worker import (
+    START_SECONDS,
+    WorkerRig,
+    ingest_ready,
+    meter,
+    start_children,
+)
+from bench.harness.worker import child_env as worker_env
 from lag.offsets import LagReader
 from lag.tracker import LagTracker
 from schemas.catalogue import ACTIONS
@@ -49,7 +61,6 @@ from streams import topics
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs
 
-START_SECONDS = 180.0  # worker start-up: group join, table recovery, the first reply
 CALIBRATION_CONCURRENCY = 8
 CLIENT_TIMEOUT_SECONDS = 30.0  # far past every provider's 5 s: a slow answer is measured
 SAMPLE_SECONDS = 0.05  # how often each child's resident memory is read
@@ -60,17 +71,6 @@ CHUNK = 64 * 1024  # a chunked body is framed in pieces of this size; smaller go
 
 class OverloadError(Exception):
     """The run cannot go on; the message says why."""
-
-
-@dataclass(frozen=True)
-class Names(flow.Names):
-    """Every topic and group of the run starts with `<label>-<run>`, so it can be removed."""
-
-    label: str = "bench-overload"
-
-    @property
-    def stem(self) -> str:
-        return f"{self.label}-{self.run}"
 
 
 @dataclass(frozen=True)
@@ -96,18 +96,7 @@ class Memory:
     hwm: int = 0  # bytes, since the process started
 
     def sample(self) -> None:
-        self.peak_sampled = max(self.peak_sampled, status_bytes(self.pid, "VmRSS"))
-
-
-def status_bytes(pid: int, key: str) -> int:
-    """A `/proc/<pid>/status` figure (kB) in bytes; 0 once the process is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{key}:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return 0
-    return 0
+        self.peak_sampled = max(self.peak_sampled, rss(self.pid))
 
 
 @dataclass
@@ -331,7 +320,7 @@ async def background(*work: Awaitable[None]) -> AsyncIterator[None]:
 def child_env(
     settings: Settings, names: Names, urls: StandInURLs, data: Path, plan: Plan
 ) -> dict[str, str]:
-    return flow.child_env(settings, names, urls, data) | {
+    return worker_env(settings, names, urls, data) | {
         "SWITCHBOARD_LOG_LEVEL": "WARNING",  # a line per webhook would be most of the work
         "CHATWOOT_WEBHOOK_SECRET": CHATWOOT_SECRET,
         "WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
@@ -345,20 +334,16 @@ def progress(text: str) -> None:
 
 
 @dataclass(frozen=True)
-class Rig:
+class Rig(WorkerRig):
     """What every step of the run needs."""
 
-    settings: Settings
-    names: Names
     plan: Plan
-    children: flow.Children
     target: Target
-    watch: flow.ActionWatch
 
     async def wait_for(self, done: Callable[[], bool], what: str) -> None:
         try:
-            await flow.until(done, START_SECONDS, what, self.children.check)
-        except flow.BenchError as exc:
+            await until(done, START_SECONDS, what, self.children.check)
+        except BenchError as exc:
             raise OverloadError(str(exc)) from exc
 
 
@@ -416,18 +401,18 @@ async def load(rig: Rig, results: Results, shots: Sequence[Shot]) -> None:
     worker = Memory(rig.children.worker.process.pid)
     results.ingest, results.worker = ingest, worker
     for memory in (ingest, worker):
-        memory.before = status_bytes(memory.pid, "VmRSS")
-    meter = flow.meter(rig.settings, rig.children)
+        memory.before = rss(memory.pid)
+    cpu_meter = meter(rig.settings, rig.children)
     lag = Lag(rig.settings, rig.names.worker_group)
     async with lag, background(sample_memory([ingest, worker]), sample_lag(lag, results)):
         before = len(rig.watch.arrived)
-        _, results.cpu = await meter.around(open_loop(rig.target, shots, results))
+        _, results.cpu = await cpu_meter.around(open_loop(rig.target, shots, results))
         answered = len(rig.watch.arrived) - before
         results.worker_rate_under_load = answered / results.load_seconds
         progress(f"load done in {results.load_seconds:.1f} s; draining")
         await drain(rig, results, lag)
     for memory in (ingest, worker):
-        memory.hwm = status_bytes(memory.pid, "VmHWM")
+        memory.hwm = peak_rss(memory.pid)
 
 
 async def measure(rig: Rig, slow: SlowPlan | None) -> Results:
@@ -465,17 +450,17 @@ async def overload(
 ) -> Results:
     with ExitStack() as stack:  # the children stop first
         env = child_env(settings, names, urls, logs / "worker-data", plan)
-        children = flow.start_children(env, logs, stack)
+        children = start_children(env, logs, stack)
         port = int(children.ingest_url.rsplit(":", 1)[1])
-        watch = flow.ActionWatch(settings.kafka_bootstrap_servers, names.topic(ACTIONS))
+        watch = ActionWatch(settings.kafka_bootstrap_servers, names.topic(ACTIONS))
         connector = aiohttp.TCPConnector(limit=512, keepalive_timeout=60)
         timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            await flow.ingest_ready(session, children)
+            await ingest_ready(session, children)
             await watch.start()
             try:
                 target = Target(session, children.ingest_url, port)
-                return await measure(Rig(settings, names, plan, children, target, watch), slow)
+                return await measure(Rig(settings, names, children, watch, plan, target), slow)
             except BaseException:
                 for child in (children.ingest, children.worker):
                     print(f"--- {child.name} log (tail) ---\n{child.tail()}", file=sys.stderr)
@@ -502,10 +487,10 @@ async def run_overload(
     slow: SlowPlan | None = None,
 ) -> Results:
     """Own topics and consumer group, children started and stopped, topics removed after;
-    with `slow`, the slowloris phase (bench/overload_slow.py) after the drain."""
+    with `slow`, the slowloris phase (`bench.harness.overload.slow`) after the drain."""
     names = Names(label=label)
     await apply_topics(settings, names)
     try:
         return await overload(settings, names, urls, plan, logs, slow=slow)
     finally:
-        await flow.remove_topics(settings, names)
+        await remove_topics(settings, names)

@@ -19,7 +19,7 @@ from celery import Celery
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from bench.processes import HOST, die_with_parent, free_port, stop
+from bench.harness.children import HOST, die_with_parent, free_port, stop
 from ingest.signatures import whatsapp as whatsapp_signature
 from ingest.signatures.errors import SignatureError
 

@@ -1,0 +1,3 @@
+"""What the benchmarks share: child processes, CPU and memory meters, waiting, Kafka topics,
+the worker's rig, reports and the machine's description. Each benchmark is a module of
+`bench` run as `.venv/bin/python -m bench.<name>`; this package holds no measurement."""

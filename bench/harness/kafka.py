@@ -1,0 +1,87 @@
+"""A run's own Kafka names and topics, and a producer configured as ingest's."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from bench.harness.errors import BenchError
+from ingest.producer import Record
+from schemas.catalogue import Topic
+from streams import topics
+from switchboard.settings import Settings
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name this run creates starts with `<label>-<run>`, so it can be removed."""
+
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    label: str = "bench-flow"
+
+    @property
+    def stem(self) -> str:
+        return f"{self.label}-{self.run}"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.stem}."
+
+    @property
+    def worker_group(self) -> str:
+        return f"{self.stem}-worker"
+
+    def ceiling_group(self, mode: str) -> str:
+        return f"{self.stem}-ceiling-{mode}"
+
+    def topic(self, topic: Topic) -> str:
+        return topic.full_name(self.prefix)
+
+
+async def apply_topics(settings: Settings, names: Names, extra: Sequence[Topic] = ()) -> None:
+    """The catalogue's topics under the run's prefix, and `extra` topics of its own."""
+    bootstrap = settings.kafka_bootstrap_servers
+    replication = settings.switchboard_kafka_replication_factor
+    try:
+        await topics.apply(bootstrap, names.prefix, replication)
+        if extra:
+            await topics.apply(bootstrap, names.prefix, replication, list(extra))
+    except KafkaError as exc:
+        raise BenchError(f"Kafka at {bootstrap}: {exc}; is `switchboard stack up` done?") from exc
+
+
+async def remove_topics(settings: Settings, names: Names) -> list[str]:
+    """Every topic of this run: the catalogue's, its own and Faust's."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(names.stem)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
+
+
+def kafka_producer(settings: Settings) -> AIOKafkaProducer:
+    """Configured as ingest's own producer."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=1,
+    )
+
+
+async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
+    """Every record sent, then every acknowledgement awaited together."""
+    sent = [
+        await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records
+    ]
+    await asyncio.gather(*sent)
