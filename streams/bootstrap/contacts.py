@@ -91,7 +91,7 @@ def wire_contacts(shared: Shared) -> ConsentView:
     )
     keys, proofs = KafkaKeyed.on(app, DATA_KEYS, prefix), KafkaKeyed.on(app, ERASURES, prefix)
     http = httpx.AsyncClient(timeout=CHATWOOT_TIMEOUT_SECONDS, follow_redirects=False)
-    metrics = ErasureMetrics()
+    metrics = ErasureMetrics(shared.metrics.registry)
     erasers: list[Eraser] = []
     building = asyncio.Lock()
     running: set[asyncio.Task[bool]] = set()

@@ -1,4 +1,5 @@
-"""Erasure metrics, on a registry of their own. Labels are target and outcome names only."""
+"""Erasure metrics, on the registry the worker's /metrics serves (a registry of their own in
+tests). Labels are target and outcome names only."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from langchain_core.outputs import LLMResult
 
 from schemas.events import (
     ConsentChanged,
-    ErasureRequested,
     ExportRequested,
     HandoffRequested,
     MessageReceived,
@@ -115,11 +114,10 @@ class MeteredSender:
 
 
 def observe_event(metrics: WorkerMetrics, event: object) -> None:
-    """Count the privacy requests and consent changes passing through contact-events."""
+    """Count the export requests and consent changes passing through contact-events (the
+    eraser counts erasures: `streams/erasure/metrics.py`)."""
     if isinstance(event, ConsentChanged):
         metrics.consent_changed(event.data.consent_type, event.data.granted)
-    elif isinstance(event, ErasureRequested):
-        metrics.erasure_requested()
     elif isinstance(event, ExportRequested):
         metrics.exports.labels("requested").inc()
 

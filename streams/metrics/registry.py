@@ -29,7 +29,6 @@ POOL_STATES = ("size", "in_use", "idle", "max")
 
 FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 SLOW = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
-ERASURE = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 
 
 def sql_verb(query: str) -> str:
@@ -199,18 +198,6 @@ class WorkerMetrics:
         self.exports = Counter(
             "switchboard_exports_total", "Data exports, by outcome.", ["outcome"], registry=r
         )
-        self.erasures_requested = Counter(
-            "switchboard_erasures_requested_total", "Erasure requests received.", registry=r
-        )
-        self.erasures_completed = Counter(
-            "switchboard_erasures_completed_total", "Erasures carried out.", registry=r
-        )
-        self.erasure_seconds = Histogram(
-            "switchboard_erasure_duration_seconds",
-            "Time from an erasure's request to its completion.",
-            buckets=ERASURE,
-            registry=r,
-        )
         self.erasures_pending = Gauge(
             "switchboard_erasures_pending",
             "Erasures requested and not yet completed (from gdpr_deletions).",
@@ -287,15 +274,6 @@ class WorkerMetrics:
 
     def export_finished(self, outcome: str) -> None:
         self.exports.labels(outcome).inc()
-
-    def erasure_requested(self) -> None:
-        """Call when the worker takes up an erasure request."""
-        self.erasures_requested.inc()
-
-    def erasure_completed(self, seconds_since_request: float) -> None:
-        """Call when an erasure has been carried out everywhere."""
-        self.erasures_completed.inc()
-        self.erasure_seconds.observe(max(0.0, seconds_since_request))
 
     def erasure_backlog(self, pending: int, oldest_age_seconds: float | None) -> None:
         self.erasures_pending.set(pending)
