@@ -112,7 +112,11 @@ def retrying(
     ``what`` names the work in logs and Sentry; ``event`` is the log event of each pause,
     with ``context`` (ids only: no personal data) beside the failure's type and attempt.
     ``on_retry(failure, attempt, wait)``, for callers with log lines of their own, is called
-    before each pause instead of that log line."""
+    before each pause instead of that log line.
+
+    A policy serves one operation at a time: tenacity keeps an operation's attempts on the
+    policy object (per thread, not per task), so concurrent callers, such as a partition's
+    lanes, each build their own."""
 
     def wait(state: RetryCallState) -> float:
         failure = _failure(state)

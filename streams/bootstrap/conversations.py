@@ -26,6 +26,7 @@ from sinks.postgres.deletions import PostgresConversationErasures
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.replays import PostgresSuppressionLog, replay_group_mark
+from streams.bootstrap.outbound import outbound_sender
 from streams.bootstrap.shared import Shared
 from streams.consent.view import ConsentView
 from streams.conversation.agent import ChatRequests, Conversations, GraphFlow
@@ -35,7 +36,6 @@ from streams.delivery import Deliveries
 from streams.flow.model import build_chat_model
 from streams.flow.runner import Flow
 from streams.metrics.instruments import MeteredFlow, MeteredRetriever, MeteredSender, metered_model
-from streams.outbound import outbound_sender
 from streams.replay.hooks import MarkedActions, ReplayGuard
 from streams.runtime.batches import Batches
 from streams.runtime.partition import Lanes, Reading, run_batched, run_in_lanes

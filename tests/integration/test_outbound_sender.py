@@ -21,9 +21,9 @@ from sinks.outbound.deliveries import Delivery, InMemoryDeliveryLog, StepRecord
 from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets, build_requests
 from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender
+from streams.bootstrap.outbound import outbound_sender
 from streams.metrics.instruments import MeteredSender
 from streams.metrics.registry import WorkerMetrics
-from streams.outbound import outbound_sender
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
