@@ -19,6 +19,7 @@ from bench.harness.overload.slow import report as slowloris_report
 from bench.harness.overload.slow import verdicts as slowloris_verdicts
 from bench.harness.report import markdown, number
 from bench.harness.stats import ms
+from bench.harness.verdicts import Check, Verdicts
 
 PROVIDER_TIMEOUT_MS = 5000.0  # Meta and Chatwoot give up on a webhook after 5 s
 # A 429 is decided from the headers, before any body is read or any work is done: it waits
@@ -80,7 +81,7 @@ def drain_bound(results: Results) -> float:
     return results.lag_at_end / (0.5 * results.offer.capacity) + DRAIN_SLACK_SECONDS
 
 
-def behaviour(results: Results) -> list[tuple[bool, str]]:
+def behaviour(results: Results) -> list[Check]:
     """What the pipeline must do under overload on any machine: asserted by
     `tests/faults/test_overload.py`."""
     answers = results.answers
@@ -99,12 +100,12 @@ def behaviour(results: Results) -> list[tuple[bool, str]]:
     drained = not math.isnan(results.drain_seconds)
     bound = drain_bound(results)
     return [
-        (
+        Check(
             factor >= MIN_FACTOR,
             f"overload: {accepted_rate(results):.1f} msg/s accepted = {factor:.2f} x the "
             f"capacity of {results.offer.capacity:.1f} msg/s (target >= {MIN_FACTOR:g})",
         ),
-        (
+        Check(
             bool(limited)
             and abusive_limited > 0
             and good_limited == 0
@@ -113,21 +114,21 @@ def behaviour(results: Results) -> list[tuple[bool, str]]:
             f"{good_limited} to well-behaved ones), "
             f"{sum(not a.retry_after for a in limited)} without Retry-After",
         ),
-        (
+        Check(
             unanswered == 0 and bad_5xx == 0,
             f"{unanswered} requests unanswered, {bad_5xx} 5xx other than 503 with Retry-After; "
             f"{sum(a.status == 503 for a in answers)} x 503 with Retry-After",
         ),
-        (
+        Check(
             over_413 == len(over),
             f"bodies over the limit: {over_413} of {len(over)} answered 413",
         ),
-        (
+        Check(
             drained and results.drain_seconds <= bound,
             f"lag back to 0 {number(results.drain_seconds, 1)} s after the load "
             f"(backlog {results.lag_at_end} messages; bound {bound:.0f} s)",
         ),
-        (
+        Check(
             results.missing == 0 and results.repeated == 0 and results.refused_answered == 0,
             f"every accepted message answered once: {results.answered} answered, "
             f"{results.missing} missing, {results.repeated} twice, "
@@ -136,7 +137,7 @@ def behaviour(results: Results) -> list[tuple[bool, str]]:
     ]
 
 
-def targets(results: Results) -> list[tuple[bool, str]]:
+def targets(results: Results) -> list[Check]:
     """Latency and memory figures that depend on the machine: judged by the benchmark run
     on demand, reported (not asserted) by the fault test."""
     answers = results.answers
@@ -146,16 +147,16 @@ def targets(results: Results) -> list[tuple[bool, str]]:
     peak, growth = rss_peak(results)
     growth_bound = RSS_GROWTH_BOUND_MB * 2**20
     return [
-        (
+        Check(
             limited_p99 < LIMITED_P99_MS and calm_p99 < LIMITED_CALM_P99_MS,
             f"429s p99 {limited_p99:.1f} ms (target < {LIMITED_P99_MS:g} ms), "
             f"{calm_p99:.1f} ms outside the flood (target < {LIMITED_CALM_P99_MS:g} ms)",
         ),
-        (
+        Check(
             accepted_p99 < PROVIDER_TIMEOUT_MS,
             f"accepted p99 {accepted_p99:,.0f} ms (target < {PROVIDER_TIMEOUT_MS:,.0f} ms)",
         ),
-        (
+        Check(
             peak > 0 and growth < growth_bound,
             f"ingest peak RSS {mb(peak)} MB, {mb(growth)} MB over its RSS before the load "
             f"(target < {RSS_GROWTH_BOUND_MB:g} MB; body budget {mb(results.body_budget)} MB)",
@@ -240,8 +241,7 @@ def render(
 ) -> tuple[str, bool]:
     """The report, and whether it passed: on its behaviour alone, or also on its targets
     when `judged` (the benchmark)."""
-    must, should = behaviour(results), targets(results)
-    marks = ("PASS", "FAIL") if judged else ("within", "outside")
+    verdicts = Verdicts(behaviour(results), targets(results))
     lines = [
         f"# Overload, {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -258,8 +258,6 @@ def render(
         *class_table(results.answers),
         "",
         *([*slowloris_report(results.slowloris), ""] if results.slowloris else []),
-        *(f"{'PASS' if ok else 'FAIL'} {text}" for ok, text in must),
-        *(f"{marks[0] if ok else marks[1]} {text}" for ok, text in should),
+        *verdicts.lines(judged=judged),
     ]
-    passed = all(ok for ok, _ in must) and (not judged or all(ok for ok, _ in should))
-    return "\n".join(lines) + "\n", passed
+    return "\n".join(lines) + "\n", verdicts.passed(judged=judged)

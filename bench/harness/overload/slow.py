@@ -43,6 +43,7 @@ from bench.harness.overload.offer import (
 )
 from bench.harness.report import markdown, number
 from bench.harness.stats import ms
+from bench.harness.verdicts import Check
 from ingest.testing import whatsapp_text_body
 from switchboard.settings import Settings
 
@@ -317,7 +318,7 @@ def held_open(results: SlowResults) -> tuple[int, float]:
     return min(samples), sum(samples) / len(samples)
 
 
-def verdicts(results: SlowResults) -> list[tuple[bool, str]]:
+def verdicts(results: SlowResults) -> list[Check]:
     attacked = [a.seconds for a in results.attacked]
     p99 = ms(attacked, 0.99)
     fewest, mean = held_open(results)
@@ -327,7 +328,7 @@ def verdicts(results: SlowResults) -> list[tuple[bool, str]]:
     unclosed = sum(1 for h in answered if not h.closed)
     by_status = ", ".join(f"{n} x {s}" for s, n in sorted(statuses.items()))
     return [
-        (
+        Check(
             p99 < ORDINARY_P99_MS and refused(results.attacked) == 0 and fewest >= MIN_HELD_OPEN,
             f"slowloris: ordinary webhooks p99 {p99:.1f} ms (target < {ORDINARY_P99_MS:g} ms; "
             f"{ms([a.seconds for a in results.baseline], 0.99):.1f} ms without), "
@@ -335,7 +336,7 @@ def verdicts(results: SlowResults) -> list[tuple[bool, str]]:
             f"{fewest} to {max(results.open_samples or [0])} slow large bodies were held open "
             f"(mean {mean:.0f}; target >= {MIN_HELD_OPEN})",
         ),
-        (
+        Check(
             bool(answered) and bad == 0 and unclosed == 0 and not results.server_errors,
             f"slow bodies: {len(answered)} answered ({by_status}), "
             f"{bad} otherwise, {unclosed} left open by ingest; ingest's 5xx other than 503 "
