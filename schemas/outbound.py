@@ -23,7 +23,7 @@ class Destination:
         return f"{self.kind}:{self.id}"
 
 
-Outcome = Literal["delivered", "refused", "gave_up"]
+Outcome = Literal["delivered", "refused"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ class DeliveryResult:
     * ``delivered``: every step is done (now or earlier); commit the offset.
     * ``refused``: a provider rejected a step (a 4xx other than 408/425/429), or the action
       cannot be sent at all; dead-letter it and hand the conversation to a person.
-    * ``gave_up``: retries ran out on timeouts, 5xx or 429; ``reason`` is the last failure.
+
+    A round that fails in a way worth another try (a timeout, 5xx, 429) ends in neither: the
+    sender raises `switchboard.retrying.RetryLater`, and the record's policy sends the action
+    again.
     """
 
     outcome: Outcome
@@ -47,10 +50,6 @@ class DeliveryResult:
     @classmethod
     def refused(cls, reason: str, step: str | None = None) -> DeliveryResult:
         return cls("refused", reason, step)
-
-    @classmethod
-    def gave_up(cls, reason: str, step: str | None = None) -> DeliveryResult:
-        return cls("gave_up", reason, step)
 
     @property
     def ok(self) -> bool:

@@ -1,11 +1,12 @@
 """The delivery agent: actions → the provider APIs, each step recorded before the offset.
 
-A provider that is down (timeouts, 429, 5xx) is retried by the sender, a few times; when it
-gives up, ``handle`` raises `RetryLater` and the record's policy (the worker's, with the
-delivery backoff) sends the action again, without end, with growing pauses: the lane waits
-and lag shows it, but no reply is dropped. A provider that refuses an action for good
-(another 4xx) gets the action dead-lettered, and a reply that could not be sent turns into
-a hand-off, so the customer still reaches a person.
+A provider that is down (timeouts, 429, 5xx) fails the sender's round with `RetryLater`,
+which ``handle`` lets through: the record's policy (the worker's, with the delivery
+backoff, or the provider's ``Retry-After``) sends the action again, without end, with
+growing pauses, and the round starts at the step that failed. That is the only retry of a
+provider failure: the lane waits and lag shows it, but no reply is dropped. A provider that
+refuses an action for good (another 4xx) gets the action dead-lettered, and a reply that
+could not be sent turns into a hand-off, so the customer still reaches a person.
 
 A data request confirmed in the chat (``data_request.closed``, confirmed) is turned into the
 erasure or export it asks for here, not by the conversation agent: it follows the reply
@@ -28,7 +29,6 @@ from streams.conversation.actions import confirmed_request, handoff_after_refusa
 from streams.conversation.agent import ActionLog
 from streams.runtime.dead_letter import DeadLetters
 from streams.runtime.types import Record
-from switchboard.retrying import RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -59,12 +59,9 @@ class Deliveries:
             return
         if not isinstance(event, ReplyRequested | HandoffRequested):
             return
-        result = await self.sender.send(event)
+        result = await self.sender.send(event)  # RetryLater: the record's policy sends again
         if result.outcome == "refused":
             await self._refused(event, record, result.reason or "refused")
-        elif result.outcome == "gave_up":
-            # The sender spent its retries; the record's policy sends the action again later.
-            raise RetryLater(result.reason or "gave_up")
 
     async def _refused(
         self, event: ReplyRequested | HandoffRequested, record: Record, reason: str

@@ -24,15 +24,15 @@ MIN_SECRET_LENGTH = 16
 # Classes of work that retry, each with its own backoff (switchboard/retrying.py), and
 # their first and longest waits in seconds: a record's work (store, converse, erase, export,
 # replay; tried until done), a call to PostgreSQL, the chat model or the data keys, a
-# background Kafka reader starting again, an action delivered again once the sender gave up
-# on its provider, one provider HTTP request without a Retry-After.
+# background Kafka reader starting again, an action sent again after its provider failed a
+# round (a Retry-After replaces the wait), one provider HTTP request such as a contact lookup.
 RetryWork = Literal["record", "dependency", "reader", "delivery", "provider"]
 RetrySeconds = Annotated[float, Field(ge=0)]
 RETRY_SECONDS: dict[RetryWork, tuple[float, float]] = {
     "record": (0.5, 30.0),
     "dependency": (0.2, 10.0),
     "reader": (0.2, 2.0),
-    "delivery": (2.0, 120.0),
+    "delivery": (0.5, 120.0),
     "provider": (0.5, 30.0),
 }
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
@@ -165,7 +165,6 @@ class Settings(BaseSettings):
     dialog360_api_base_url: str = "https://waba-v2.360dialog.io"
     dialog360_api_key: SecretStr = SecretStr("dev-360dialog-api-key")
     switchboard_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
-    switchboard_delivery_retries: int = Field(default=5, ge=0)
     # Each destination (a Chatwoot account, a WhatsApp business number) is called within its
     # rate, and after this many failures in a row not at all until a probe gets through.
     whatsapp_messages_per_second: float = Field(default=80.0, gt=0)
@@ -181,7 +180,9 @@ class Settings(BaseSettings):
             ' e.g. {"delivery": [2, 120]}; classes left out keep their defaults. Classes:'
             " record (a record's work, tried until done), dependency (PostgreSQL, the chat"
             " model, the data keys), reader (a Kafka reader starting again), delivery (an"
-            " action sent again once the sender gave up), provider (one HTTP request)."
+            " action sent again after a provider failed it: a timeout, 429 or 5xx; a"
+            " Retry-After replaces the wait), provider (one HTTP request, such as a"
+            " Chatwoot contact lookup)."
         ),
     )
 

@@ -3,6 +3,7 @@
 Every step goes through two states. Before its request is sent the step is marked
 ``attempting`` (with the time); once the provider accepted it, it becomes ``delivered``
 (with the status code and the provider's id for it), and only then does the next step start.
+An attempt that cannot have reached the provider takes its mark back (``not_sent``).
 
 A resent action (after a crash, before the offset commit) skips every delivered step. A
 step still ``attempting`` is the ambiguous one: the process that sent it may have died after
@@ -51,6 +52,12 @@ class DeliveryLog(Protocol):
     async def attempting(self, action_id: str, step: str) -> None:
         """Mark ``step`` as about to be sent (again), unless it is already delivered; this
         must be durable before the request goes out."""
+        ...
+
+    async def not_sent(self, action_id: str, step: str) -> None:
+        """Take back the ``attempting`` mark of ``step``: its attempt cannot have reached the
+        provider (no connection, or an answer that it did not act), so the next attempt need
+        not ask the provider first. A delivered step stays delivered."""
         ...
 
     async def record(
@@ -102,6 +109,9 @@ class InMemoryDeliveryLog:
     async def attempting(self, action_id: str, step: str) -> None:
         if (action_id, step) not in self.deliveries:
             self.attempts[(action_id, step)] = self.clock()
+
+    async def not_sent(self, action_id: str, step: str) -> None:
+        self.attempts.pop((action_id, step), None)
 
     async def record(
         self, action_id: str, step: str, status_code: int | None, provider_id: str | None

@@ -1,20 +1,26 @@
-"""Send one action's requests to its provider: in order, with retries, once per step.
+"""Send one action's requests to its provider: in order, one attempt a step, once per step.
 
 For every step, in this order:
 
-1. skip it if the delivery log holds it as delivered (sent before a restart or a
-   redelivery);
-2. if the log holds it as ``attempting``, an earlier process was sending it and died before
-   it could record the outcome: settle that first (see below);
-3. mark it ``attempting`` in the log, then send it, retrying timeouts, connection errors,
-   408/425/429 and 5xx with backoff or the provider's ``Retry-After``, up to ``retries``
-   more times;
+1. skip it if the delivery log holds it as delivered (sent before a restart, a redelivery,
+   or an earlier round);
+2. if the log holds it as ``attempting``, an earlier attempt may have reached the provider
+   without its answer being recorded (a process that died, a timeout, a 502 from a proxy):
+   settle that first (see below);
+3. mark it ``attempting`` in the log, then send it once;
 4. record it as delivered, and only then start the next step.
+
+A step that fails in a way worth another try (timeouts, connection errors, 408/425/429 and
+5xx) ends the round: ``send`` raises `FailedRound` (a `RetryLater`, carrying the provider's
+``Retry-After``), and the deliver record's policy (`switchboard.retrying.until_done`, the
+``delivery`` backoff) sends the action again, which skips the steps delivered so far. That
+policy is the only retry of a provider failure. An attempt that cannot have reached the
+provider (no connection, or an answer other than 502/504) is marked ``not_sent``, so the
+next round does not take it for one in doubt.
 
 The caller commits the action's Kafka offset only after ``send`` returns.
 
-Settling a step in doubt (2., and before retrying an attempt that got no answer, or a 502 or
-504 from a proxy, since the provider may have acted on it anyway):
+Settling a step in doubt (2.):
 
 * Chatwoot messages carry their ``{action_id}:{step}`` marker in ``content_attributes``; the
   sender lists the conversation's messages, newest first, back to a few minutes before the
@@ -22,8 +28,8 @@ Settling a step in doubt (2., and before retrying an attempt that got no answer,
   not sent. Not found: it is sent. Listing needs a Chatwoot user token
   (``CHATWOOT_ADMIN_TOKEN``), since upstream Chatwoot lets agent-bot tokens only create
   messages; if the listing is refused (401/403/404) or unreadable, the step is sent again:
-  at least once. A listing that fails for a while (timeouts, 5xx) is retried like a send,
-  and gives up like one, leaving the step in doubt for the next round.
+  at least once. A listing that fails (timeouts, 5xx) fails the round like a send, leaving
+  the step in doubt for the next round.
 * ``toggle_status`` is idempotent: it is simply sent again.
 * WhatsApp (Cloud API, 360dialog) cannot list sent messages: the step is sent again (at
   least once) and ``outbound_step_ambiguous_resent`` is logged.
@@ -31,8 +37,6 @@ Settling a step in doubt (2., and before retrying an attempt that got no answer,
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,7 +60,7 @@ from sinks.outbound.requests import (
     provider_message_id,
     read_message_page,
 )
-from switchboard.retrying import RetryLater, backoff, retrying
+from switchboard.retrying import RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -100,32 +104,27 @@ class _Found:
 _Absent = Literal["not_found", "unavailable"]
 
 
-@dataclass
+class FailedRound(RetryLater):
+    """A step failed in a way the provider may accept when tried again (a `Retry` decision):
+    the round ends here, and the record's policy sends the action again, after the
+    provider's ``Retry-After`` when it gave one. ``step`` and ``status_code`` are for logs."""
+
+    def __init__(self, decision: Retry, step: str, status_code: int | None) -> None:
+        super().__init__(decision.reason, decision.after_seconds)
+        self.step = step
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
 class _Step:
-    """One step of an action across its attempts: whether the provider must be asked first
-    (an earlier attempt may have got through), since when, and how many attempts ran."""
+    """One step of an action in this round: whether the provider must be asked first (an
+    earlier attempt may have got through), and since when."""
 
     action_id: str
     request: OutboundRequest
     bound: FilteringBoundLogger
     in_doubt: bool
     since: datetime | None
-    attempts: int = 0
-
-
-class _Failed(RetryLater):
-    """An attempt the provider may accept when tried again (a `Retry` decision)."""
-
-    def __init__(self, decision: Retry, status_code: int | None) -> None:
-        super().__init__(decision.reason, decision.after_seconds)
-        self.status_code = status_code
-
-    @staticmethod
-    def context(failure: BaseException, attempt: int) -> dict[str, object]:
-        """The log fields of a failed attempt: ids and codes, never personal data."""
-        status_code = failure.status_code if isinstance(failure, _Failed) else None
-        reason = failure.reason if isinstance(failure, RetryLater) else type(failure).__name__
-        return {"status_code": status_code, "attempt": attempt, "reason": reason}
 
 
 class OutboundSender:
@@ -135,26 +134,21 @@ class OutboundSender:
         targets: Targets,
         deliveries: DeliveryLog,
         *,
-        retries: int = 5,
-        sleep: Sleep = asyncio.sleep,
         clock: Clock = _utcnow,
-        jitter: random.Random | None = None,
-        retried: Callable[[str], None] = lambda provider: None,
         guard: Guard | None = None,
     ) -> None:
         self.client = client
         # Each destination's circuit and rate limit; without one, calls go when they come.
         self.guard = guard
-        self.retried = retried
         self.targets = targets
         self.deliveries = deliveries
-        self.max_attempts = retries + 1
-        self.sleep = sleep
         self.clock = clock
-        self.jitter = jitter
 
     async def send(self, action: Action) -> DeliveryResult:
-        """Carry out every step of ``action`` not delivered before."""
+        """One round: every step of ``action`` not delivered before, each tried once.
+
+        Raises `FailedRound` when a step should be tried again; the steps before it stay
+        delivered, so the next round starts at that step."""
         bound = log.bind(action_id=action.id, action_type=action.type)
         try:
             requests = build_requests(action, self.targets)
@@ -162,6 +156,7 @@ class OutboundSender:
             bound.error("outbound_not_deliverable", reason=exc.reason)
             return DeliveryResult.refused(exc.reason)
         records = await self.deliveries.steps(action.id) if requests else {}
+        destination = destination_of(action)
         for request in requests:
             step_log = bound.bind(step=request.step)
             record = records.get(request.step)
@@ -170,17 +165,10 @@ class OutboundSender:
                 continue
             in_doubt = record is not None and self._in_doubt(request, record, step_log)
             since = record.attempted_at if record is not None else None
-            failure = await self._deliver(
-                action.id,
-                request,
-                step_log,
-                in_doubt,
-                since,
-                provider=action.data.source,
-                destination=destination_of(action),
-            )
-            if failure is not None:
-                return failure
+            step = _Step(action.id, request, step_log, in_doubt, since)
+            refusal = await self._attempt(step, destination)
+            if refusal is not None:
+                return refusal
         return DeliveryResult.delivered()
 
     def _in_doubt(
@@ -196,104 +184,71 @@ class OutboundSender:
             bound.warning("outbound_step_ambiguous_resent", attempted_at=_iso(record.attempted_at))
         return False
 
-    async def _deliver(
-        self,
-        action_id: str,
-        request: OutboundRequest,
-        bound: FilteringBoundLogger,
-        in_doubt: bool,
-        since: datetime | None,
-        *,
-        provider: str = "",
-        destination: Destination | None = None,
-    ) -> DeliveryResult | None:
-        """Send one step until it is accepted (then record it), refused, or out of attempts.
+    async def _attempt(self, step: _Step, destination: Destination) -> DeliveryResult | None:
+        """One attempt at a step: None once delivered, a refusal, or `FailedRound`.
 
-        While ``in_doubt`` (an earlier attempt may have got through), each attempt first asks
-        the provider for the step's message, going back to ``since``. Steps the provider
-        cannot be asked about are never in doubt: they are sent again. The waits between
-        attempts are the provider's Retry-After, or the provider backoff."""
-        step = _Step(action_id, request, bound, in_doubt and request.lookup is not None, since)
-
-        def retrying_later(failure: BaseException, attempt: int, wait: float) -> None:
-            context = _Failed.context(failure, attempt)
-            bound.warning("outbound_step_retrying", wait_seconds=round(wait, 3), **context)
-            self.retried(provider)
-
-        policy = retrying(
-            backoff("provider"),
-            "outbound_step",
-            transient=lambda exc: isinstance(exc, _Failed),
-            attempts=self.max_attempts,
-            sleep=self.sleep,
-            jitter=self.jitter,
-            on_retry=retrying_later,
-        )
-        try:
-            outcome: DeliveryResult | None = await policy(self._attempt, step, destination)
-        except _Failed as exc:
-            bound.error("outbound_step_gave_up", **_Failed.context(exc, step.attempts))
-            return DeliveryResult.gave_up(exc.reason, request.step)
-        return outcome
-
-    async def _attempt(self, step: _Step, destination: Destination | None) -> DeliveryResult | None:
-        """One attempt at a step: None once delivered, a refusal, or `_Failed` to retry."""
-        step.attempts += 1
-        attempt, request, bound = step.attempts, step.request, step.bound
-        lookup = request.lookup
-        failed: Retry | Refused
-        status_code: int | None = None
+        While the step is in doubt, the provider is first asked for its message, going back
+        to the step's last attempt; a step it cannot be asked about is sent again."""
+        request, bound, lookup = step.request, step.bound, step.request.lookup
         if step.in_doubt and lookup is not None:
             await self._admit(destination)
             looked = await self._look_up(lookup, step.since, bound)
             self._answered(destination, not isinstance(looked, Retry), looked)
+            if isinstance(looked, Retry):
+                raise self._failed(step, looked, None)
             if isinstance(looked, _Found):
                 await self.deliveries.record(step.action_id, request.step, None, looked.provider_id)
-                bound.info("outbound_step_found_at_provider", attempt=attempt)
+                bound.info("outbound_step_found_at_provider")
                 return None
-            if isinstance(looked, Retry):
-                failed = looked
-            else:
-                step.in_doubt = False
-                if looked == "unavailable":
-                    bound.warning("outbound_step_ambiguous_resent", attempt=attempt)
-        if not step.in_doubt:
-            step.since = self.clock()
-            await self.deliveries.attempting(step.action_id, request.step)
-            await self._admit(destination)
-            answer = await self._call(request)
-            if isinstance(answer, httpx.Response):
-                status_code = answer.status_code
-                decision = classify(
-                    answer.status_code, answer.headers.get("Retry-After"), now=self.clock()
-                )
-                self._answered(destination, not isinstance(decision, Retry), decision)
-                if isinstance(decision, Delivered):
-                    provider_id = provider_message_id(_json_or_none(answer))
-                    await self.deliveries.record(
-                        step.action_id, request.step, answer.status_code, provider_id
-                    )
-                    bound.info("outbound_step_delivered", status_code=status_code, attempt=attempt)
-                    return None
-                failed = decision
-                step.in_doubt = lookup is not None and status_code in _AMBIGUOUS_STATUSES
-            else:
-                reason, maybe_sent = answer
-                failed = classify(reason, now=self.clock())
-                self._answered(destination, False, failed)
-                step.in_doubt = lookup is not None and maybe_sent
-        if isinstance(failed, Refused):
-            context = {"status_code": status_code, "attempt": attempt, "reason": failed.reason}
-            bound.error("outbound_step_refused", **context)
-            return DeliveryResult.refused(failed.reason, request.step)
-        raise _Failed(failed, status_code)
+            if looked == "unavailable":
+                bound.warning("outbound_step_ambiguous_resent")
+        await self.deliveries.attempting(step.action_id, request.step)
+        await self._admit(destination)
+        answer = await self._call(request)
+        decision, status_code, maybe_sent = self._judge(answer)
+        self._answered(destination, not isinstance(decision, Retry), decision)
+        if isinstance(decision, Delivered):
+            body = _json_or_none(answer) if isinstance(answer, httpx.Response) else None
+            provider_id = provider_message_id(body)
+            await self.deliveries.record(step.action_id, request.step, status_code, provider_id)
+            bound.info("outbound_step_delivered", status_code=status_code)
+            return None
+        if not maybe_sent:
+            await self.deliveries.not_sent(step.action_id, request.step)
+        if isinstance(decision, Refused):
+            bound.error("outbound_step_refused", status_code=status_code, reason=decision.reason)
+            return DeliveryResult.refused(decision.reason, request.step)
+        raise self._failed(step, decision, status_code)
 
-    async def _admit(self, destination: Destination | None) -> None:
-        if self.guard is not None and destination is not None:
+    def _judge(
+        self, answer: httpx.Response | tuple[NoAnswer, bool]
+    ) -> tuple[Delivered | Retry | Refused, int | None, bool]:
+        """The decision on an answer, its status code, and whether the provider may have
+        acted on the request although it did not accept it (a proxy's 502/504, a lost answer)."""
+        if isinstance(answer, httpx.Response):
+            retry_after = answer.headers.get("Retry-After")
+            decision = classify(answer.status_code, retry_after, now=self.clock())
+            return decision, answer.status_code, answer.status_code in _AMBIGUOUS_STATUSES
+        reason, maybe_sent = answer
+        return classify(reason, now=self.clock()), None, maybe_sent
+
+    @staticmethod
+    def _failed(step: _Step, decision: Retry, status_code: int | None) -> FailedRound:
+        # Ids and codes only: the provider's answer may quote the message.
+        step.bound.warning(
+            "outbound_step_failed",
+            status_code=status_code,
+            reason=decision.reason,
+            retry_after=decision.after_seconds,
+        )
+        return FailedRound(decision, step.request.step, status_code)
+
+    async def _admit(self, destination: Destination) -> None:
+        if self.guard is not None:
             await self.guard.admit(destination)
 
-    def _answered(self, destination: Destination | None, ok: bool, outcome: object) -> None:
-        if self.guard is not None and destination is not None:
+    def _answered(self, destination: Destination, ok: bool, outcome: object) -> None:
+        if self.guard is not None:
             hint = outcome.after_seconds if isinstance(outcome, Retry) else None
             self.guard.answered(destination, ok, hint)
 

@@ -24,6 +24,11 @@ ON CONFLICT (action_id, step) DO UPDATE SET attempted_at = now()
 WHERE deliveries.state = 'attempting'
 """
 
+# Only an attempting mark is taken back; a delivered step stays delivered.
+_NOT_SENT = """
+DELETE FROM deliveries WHERE action_id = $1 AND step = $2 AND state = 'attempting'
+"""
+
 # The first delivery of a step is the one that counts; a second record changes nothing.
 _RECORD = """
 INSERT INTO deliveries (action_id, step, state, status_code, provider_message_id)
@@ -60,6 +65,10 @@ class PostgresDeliveryLog:
     async def attempting(self, action_id: str, step: str) -> None:
         async with self.database.connection() as conn:
             await conn.execute(_ATTEMPTING, action_id, step)
+
+    async def not_sent(self, action_id: str, step: str) -> None:
+        async with self.database.connection() as conn:
+            await conn.execute(_NOT_SENT, action_id, step)
 
     async def record(
         self, action_id: str, step: str, status_code: int | None, provider_id: str | None

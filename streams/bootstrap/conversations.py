@@ -170,7 +170,6 @@ def wire_conversations(
         db = await shared.database.get()
         keyring = await shared.keys.get()
         async with outbound_sender(settings, PostgresDeliveryLog(db), guard=guard) as sender:
-            sender.retried = metrics.delivery_retry
             deliveries = Deliveries(
                 MeteredSender(sender, metrics), shared.action_log, shared.dead_letters
             )

@@ -1,5 +1,5 @@
 """The worker's outbound sender, wired from Settings: the providers' URLs and credentials,
-the HTTP timeout and the retry count.
+and the HTTP timeout.
 
 The sender itself (sinks/outbound/sender.py) takes plain values; reading Settings is the
 wiring's job.
@@ -7,14 +7,13 @@ wiring's job.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sinks.outbound.deliveries import DeliveryLog
 from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets
-from sinks.outbound.sender import OutboundSender, Sleep, outbound_client
+from sinks.outbound.sender import OutboundSender, outbound_client
 from switchboard.settings import Settings
 
 
@@ -39,7 +38,6 @@ async def outbound_sender(
     settings: Settings,
     deliveries: DeliveryLog,
     *,
-    sleep: Sleep = asyncio.sleep,
     guard: Guard | None = None,
 ) -> AsyncIterator[OutboundSender]:
     """A sender over its own HTTP client, which is closed when the block ends."""
@@ -48,7 +46,5 @@ async def outbound_sender(
             client,
             outbound_targets(settings),
             deliveries,
-            retries=settings.switchboard_delivery_retries,
-            sleep=sleep,
             guard=guard,
         )

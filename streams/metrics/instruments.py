@@ -29,6 +29,7 @@ from streams.conversation.state import ConversationState
 from streams.flow.graph import FlowOutcome
 from streams.flow.model import is_transient
 from streams.metrics.registry import WorkerMetrics
+from switchboard.retrying import RetryLater
 
 T = TypeVar("T")
 Action = ReplyRequested | HandoffRequested
@@ -101,14 +102,19 @@ class Sender(Protocol):
 
 
 class MeteredSender:
-    """Counts actions carried out at a provider, by provider and outcome."""
+    """Counts the rounds of sending an action to its provider, by provider and outcome:
+    delivered, refused, or failed (to be sent again by the record's policy)."""
 
     def __init__(self, inner: Sender, metrics: WorkerMetrics) -> None:
         self.inner = inner
         self.metrics = metrics
 
     async def send(self, action: Action) -> DeliveryResult:
-        result = await self.inner.send(action)
+        try:
+            result = await self.inner.send(action)
+        except RetryLater:
+            self.metrics.delivery(action.data.source, "failed")
+            raise
         self.metrics.delivery(action.data.source, result.outcome)
         return result
 

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 AGENTS = ("store", "converse", "deliver", "exports")
 PROVIDERS = ("chatwoot", "whatsapp-cloud", "360dialog")
-DELIVERY_OUTCOMES = ("delivered", "refused", "gave_up")
+DELIVERY_OUTCOMES = ("delivered", "refused", "failed")
 EXPORT_OUTCOMES = ("requested", "completed", "failed", "skipped", "discarded")
 SQL_VERBS = ("select", "insert", "update", "delete", "other")
 POOL_STATES = ("size", "in_use", "idle", "max")
@@ -152,14 +152,9 @@ class WorkerMetrics:
         )
         self.deliveries = Counter(
             "switchboard_deliveries_total",
-            "Actions carried out at a provider, by provider and outcome.",
+            "Rounds of sending an action to its provider, by provider and outcome (failed:"
+            " a timeout, 429 or 5xx; the action is sent again).",
             ["provider", "outcome"],
-            registry=r,
-        )
-        self.delivery_retries = Counter(
-            "switchboard_delivery_retries_total",
-            "Provider requests sent again after a timeout, 429 or 5xx, by provider.",
-            ["provider"],
             registry=r,
         )
         self.dead_letters = Counter(
@@ -217,7 +212,6 @@ class WorkerMetrics:
         for reason in get_args(HandoffReason):
             self.handoffs.labels(reason)
         for provider in PROVIDERS:
-            self.delivery_retries.labels(provider)
             for outcome in DELIVERY_OUTCOMES:
                 self.deliveries.labels(provider, outcome)
         for kind in ("transient", "permanent"):
@@ -255,9 +249,6 @@ class WorkerMetrics:
 
     def delivery(self, provider: str, outcome: str) -> None:
         self.deliveries.labels(provider, outcome).inc()
-
-    def delivery_retry(self, provider: str) -> None:
-        self.delivery_retries.labels(provider).inc()
 
     def dead_letter(self, reason: str) -> None:
         self.dead_letters.labels(dead_letter_reason(reason)).inc()

@@ -37,7 +37,6 @@ async def lanes_settings(settings: Settings) -> Settings:
 def lanes_worker(lanes_settings: Settings, tmp_path: Path) -> Iterator[Worker]:
     (port,) = free_ports(1)
     env = settings_env(lanes_settings, tmp_path) | {
-        "SWITCHBOARD_DELIVERY_RETRIES": "1",
         "SWITCHBOARD_CIRCUIT_FAILURES": "3",
         "SWITCHBOARD_WORKER_WEB_PORT": str(port),
     }

@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from schemas.events import HandoffRequested, ReplyRequested
 from sinks.outbound.deliveries import StepRecord
 from sinks.outbound.requests import Targets, build_requests
-from sinks.outbound.sender import OutboundSender
+from sinks.outbound.sender import FailedRound, OutboundSender
 from sinks.postgres.deliveries import PostgresDeliveryLog
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.standins import StandInURLs, Tokens, run_standins
@@ -45,10 +45,6 @@ def standins() -> Iterator[StandInURLs]:
 
 def _action_id() -> str:
     return f"handoff:{uuid.uuid4().hex}"
-
-
-async def _no_sleep(_: float) -> None:
-    return None
 
 
 async def test_recorded_steps_are_the_delivered_steps(database: Database) -> None:
@@ -104,7 +100,8 @@ async def test_first_record_of_a_step_wins(database: Database) -> None:
 async def test_resend_after_restart_skips_what_was_delivered(
     database_url: str, standins: StandInURLs
 ) -> None:
-    """A hand-off that gave up at toggle_status resumes there after a restart, nothing resent."""
+    """A hand-off whose toggle_status failed resumes there in the next round, in a new
+    process after a restart: nothing delivered is sent again."""
     _control(standins.chatwoot, "reset", {})
     targets = Targets(
         chatwoot_base_url=standins.chatwoot,
@@ -118,21 +115,21 @@ async def test_resend_after_restart_skips_what_was_delivered(
     fault = {"status": 500, "times": 2, "after": 2}  # notice and note pass, toggle_status fails
     _control(standins.chatwoot, "faults", fault)
 
-    results = []
-    for _ in range(2):  # two process lifetimes: a fresh pool and client each time
+    rounds: list[tuple[str | None, str | None]] = []
+    for _ in range(3):  # three process lifetimes: a fresh pool and client each time
         database = await Database.connect(PoolConfig(database_url, size=1, max_overflow=0))
         try:
             async with httpx.AsyncClient(timeout=5) as client:
-                log = PostgresDeliveryLog(database)
-                sender = OutboundSender(client, targets, log, retries=1, sleep=_no_sleep)
-                results.append(await sender.send(action))
+                sender = OutboundSender(client, targets, PostgresDeliveryLog(database))
+                result = await sender.send(action)
+                rounds.append((result.outcome, result.step))
+        except FailedRound as failed:
+            rounds.append((failed.reason, failed.step))
         finally:
             await database.close()
 
-    assert [(r.outcome, r.reason, r.step) for r in results] == [
-        ("gave_up", "http_500", "toggle_status"),
-        ("delivered", None, None),
-    ]
+    failed = ("http_500", "toggle_status")
+    assert rounds == [failed, failed, ("delivered", None)]
     paths = [r["path"].rsplit("/", 1)[1] for r in _received(standins.chatwoot)]
     assert paths == ["messages", "messages", "toggle_status", "toggle_status", "toggle_status"]
     database = await Database.connect(PoolConfig(database_url, size=1, max_overflow=0))
@@ -170,9 +167,7 @@ async def _send_in_new_process(
     database = await Database.connect(PoolConfig(database_url, size=1, max_overflow=0))
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            sender = OutboundSender(
-                client, targets, PostgresDeliveryLog(database), retries=1, sleep=_no_sleep
-            )
+            sender = OutboundSender(client, targets, PostgresDeliveryLog(database))
             return (await sender.send(action)).ok
     finally:
         await database.close()
@@ -222,6 +217,23 @@ def _messages(standins: StandInURLs, conversation: int = 42) -> list[dict[str, A
         url, headers={"api_access_token": CHATWOOT_TOKEN}
     ).json()["payload"]
     return payload
+
+
+async def test_a_step_not_sent_is_no_longer_in_doubt(database_url: str) -> None:
+    """``not_sent`` takes back an attempting mark (the provider said it did not act), and
+    never a delivery."""
+    database = await Database.connect(PoolConfig(database_url, size=1, max_overflow=0))
+    try:
+        log, action_id = PostgresDeliveryLog(database), _action_id()
+        await log.attempting(action_id, "notice")
+        await log.not_sent(action_id, "notice")
+        assert await log.steps(action_id) == {}
+        await log.attempting(action_id, "notice")
+        await log.record(action_id, "notice", 200, "7")
+        await log.not_sent(action_id, "notice")
+        assert (await log.steps(action_id))["notice"].delivered
+    finally:
+        await database.close()
 
 
 async def test_step_in_doubt_found_at_chatwoot_is_not_resent(

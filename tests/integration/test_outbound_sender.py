@@ -1,5 +1,6 @@
-"""The sender against the provider stand-ins: retries, refusals, steps sent at most once, and
-steps left in doubt by a crash settled with the provider before they are sent again."""
+"""The sender against the provider stand-ins, driven as the deliver agent drives it: rounds
+sent again by the record's retry policy, refusals, steps sent at most once, and steps left in
+doubt by a crash or a lost answer settled with the provider before they are sent again."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from schemas.outbound import DeliveryResult
 from sinks.outbound.deliveries import Delivery, InMemoryDeliveryLog, StepRecord
 from sinks.outbound.guard import Guard
 from sinks.outbound.requests import Targets, build_requests
-from sinks.outbound.sender import LOOKUP_MARGIN, OutboundSender
+from sinks.outbound.sender import LOOKUP_MARGIN, FailedRound, OutboundSender
 from streams.bootstrap.outbound import outbound_sender
 from streams.metrics.instruments import MeteredSender
 from streams.metrics.registry import WorkerMetrics
+from switchboard.retrying import backoff, retrying
 from switchboard.settings import Settings
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from switchboard.standins.chatwoot import chatwoot_app
@@ -47,6 +49,18 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.durations.append(seconds)
+
+
+class Clocked(Sleeps):
+    """Sleeps that move a clock on by each wait, for the guard's cool-downs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    async def __call__(self, seconds: float) -> None:
+        await super().__call__(seconds)
+        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +88,33 @@ def targets(urls: StandInURLs, **overrides: str) -> Targets:
     return Targets(**values)
 
 
+class Rounds:
+    """The sender as the deliver agent drives it: one round, and while rounds fail, another
+    under the record's retry policy (the delivery backoff, or the provider's Retry-After).
+    The agent goes on until cancelled; here at most ``rounds``, the last failure raised, and
+    the pauses recorded instead of slept."""
+
+    def __init__(self, sender: OutboundSender, sleeps: Sleeps, rounds: int) -> None:
+        self.sender, self.sleeps, self.rounds = sender, sleeps, rounds
+
+    async def send(self, action: ReplyRequested | HandoffRequested) -> DeliveryResult:
+        policy = retrying(backoff("delivery"), "deliver", attempts=self.rounds, sleep=self.sleeps)
+        result: DeliveryResult = await policy(self.sender.send, action)
+        return result
+
+
 @asynccontextmanager
 async def sender(
     to: Targets,
     deliveries: InMemoryDeliveryLog,
     sleeps: Sleeps,
     *,
-    retries: int = 5,
+    rounds: int = 6,
     client_timeout: float = 5.0,
-) -> AsyncIterator[OutboundSender]:
+    guard: Guard | None = None,
+) -> AsyncIterator[Rounds]:
     async with httpx.AsyncClient(timeout=client_timeout) as client:
-        yield OutboundSender(client, to, deliveries, retries=retries, sleep=sleeps)
+        yield Rounds(OutboundSender(client, to, deliveries, guard=guard), sleeps, rounds)
 
 
 def reset(url: str) -> None:
@@ -139,7 +169,8 @@ def crashed_after_sending(
 
 
 async def test_server_errors_are_retried_until_delivered(standins: StandInURLs) -> None:
-    """Three 500s then a 200: four attempts, one accepted message, one recorded delivery."""
+    """Three 500s then a 200: four rounds of one request, one accepted message, one recorded
+    delivery."""
     inject(standins.chatwoot, status=500, times=3)
     deliveries, sleeps = InMemoryDeliveryLog(), Sleeps()
     async with sender(targets(standins), deliveries, sleeps) as outbound:
@@ -155,7 +186,7 @@ async def test_server_errors_are_retried_until_delivered(standins: StandInURLs) 
 
 
 async def test_retry_after_from_a_429_is_respected(standins: StandInURLs) -> None:
-    """A 429 with Retry-After: 2 makes the sender wait exactly 2 seconds before the retry."""
+    """A 429 with Retry-After: 2 makes the next round wait exactly 2 seconds."""
     inject(standins.graph, status=429, retry_after=2, times=1)
     sleeps = Sleeps()
     async with sender(targets(standins), InMemoryDeliveryLog(), sleeps) as outbound:
@@ -213,28 +244,33 @@ async def test_timeout_is_retried(standins: StandInURLs) -> None:
     assert attempts[1]["status"] == 200
 
 
-async def test_connection_errors_give_up_after_the_retries(standins: StandInURLs) -> None:
-    """With nobody listening, the sender tries 1 + retries times, then gives up."""
+async def test_connection_errors_fail_each_round(standins: StandInURLs) -> None:
+    """With nobody listening, each round fails at once and is sent again after a pause; the
+    step was never sent, so it is not left in doubt."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    sleeps = Sleeps()
+    sleeps, deliveries = Sleeps(), InMemoryDeliveryLog()
     to = targets(standins, chatwoot_base_url=f"http://127.0.0.1:{closed_port}")
-    async with sender(to, InMemoryDeliveryLog(), sleeps, retries=2) as outbound:
-        result = await outbound.send(reply("chatwoot"))
-    assert result == DeliveryResult.gave_up("connection_error", "reply")
+    async with sender(to, deliveries, sleeps, rounds=3) as outbound:
+        with pytest.raises(FailedRound) as failed:
+            await outbound.send(reply("chatwoot"))
+    assert (failed.value.reason, failed.value.step) == ("connection_error", "reply")
     assert len(sleeps.durations) == 2
+    assert deliveries.attempts == {}
 
 
-async def test_persistent_server_errors_give_up(standins: StandInURLs) -> None:
-    """A provider that keeps answering 503 is tried 1 + retries times, then given up on."""
+async def test_a_round_sends_each_step_once(standins: StandInURLs) -> None:
+    """A provider answering 503 fails the round after one request: the sender never retries
+    inside a round (the record's policy is the one retry), and nothing is recorded."""
     inject(standins.chatwoot, status=503, times=10)
     deliveries = InMemoryDeliveryLog()
-    async with sender(targets(standins), deliveries, Sleeps(), retries=2) as outbound:
-        result = await outbound.send(reply("chatwoot"))
-    assert result == DeliveryResult.gave_up("http_503", "reply")
-    assert len(received(standins.chatwoot)) == 3
+    async with sender(targets(standins), deliveries, Sleeps()) as outbound:
+        with pytest.raises(FailedRound, match="http_503"):
+            await outbound.sender.send(reply("chatwoot"))
+    assert len(received(standins.chatwoot)) == 1
     assert deliveries.deliveries == {}
+    assert deliveries.attempts == {}  # Chatwoot answered: it did not act, nothing in doubt
 
 
 async def test_second_send_of_a_delivered_action_sends_nothing(standins: StandInURLs) -> None:
@@ -278,7 +314,7 @@ async def test_handoff_skips_steps_already_recorded(standins: StandInURLs) -> No
 
 async def test_handoff_resumes_after_the_step_that_failed(standins: StandInURLs) -> None:
     """A refused note stops the hand-off; sending it again skips the notice already delivered.
-    The note was attempted, so Chatwoot is asked about it first (a GET), then it is sent."""
+    Chatwoot answered the note, so it is not in doubt: it is sent again without asking."""
     inject(standins.chatwoot, status=422, after=1)  # the notice passes, the note is refused
     deliveries = InMemoryDeliveryLog()
     async with sender(targets(standins), deliveries, Sleeps()) as outbound:
@@ -288,7 +324,6 @@ async def test_handoff_resumes_after_the_step_that_failed(standins: StandInURLs)
     assert first == DeliveryResult.refused("http_422", "note")
     assert second.ok
     assert [(a["method"], a["path"].rsplit("/", 1)[1]) for a in received(standins.chatwoot)] == [
-        ("GET", "messages"),
         ("POST", "messages"),
         ("POST", "toggle_status"),
     ]
@@ -320,33 +355,39 @@ async def test_bsuid_recipient_reaches_the_graph_api(standins: StandInURLs) -> N
 
 
 async def test_sender_is_wired_from_settings(standins: StandInURLs) -> None:
-    """Settings give the sender its URLs, credentials, timeout and retry count."""
+    """Settings give the sender its URLs, credentials and HTTP timeout."""
     settings = Settings(
         **standins.settings(),  # type: ignore[arg-type]
         chatwoot_api_token=SecretStr(CHATWOOT_TOKEN),
         dialog360_api_key=SecretStr(DIALOG360_KEY),
-        switchboard_delivery_retries=1,
+        switchboard_delivery_timeout_seconds=0.3,
     )
-    inject(standins.dialog360, status=500, times=2)
-    async with outbound_sender(settings, InMemoryDeliveryLog(), sleep=Sleeps()) as outbound:
-        result = await outbound.send(reply("360dialog"))
-    assert result == DeliveryResult.gave_up("http_500", "reply")
-    assert len(received(standins.dialog360)) == 2
-    assert received(standins.dialog360)[0]["headers"]["d360-api-key"] == DIALOG360_KEY
+    inject(standins.dialog360, delay_seconds=5, times=1)
+    async with outbound_sender(settings, InMemoryDeliveryLog()) as outbound:
+        with pytest.raises(FailedRound, match="timeout"):
+            await outbound.send(reply("360dialog"))
+        delivered = await outbound.send(reply("360dialog"))
+    assert delivered.ok
+    assert [r["headers"]["d360-api-key"] for r in received(standins.dialog360)] == [
+        DIALOG360_KEY
+    ] * 2
 
 
 async def test_log_lines_carry_ids_and_codes_never_personal_data(standins: StandInURLs) -> None:
-    """Log lines name the action, step, status code and attempt, and never text or phone."""
+    """The sender's log lines name the action, step and status code, and no line (the
+    retry policy's neither) carries the text or the phone number."""
     inject(standins.graph, status=500, times=1)
     async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps()) as outbound:
         with capture_logs() as entries:
             await outbound.send(reply("whatsapp-cloud", "my secret words", action_id="logged"))
-    assert [e["event"] for e in entries] == ["outbound_step_retrying", "outbound_step_delivered"]
-    for entry in entries:
+    steps = [e for e in entries if "step" in e]
+    assert [e["event"] for e in steps] == ["outbound_step_failed", "outbound_step_delivered"]
+    for entry in steps:
         assert (entry["action_id"], entry["step"]) == ("logged", "reply")
-        assert {"status_code", "attempt"} <= entry.keys()
-        assert "my secret words" not in str(entry)
-        assert PHONE not in str(entry)
+        assert "status_code" in entry
+    assert [e["attempt"] for e in entries if e["event"] == "retrying"] == [1]
+    assert "my secret words" not in str(entries)
+    assert PHONE not in str(entries)
 
 
 # --- steps left "attempting" by a crash -------------------------------------------------
@@ -485,17 +526,17 @@ async def test_refused_lookup_falls_back_to_sending(standins: StandInURLs) -> No
 
 
 async def test_failing_lookup_is_retried_and_never_guessed(standins: StandInURLs) -> None:
-    """A listing that keeps failing with 503 is retried like a send, then given up on without
-    sending: the step stays in doubt for the next round."""
+    """A listing that fails with 503 fails the round without sending: the step stays in
+    doubt, and each next round asks again, until Chatwoot answers."""
     inject(standins.chatwoot, status=503, times=3)
     action = reply("chatwoot", action_id="doubt-down")
     deliveries, sleeps = InMemoryDeliveryLog(), Sleeps()
     await deliveries.attempting(action.id, "reply")
-    async with sender(targets(standins), deliveries, sleeps, retries=2) as outbound:
-        first = await outbound.send(action)
+    async with sender(targets(standins), deliveries, sleeps, rounds=3) as outbound:
+        with pytest.raises(FailedRound, match="lookup_http_503"):
+            await outbound.send(action)
+        assert set(deliveries.attempts) == {("doubt-down", "reply")}
         second = await outbound.send(action)  # Chatwoot is back
-    assert first == DeliveryResult.gave_up("lookup_http_503", "reply")
-    assert len(sleeps.durations) == 2
     assert [(r["method"], r["status"]) for r in received(standins.chatwoot)] == [
         ("GET", 503),
         ("GET", 503),
@@ -646,40 +687,34 @@ def test_chatwoot_standin_with_an_admin_token_refuses_bots_the_listing() -> None
 
 
 async def test_retries_and_outcomes_are_counted_by_provider(standins: StandInURLs) -> None:
-    """Each retry of a step counts once for its provider; the outcome counts once per action."""
-    inject(standins.chatwoot, status=503, times=10)
+    """Each round counts once for its provider: two failed (sent again), one delivered."""
+    inject(standins.chatwoot, status=503, times=2)
     metrics = WorkerMetrics()
-    async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps(), retries=2) as outbound:
-        outbound.retried = metrics.delivery_retry
-        result = await MeteredSender(outbound, metrics).send(reply("chatwoot"))
-    assert result.outcome == "gave_up"
+    async with sender(targets(standins), InMemoryDeliveryLog(), Sleeps()) as outbound:
+        metered = MeteredSender(outbound.sender, metrics)
+        policy = retrying(backoff("delivery"), "deliver", attempts=3, sleep=outbound.sleeps)
+        result: DeliveryResult = await policy(metered.send, reply("chatwoot"))
+    assert result.ok
     sample = metrics.registry.get_sample_value
-    assert sample("switchboard_delivery_retries_total", {"provider": "chatwoot"}) == 2
-    labels = {"provider": "chatwoot", "outcome": "gave_up"}
-    assert sample("switchboard_deliveries_total", labels) == 1
+    for outcome, count in (("failed", 2), ("delivered", 1), ("refused", 0)):
+        labels = {"provider": "chatwoot", "outcome": outcome}
+        assert sample("switchboard_deliveries_total", labels) == count
 
 
 async def test_a_failing_destination_opens_its_circuit_and_no_other(
     standins: StandInURLs,
 ) -> None:
     """The Graph API answering 503: the sender tells the guard, whose circuit for that
-    business number opens, so the next attempt first waits out its cool-down; Chatwoot's
+    business number opens, so the next round first waits out its cool-down; Chatwoot's
     circuit stays closed and a Chatwoot reply goes at once."""
-    sleeps = Sleeps()
-    now = [0.0]
-
-    async def sleep(seconds: float) -> None:
-        await sleeps(seconds)
-        now[0] += seconds
-
-    guard = Guard(failures=2, clock=lambda: now[0], sleep=sleep)
+    sleeps = Clocked()
+    guard = Guard(failures=2, clock=lambda: sleeps.now, sleep=sleeps)
     inject(standins.graph, status=503, times=100)
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        send = OutboundSender(
-            client, targets(standins), InMemoryDeliveryLog(), retries=2, sleep=sleep, guard=guard
-        )
-        result = await send.send(reply("whatsapp-cloud", action_id="reply:wa:1"))
-        assert result.outcome == "gave_up"
+    async with sender(
+        targets(standins), InMemoryDeliveryLog(), sleeps, rounds=3, guard=guard
+    ) as send:
+        with pytest.raises(FailedRound, match="http_503"):
+            await send.send(reply("whatsapp-cloud", action_id="reply:wa:1"))
         assert [str(d) for d in guard.open_circuits()] == [f"whatsapp:{PHONE_NUMBER_ID}"]
         # Backoff 1, backoff 2, and in between the circuit's own wait for its cool-down.
         assert len(sleeps.durations) == 3

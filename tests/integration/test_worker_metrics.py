@@ -34,7 +34,6 @@ WORKER_FAMILIES = {
     "switchboard_model_calls",
     "switchboard_model_errors",
     "switchboard_deliveries",
-    "switchboard_delivery_retries",
     "switchboard_dead_letters",
     "switchboard_postgres_queries",
     "switchboard_postgres_query_duration_seconds",

@@ -1,9 +1,10 @@
-"""A delivery is retried at one level: the sender's attempts, then the record's policy.
+"""A provider failure is retried at one level: the record's policy.
 
-The sender spends its own retries on one send; when it gives up, ``Deliveries.handle``
-raises `RetryLater` instead of looping, and the deliver record's policy sends the action
-again, with the delivery backoff, until it is delivered or refused. Nothing it asks for is
-reported to Sentry: a provider being down is not an error of ours."""
+The sender tries each step once a round; a round that fails raises `RetryLater` (with the
+provider's ``Retry-After`` when it gave one), which ``Deliveries.handle`` lets through, and
+the deliver record's policy sends the action again, with the delivery backoff, until it is
+delivered or refused. Nothing it asks for is reported to Sentry: a provider being down is
+not an error of ours."""
 
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ from tests.fakes.outbound_actions import reply
 
 
 class ScriptedSender:
-    """Answers each send with the next result of its script."""
+    """Answers each round with the next of its script: a result, or a failure to raise."""
 
-    def __init__(self, *results: DeliveryResult) -> None:
-        self.results = list(results)
+    def __init__(self, *rounds: DeliveryResult | RetryLater) -> None:
+        self.rounds = list(rounds)
         self.sent = 0
 
     async def send(self, action: object) -> DeliveryResult:
         self.sent += 1
-        return self.results.pop(0)
+        answer = self.rounds.pop(0)
+        if isinstance(answer, RetryLater):
+            raise answer
+        return answer
 
 
 class Pauses:
@@ -45,8 +49,8 @@ def deliveries(sender: ScriptedSender, dead_letters: AsyncMock | None = None) ->
     return Deliveries(sender, AsyncMock(), letters, clock=lambda: 1_700_000_000.0)
 
 
-async def test_a_sender_that_gave_up_is_not_retried_inside_handle() -> None:
-    sender = ScriptedSender(DeliveryResult.gave_up("http_503", "reply"))
+async def test_a_failed_round_is_not_retried_inside_handle() -> None:
+    sender = ScriptedSender(RetryLater("http_503"))
     with pytest.raises(RetryLater, match="http_503"):
         await deliveries(sender).handle(reply("whatsapp-cloud"), cast("Any", None))
     assert sender.sent == 1
@@ -58,8 +62,8 @@ async def test_the_records_policy_sends_again_until_delivered(
     reported: list[object] = []
     monkeypatch.setattr(retrying, "capture", lambda exc, **tags: reported.append(exc))
     sender = ScriptedSender(
-        DeliveryResult.gave_up("http_503", "reply"),
-        DeliveryResult.gave_up("timeout", "reply"),
+        RetryLater("http_503"),
+        RetryLater("http_429", after_seconds=7.0),
         DeliveryResult.delivered(),
     )
     pauses = Pauses()
@@ -68,6 +72,7 @@ async def test_the_records_policy_sends_again_until_delivered(
     assert sender.sent == 3
     first = retrying.backoff("delivery")
     assert first.base / 2 <= pauses.waits[0] <= first.base
+    assert pauses.waits[1] == 7.0  # the provider's Retry-After, not the backoff
     assert reported == []
 
 

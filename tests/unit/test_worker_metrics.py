@@ -24,6 +24,7 @@ from streams.metrics.instruments import (
     timed_decoder,
 )
 from streams.metrics.registry import WorkerMetrics, dead_letter_reason, sql_verb
+from switchboard.retrying import RetryLater
 from tests.fakes.conversation_agent import REQUESTS, RecordingLog, ScriptedFlow
 from tests.fakes.conversation_events import T0, message
 from tests.fakes.outbound_actions import handoff, reply
@@ -119,8 +120,14 @@ class FixedSender:
         return self.result
 
 
+class FailingSender:
+    async def send(self, action: ReplyRequested | HandoffRequested) -> DeliveryResult:
+        raise RetryLater("http_503")
+
+
 async def test_deliveries_are_counted_by_provider_and_outcome() -> None:
-    """The provider label is the action's source; the outcome is the sender's."""
+    """The provider label is the action's source; the outcome is the round's: delivered,
+    refused, or failed (the sender asked for the round to be sent again)."""
     metrics = WorkerMetrics()
     await MeteredSender(FixedSender(DeliveryResult.delivered()), metrics).send(reply("chatwoot"))
     refused = DeliveryResult.refused("http_400")
@@ -128,8 +135,9 @@ async def test_deliveries_are_counted_by_provider_and_outcome() -> None:
     name = "switchboard_deliveries_total"
     assert value(metrics, name, provider="chatwoot", outcome="delivered") == 1
     assert value(metrics, name, provider="whatsapp-cloud", outcome="refused") == 1
-    metrics.delivery_retry("360dialog")
-    assert value(metrics, "switchboard_delivery_retries_total", provider="360dialog") == 1
+    with pytest.raises(RetryLater):
+        await MeteredSender(FailingSender(), metrics).send(reply("360dialog"))
+    assert value(metrics, name, provider="360dialog", outcome="failed") == 1
 
 
 def test_dead_letter_reasons_are_reduced_to_their_class() -> None:
@@ -211,5 +219,5 @@ def test_label_values_come_from_fixed_vocabularies() -> None:
     """Series exist at zero before any work, so dashboards and alerts see no gaps."""
     metrics = WorkerMetrics()
     text = generate_latest(metrics.registry).decode()
-    assert 'switchboard_deliveries_total{outcome="gave_up",provider="360dialog"} 0.0' in text
+    assert 'switchboard_deliveries_total{outcome="failed",provider="360dialog"} 0.0' in text
     assert 'switchboard_handoffs_total{reason="flow_timeout"} 0.0' in text
