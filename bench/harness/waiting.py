@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from bench.harness.errors import BenchError
+from bench.harness.meter import own_cpu_seconds
 
 
 async def within(
@@ -31,3 +32,18 @@ async def until(
 ) -> None:
     if not await within(done, seconds, check, interval):
         raise BenchError(f"{what}: not done within {seconds:g} s")
+
+
+async def idles(
+    pid: int, seconds: float, check: Callable[[], None], *, share: float, interval: float = 0.5
+) -> bool:
+    """Whether process `pid` used less than `share` of a core over some `interval` within
+    `seconds` (a worker's agents may trail a burst); meanwhile the children must stay alive."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        before = own_cpu_seconds(pid)
+        await asyncio.sleep(interval)
+        if (own_cpu_seconds(pid) - before) / interval < share:
+            return True
+        check()
+    return False

@@ -9,12 +9,13 @@ import itertools
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.harness.errors import BenchError
 from schemas.catalogue import ACTIONS
 from schemas.events import HandoffRequested, ReplyRequested, decode
 
@@ -124,3 +125,18 @@ class Replies:
 
     def total(self, conversations: Counter[int]) -> int:
         return sum(self.counts[c] for c in conversations)
+
+    async def delivered(
+        self, expected: Counter[int], seconds: float, check: Callable[[], None]
+    ) -> float:
+        """When (perf_counter) the stand-in had every expected reply, read every 0.25 s;
+        meanwhile the children must stay alive."""
+        deadline = time.perf_counter() + seconds
+        while True:
+            await self.poll()
+            if self.total(expected) >= expected.total():
+                return time.perf_counter()
+            check()
+            if time.perf_counter() > deadline:
+                raise BenchError(f"replies at the Chatwoot stand-in: not all within {seconds:g} s")
+            await asyncio.sleep(0.25)
