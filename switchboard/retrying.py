@@ -159,7 +159,8 @@ def until_done(what: str, work: Work = "record", sleep: Sleep = asyncio.sleep) -
     (``await until_done("store")(operation, *args)``): giving up would drop the record, so the
     partition waits instead, every failure retried, and lag, logs and Sentry show why.
 
-    ``work``: the class of work whose backoff it waits (a delivery waits longer than most)."""
+    ``work``: the class of work whose backoff it waits (a delivery waits up to minutes, or
+    a provider's Retry-After)."""
     return retrying(
         backoff(work), what, sleep=sleep, event="record_retry", level="error", report=True
     )

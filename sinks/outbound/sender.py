@@ -37,7 +37,7 @@ Settling a step in doubt (2.):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -64,7 +64,6 @@ from switchboard.retrying import RetryLater
 
 log = structlog.get_logger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 # How far before a step's last attempt its message may carry Chatwoot's timestamp: the two
