@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bench.harness.errors import BenchError
 
@@ -31,3 +31,19 @@ async def until(
 ) -> None:
     if not await within(done, seconds, check, interval):
         raise BenchError(f"{what}: not done within {seconds:g} s")
+
+
+async def until_queried(
+    probe: Callable[[], Awaitable[bool]],
+    seconds: float,
+    what: str,
+    check: Callable[[], None],
+    interval: float = 0.2,
+) -> None:
+    """As `until`, for a condition that takes a query to know (a database, an HTTP call)."""
+    deadline = time.perf_counter() + seconds
+    while not await probe():
+        check()
+        if time.perf_counter() > deadline:
+            raise BenchError(f"{what}: not done within {seconds:g} s")
+        await asyncio.sleep(interval)
