@@ -1,4 +1,5 @@
-"""A run's own Kafka names and topics, and a producer configured as ingest's."""
+"""A run's own Kafka names and topics, a producer configured as ingest's, a consumer group
+started at a topic's end, and where the running broker keeps its files."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+import psutil
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bench.harness.errors import BenchError
 from ingest.producer import Record
 from schemas.catalogue import Topic
+from schemas.position import Position
 from streams import topics
 from switchboard.settings import Settings
 
@@ -79,9 +83,44 @@ def kafka_producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
-async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
-    """Every record sent, then every acknowledgement awaited together."""
+async def produce(producer: AIOKafkaProducer, records: Sequence[Record]) -> list[Position]:
+    """Every record sent, then every acknowledgement awaited together; where each landed."""
     sent = [
         await producer.send(r.topic, key=r.key, value=r.value, headers=r.headers) for r in records
     ]
-    await asyncio.gather(*sent)
+    metas = await asyncio.gather(*sent)
+    return [Position(m.topic, m.partition, m.offset) for m in metas]
+
+
+async def start_at_end(settings: Settings, group: str, topic: Topic) -> None:
+    """`group` committed at the end of every partition of `topic`: it starts after what the
+    topic holds now."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        name = topic.full_name(settings.switchboard_topic_prefix)
+        partitions = [TopicPartition(name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends))
+    finally:
+        await consumer.stop()
+
+
+def broker_data_dir(override: Path | None = None) -> Path | None:
+    """Where the running broker keeps its segment files: `override`, else the first of the
+    `log.dirs` in the server.properties its command line names; None if not found."""
+    if override is not None:
+        return override
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info["cmdline"] or []
+        if "kafka.Kafka" in argv:
+            config = Path(argv[argv.index("kafka.Kafka") + 1])
+            for line in config.read_text().splitlines():
+                if line.startswith("log.dirs="):
+                    return Path(line.split("=", 1)[1].split(",")[0])
+    return None

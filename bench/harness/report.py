@@ -33,8 +33,9 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def number(value: float, digits: int = 1) -> str:
-    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+def number(value: float | None, digits: int = 1) -> str:
+    """`value` with `digits` decimals and thousands separators; "-" for none or NaN."""
+    return "-" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
 
 
 def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bench.harness.errors import BenchError
 from bench.harness.meter import own_cpu_seconds
@@ -47,3 +47,19 @@ async def idles(
             return True
         check()
     return False
+
+
+async def until_queried(
+    probe: Callable[[], Awaitable[bool]],
+    seconds: float,
+    what: str,
+    check: Callable[[], None],
+    interval: float = 0.2,
+) -> None:
+    """As `until`, for a condition that takes a query to know (a database, an HTTP call)."""
+    deadline = time.perf_counter() + seconds
+    while not await probe():
+        check()
+        if time.perf_counter() > deadline:
+            raise BenchError(f"{what}: not done within {seconds:g} s")
+        await asyncio.sleep(interval)
