@@ -123,8 +123,8 @@ async def test_resend_after_restart_skips_what_was_delivered(
                 sender = OutboundSender(client, targets, PostgresDeliveryLog(database))
                 result = await sender.send(action)
                 rounds.append((result.outcome, result.step))
-        except FailedRound as failed:
-            rounds.append((failed.reason, failed.step))
+        except FailedRound as exc:
+            rounds.append((exc.reason, exc.step))
         finally:
             await database.close()
 
