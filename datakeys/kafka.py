@@ -19,11 +19,10 @@ from datakeys.errors import KeyUnavailableError
 from datakeys.log import Erasure, decode_erasure
 from schemas.catalogue import DATA_KEYS, ERASURES
 from schemas.sealing import SealError, WrappedKey, decode_wrapped, encode_wrapped
+from sinks.kafka.errors import KAFKA_FAILURES
 from switchboard.retrying import backoff, retrying
 
 log = structlog.get_logger(__name__)
-
-_UNREACHABLE = (KafkaError, OSError, TimeoutError)
 
 
 class KafkaKeyLog:
@@ -98,7 +97,7 @@ class KafkaKeyLog:
             async with asyncio.timeout(self._timeout):
                 await self._connected.wait()
                 await self._reach(await self._end_offsets())
-        except _UNREACHABLE as exc:
+        except KAFKA_FAILURES as exc:
             raise KeyUnavailableError(f"data keys: {type(exc).__name__}") from exc
         self._read_once = True
 
@@ -207,7 +206,7 @@ class KafkaKeyLog:
             async with asyncio.timeout(self._timeout):
                 producer = await self._producer_ready()
                 await producer.send_and_wait(self._keys_topic, key=contact_id.encode(), value=value)
-        except _UNREACHABLE as exc:
+        except KAFKA_FAILURES as exc:
             raise KeyUnavailableError(f"data keys: {type(exc).__name__}") from exc
 
     async def publish(self, contact_id: str, wrapped: WrappedKey) -> None:

@@ -57,6 +57,15 @@ class LogUnavailable(RequestRefused):
     outcome = "broker_unavailable"
 
 
+class LogRefused(RequestRefused):
+    """Kafka refused the events for good (`sinks.kafka.errors`: not authorised, a record too
+    large for its topic, a broken configuration): retrying cannot help until an operator
+    acts, so not 503; nothing is promised."""
+
+    status_code = 500
+    outcome = "broker_refused"
+
+
 class Busy(RequestRefused):
     """The bodies being read hold the budget (ingest/admission.py): refused as soon as this
     one's bytes do not fit; the sender retries."""

@@ -3,7 +3,9 @@
 A webhook is answered 2xx only after Kafka acknowledged every event in it (acks=all,
 idempotent producer). If the broker does not acknowledge within the time budget, the
 caller answers 503 and the sender retries; events that did reach the log meanwhile are
-written again by the retry and deduplicated downstream by event id.
+written again by the retry and deduplicated downstream by event id. If the broker refuses
+them for good (`sinks.kafka.errors.is_transient` says which), the caller answers 500: a
+retry would meet the same refusal, and an operator must act.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from pydantic_core import PydanticSerializationError
 
-from ingest.errors import LogUnavailable, Malformed, Oversized
+from ingest.errors import LogRefused, LogUnavailable, Malformed, Oversized
 from schemas.catalogue import topic_for
 from schemas.events import Event, encode, kafka_headers
+from sinks.kafka.errors import KAFKA_FAILURES, is_transient
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +48,8 @@ class EventLog(Protocol):
     async def stop(self) -> None: ...
 
     async def append(self, events: Sequence[Event]) -> None:
-        """Return once every event is durably in the log, or raise LogUnavailable."""
+        """Return once every event is durably in the log, or raise LogUnavailable (retry
+        later) or LogRefused (the broker refuses them for good)."""
         ...
 
     def connected(self) -> bool: ...
@@ -81,7 +84,10 @@ def to_records(events: Sequence[Event], prefix: str) -> list[Record]:
     return records
 
 
-def _unavailable(cause: BaseException | None, count: int) -> LogUnavailable:
+def _refusal(cause: BaseException, count: int) -> LogUnavailable | LogRefused:
+    if not is_transient(cause):
+        log.error("kafka_append_refused", error=type(cause).__name__, events=count)
+        return LogRefused(f"the event log refused the events ({type(cause).__name__})")
     log.warning("kafka_append_failed", error=type(cause).__name__, events=count)
     return LogUnavailable(
         "the event log did not acknowledge in time; retry later",
@@ -115,7 +121,7 @@ class KafkaEventLog:
         """Connect if the broker is there; a missing broker is not fatal, requests get 503."""
         try:
             await self._connect()
-        except LogUnavailable:
+        except (LogUnavailable, LogRefused):
             log.warning("kafka_unavailable_at_start", bootstrap=self._bootstrap)
 
     async def stop(self) -> None:
@@ -134,9 +140,9 @@ class KafkaEventLog:
             try:
                 async with asyncio.timeout(self._timeout):
                     await producer.start()
-            except (KafkaError, OSError, TimeoutError) as exc:
+            except KAFKA_FAILURES as exc:
                 await producer.stop()
-                raise _unavailable(exc, 0) from exc
+                raise _refusal(exc, 0) from exc
             self._producer = producer
             return producer
 
@@ -154,9 +160,9 @@ class KafkaEventLog:
             # asyncio.wait, not gather: a timeout must not cancel aiokafka's own futures.
             remaining = max(0.0, deadline - loop.time())
             done, not_done = await asyncio.wait(pending, timeout=remaining)
-        except (KafkaError, TimeoutError) as exc:
-            raise _unavailable(exc, len(events)) from exc
+        except KAFKA_FAILURES as exc:
+            raise _refusal(exc, len(events)) from exc
         failures = [f.exception() for f in done if f.exception() is not None]
         if not_done or failures:
             cause = failures[0] if failures else TimeoutError()
-            raise _unavailable(cause, len(events)) from cause
+            raise _refusal(cause, len(events)) from cause

@@ -14,11 +14,10 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from aiokafka.errors import KafkaError
-
 from lag.offsets import LagReader
 from lag.report import render_table, report_json
 from lag.tracker import LagTracker, Report
+from sinks.kafka.errors import KAFKA_FAILURES
 from switchboard.settings import Settings
 
 SAMPLE_GAP_SECONDS = 2.0
@@ -79,7 +78,7 @@ def run(
 ) -> int:
     try:
         return _run(settings, groups, watch_seconds, as_json)
-    except (KafkaError, OSError, TimeoutError) as exc:
+    except KAFKA_FAILURES as exc:
         where = settings.kafka_bootstrap_servers
         print(f"cannot read consumer groups from Kafka at {where}: {exc}", file=sys.stderr)
         return 1

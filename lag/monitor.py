@@ -13,11 +13,11 @@ import contextlib
 from collections.abc import Sequence
 
 import structlog
-from aiokafka.errors import KafkaError
 
 from lag.metrics import LagMetrics
 from lag.offsets import LagReader
 from lag.tracker import LagTracker, Report
+from sinks.kafka.errors import KAFKA_FAILURES
 from switchboard.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -75,7 +75,7 @@ class LagMonitor:
         """A sample whose failure is logged, not raised: the monitor must outlive the broker."""
         try:
             await self.sample()
-        except (KafkaError, OSError, TimeoutError) as exc:
+        except KAFKA_FAILURES as exc:
             log.warning("lag_sample_failed", error=type(exc).__name__)
 
     async def run(self, interval: float) -> None:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
+from sinks.kafka.errors import KAFKA_FAILURES
 from switchboard.stack import processes
 from switchboard.stack.config import (
     StackPaths,
@@ -188,7 +188,7 @@ async def _has_broker(bootstrap: str) -> bool:
     try:
         await admin.start()
         cluster = await admin.describe_cluster()
-    except (TimeoutError, KafkaError, OSError):
+    except KAFKA_FAILURES:
         return False
     finally:
         await admin.close()

@@ -1,0 +1,1 @@
+"""Kafka as a dependency: which of its failures are worth another try."""
