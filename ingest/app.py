@@ -103,7 +103,7 @@ def create_app(ingest: Ingest, health_checks: HealthChecks | None = None) -> Fas
         await ingest.keyring.start()
         await checks.start()
         # Everything allocated so far lives as long as the process: keeping it out of the
-        # collector's view cuts full collections from ~46 ms to ~5 ms (bench/ingest.py p99).
+        # collector's view cuts full collections from ~46 ms to ~5 ms (bench.ingest p99).
         gc.collect()
         gc.freeze()
         try:

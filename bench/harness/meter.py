@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -67,6 +68,28 @@ def own_cpu_seconds(pid: int | None) -> float:
     return float(times.user + times.system)
 
 
+def this_process_seconds() -> float:
+    """User plus system CPU time of this process and of its children that ended (each run
+    of a tool such as wrk); children still running are not counted."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+async def shares_during(
+    work: Awaitable[T], sample: Callable[[], dict[str, float]]
+) -> tuple[T, dict[str, float]]:
+    """The work's result, and the CPU seconds `sample` reads, by name, as shares of one core
+    meanwhile; `other` is the machine's busy time none of them accounts for."""
+    before, busy, started = sample(), busy_seconds(), time.perf_counter()
+    result = await work
+    wall = time.perf_counter() - started
+    after = sample()
+    shares = {name: (after[name] - was) / wall for name, was in before.items()}
+    ours = sum(share for share in shares.values() if not math.isnan(share))
+    shares["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
+    return result, shares
+
+
 def rss(pid: int) -> int:
     """Resident memory of a process, bytes; 0 once it is gone."""
     try:
@@ -104,16 +127,10 @@ class Meter:
 
     async def around(self, work: Awaitable[T]) -> tuple[T, dict[str, float]]:
         """The work's result, and each process's CPU as a share of one core meanwhile."""
-        before, busy, started = self._sample(), busy_seconds(), time.perf_counter()
-        result = await work
-        wall = time.perf_counter() - started
-        after = self._sample()
-        shares = {name: (after[name] - before[name]) / wall for name in self.pids}
-        ours = sum(share for share in shares.values() if not math.isnan(share))
-        shares["other"] = max(0.0, (busy_seconds() - busy) / wall - ours)
-        return result, shares
+        return await shares_during(work, self._sample)
 
 
-def cpu_cell(shares: dict[str, float]) -> str:
-    values = (shares.get(name, math.nan) for name in CPU_NAMES)
+def cpu_cell(shares: dict[str, float], names: Sequence[str] = CPU_NAMES) -> str:
+    """The shares of `names`, in that order, as percentages of a core joined by `/`."""
+    values = (shares.get(name, math.nan) for name in names)
     return "/".join("-" if math.isnan(v) else f"{v * 100:.0f}" for v in values)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
+
+import aiohttp
 
 from bench.harness.errors import BenchError
 from bench.harness.meter import own_cpu_seconds
@@ -63,3 +66,24 @@ async def until_queried(
         if time.perf_counter() > deadline:
             raise BenchError(f"{what}: not done within {seconds:g} s")
         await asyncio.sleep(interval)
+
+
+async def healthy(
+    session: aiohttp.ClientSession,
+    url: str,
+    seconds: float,
+    what: str,
+    check: Callable[[], None],
+) -> None:
+    """Until `<url>/health` answers 200, within `seconds`; meanwhile `check` (the child
+    serving it must stay alive)."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        check()
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{url}/health") as response:
+                if response.status == 200:
+                    return
+        if time.perf_counter() > deadline:
+            raise BenchError(f"{what} not healthy within {seconds:g} s")
+        await asyncio.sleep(0.1)

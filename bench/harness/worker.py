@@ -3,11 +3,8 @@ run's own topics and consumer group, against the stand-ins."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import sys
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from bench.harness.children import HOST, Child, free_port, spawn
 from bench.harness.errors import BenchError
 from bench.harness.kafka import Names
 from bench.harness.meter import Meter
+from bench.harness.waiting import healthy
 from bench.harness.watch import ActionWatch
 from sinks.postgres.knowledge import PostgresRetriever
 from sinks.postgres.pool import Database, PoolConfig
@@ -84,16 +82,7 @@ class WorkerRig:
 
 
 async def ingest_ready(session: aiohttp.ClientSession, children: Children) -> None:
-    deadline = time.perf_counter() + START_SECONDS
-    while True:
-        children.check()
-        with contextlib.suppress(aiohttp.ClientError):
-            async with session.get(f"{children.ingest_url}/health") as response:
-                if response.status == 200:
-                    return
-        if time.perf_counter() > deadline:
-            raise BenchError(f"ingest not healthy within {START_SECONDS:g} s")
-        await asyncio.sleep(0.1)
+    await healthy(session, children.ingest_url, START_SECONDS, "ingest", children.check)
 
 
 def meter(settings: Settings, children: Children) -> Meter:
