@@ -20,7 +20,7 @@ worker a partition together with that table's changelog partition; a consumer of
 would get its assignment apart from the table's and read a conversation's state on a worker
 that does not hold it. Measured, the guarantees hold on Faust's consumer: the fault suite
 (tests/faults, with a second worker joining and leaving every few seconds) answers every
-accepted message exactly once and in order per conversation, and bench/lanes.py shows the
+accepted message exactly once and in order per conversation, and bench.lanes shows the
 concurrency (BENCHMARKS.md). No correction became unnecessary: the agents outside the lanes
 (``exports``, ``contacts``) still acknowledge through Faust's own arithmetic.
 """

@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
-        # Recovery after a worker is killed (bench/recovery.py, target under 15 s). The
+        # Recovery after a worker is killed (bench.recovery, target under 15 s). The
         # coordinator only rebalances a dead member's partitions once its session has
         # expired, and a restarted worker joins under a new member id, so it waits for that
         # too: the session timeout is the floor of every recovery. 6 s is the broker's

@@ -8,7 +8,7 @@ cancelled caller leaves its batch alone (its item is written with the others).
 
 The storage agent uses it with keyed lanes (`streams.runtime.lanes`): every record of a
 partition window is added at once, PostgreSQL gets one transaction for hundreds of rows
-instead of one each (`bench/sink.py`), and each record is acknowledged, in offset order,
+instead of one each (`bench.sink`), and each record is acknowledged, in offset order,
 once its batch is committed.
 """
 

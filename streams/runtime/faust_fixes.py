@@ -17,7 +17,7 @@ partitions and drops the rest: records fetched just before a partition was pause
 tables recovering after a rebalance) are gone, while the fetch position has moved past
 them. When the partition resumes, the next record's offset jumps, Faust takes the jump for
 a compaction gap and counts the skipped offsets as processed, so the commit moves past
-records nobody handled (bench/recovery.py saw one message of a partition lost after a
+records nobody handled (bench.recovery saw one message of a partition lost after a
 restart). Dropped records now move the partition's fetch position back to the first of
 them, so they are fetched again once it resumes. Upstream: faust-streaming #216.
 
@@ -50,7 +50,7 @@ happens around every seek: records of a batch fetched before the seek are still 
 after it, Faust's read position runs ahead, and the records fetched again from the seek's
 target are dropped as already read, while the jump counts them as empty. A worker taking
 over a dead one's partitions committed past 22 records nobody handled this way
-(bench/recovery.py; Faust's "DROPPED MESSAGE" debug lines showed them). The topics our
+(bench.recovery; Faust's "DROPPED MESSAGE" debug lines showed them). The topics our
 agents read are neither compacted nor written in transactions, so their offsets have no
 holes: the jump is no longer taken for one. What the drop leaves unhandled holds the commit,
 and the commit watch below reads it again; an offset that truly holds no record (a range
