@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import uvloop
@@ -48,6 +46,7 @@ from bench.harness.overload.judge import render
 from bench.harness.overload.offer import Plan
 from bench.harness.overload.slow import SlowPlan
 from bench.harness.report import run_reported
+from bench.harness.script import arguments, begin
 from switchboard.cli import load_settings
 from switchboard.standins import Tokens, run_standins
 
@@ -58,16 +57,14 @@ SLOW_QUICK = SlowPlan(seconds=5.0)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="15 s of load, for smoke checks")
+    parser = arguments("overload", __doc__, "15 s of load")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan, slow = (QUICK, SLOW_QUICK) if args.quick else (FULL, SLOW_FULL)
-    started = datetime.now(UTC)
+    started = begin()
     info = [*machine(), worker_row(), load_generator_row()]
     settings = load_settings()
 

@@ -31,10 +31,8 @@ within or outside (`bench.erasure.judge`, `bench.harness.verdicts`).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.erasure.phases import Results
@@ -45,6 +43,7 @@ from bench.harness.errors import BenchError
 from bench.harness.kafka import broker_data_dir
 from bench.harness.machine import load_generator_row, machine, worker_row
 from bench.harness.report import load_average, run_reported
+from bench.harness.script import arguments, begin
 from switchboard.cli import load_settings
 from switchboard.logs import configure
 
@@ -53,14 +52,7 @@ QUICK = Plan(contacts=500, events_per_contact=10, single=3, burst=100, removal_s
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.erasure", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="5,000 events, 3 single erasures, 100 at once, for smoke checks",
-    )
+    parser = arguments("erasure", __doc__, "5,000 events, 3 single erasures, 100 at once")
     parser.add_argument(
         "--kafka-data",
         type=Path,
@@ -72,9 +64,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan = QUICK if args.quick else FULL
-    started = datetime.now(UTC)
+    started = begin()
     configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
     out = Results([*machine(), worker_row(), load_generator_row()])
 

@@ -29,10 +29,8 @@ and are stopped on exit, failure or interrupt. The run's topics are deleted at t
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from bench.flow.report import render
 from bench.flow.rig import Plan
@@ -41,6 +39,7 @@ from bench.harness.errors import BenchError
 from bench.harness.kafka import Names
 from bench.harness.machine import load_generator_row, machine, worker_row
 from bench.harness.report import RESULTS, run_reported
+from bench.harness.script import arguments, begin
 from switchboard.cli import load_settings
 
 FULL = Plan(messages=2000, rate=20, seconds=20.0)
@@ -48,14 +47,7 @@ QUICK = Plan(messages=200, rate=20, seconds=10.0)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.flow", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="200 messages and 10 s end to end, for smoke checks: behaviour judged, targets shown",
-    )
+    parser = arguments("flow", __doc__, "200 messages and 10 s end to end")
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -66,9 +58,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan = QUICK if args.quick else FULL
-    started = datetime.now(UTC)
+    started = begin()
     info = [*machine(), worker_row(), load_generator_row()]
     profile = RESULTS / f"flow-{started:%Y%m%dT%H%M%SZ}-worker.txt" if args.profile else None
     if profile is not None:

@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from bench.harness.errors import BenchError
 from bench.harness.report import run_reported
+from bench.harness.script import arguments, begin
 from bench.harness.seed import serve_seed
 from bench.harness.wrk import WrkError
 from bench.ingest.messages import SECRET
@@ -52,12 +51,7 @@ QUICK = Plan(warmup=0.3, closed_seconds=1.5, open_seconds=3.0, saturation_second
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ingest", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="a short run (~30 s), for smoke checks"
-    )
+    parser = arguments("ingest", __doc__, "a short run (~30 s)")
     parser.add_argument("--prefix", default="bench.", help="topic prefix; its topics are applied")
     parser.add_argument(
         "--saturation-only", action="store_true", help="only the wrk phases (~2 minutes)"
@@ -75,11 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_seed:
         serve_seed(args.serve_seed, SECRET, os.environ["BENCH_REDIS_URL"])
         return 0
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: clean up
     plan = QUICK if args.quick else FULL
     if args.saturation_only:
         plan = replace(plan, concurrency=())
-    started = datetime.now(UTC)
+    started = begin()
     info = description()
 
     def measure() -> tuple[str, bool]:

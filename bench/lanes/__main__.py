@@ -30,17 +30,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import uvloop
 
 from bench.harness.errors import BenchError
 from bench.harness.report import load_average, run_reported
+from bench.harness.script import arguments, begin
 from bench.lanes.report import render
 from bench.lanes.variants import Plan, measure
 from switchboard.cli import load_settings
@@ -50,18 +49,14 @@ QUICK = Plan(sizes=(60,), per_channel=30)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.lanes", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="N=60 only")
+    parser = arguments("lanes", __doc__, "N=60 only")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     plan = QUICK if args.quick else FULL
-    started, load = datetime.now(UTC), load_average()
+    started, load = begin(), load_average()
 
     def run() -> tuple[str, bool]:
         with (

@@ -25,17 +25,16 @@ it as within or outside): every partition answered again within 15 s of every ki
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness.errors import BenchError
 from bench.harness.kafka import Names
 from bench.harness.machine import machine, worker_row
 from bench.harness.report import load_average, run_reported
+from bench.harness.script import arguments, begin
 from bench.recovery.report import render
 from bench.recovery.rig import Plan
 from bench.recovery.run import run_bench
@@ -47,12 +46,7 @@ QUICK = Plan(rate=20, restarts=1, takeovers=1, steady=5.0)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.recovery", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="one restart and one takeover, for smoke checks"
-    )
+    parser = arguments("recovery", __doc__, "one restart and one takeover")
     parser.add_argument(
         "--logs", type=Path, default=None, help="keep the workers' logs (INFO) in this folder"
     )
@@ -63,14 +57,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     configure("WARNING", json_output=False, stream=sys.stderr)  # no line per key made
     plan = QUICK if args.quick else FULL
     if args.restarts is not None:
         plan = replace(plan, restarts=args.restarts)
     if args.takeovers is not None:
         plan = replace(plan, takeovers=args.takeovers)
-    started = datetime.now(UTC)
+    started = begin()
     info = [*machine(), worker_row()]
 
     def measure() -> tuple[str, bool]:

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -40,6 +38,7 @@ import uvloop
 from bench.harness.errors import BenchError
 from bench.harness.machine import machine
 from bench.harness.report import load_average, run_reported
+from bench.harness.script import arguments, begin
 from bench.sink.report import render
 from bench.sink.rounds import Plan, Results, measure
 from switchboard.cli import load_settings
@@ -49,18 +48,14 @@ QUICK = Plan(single=300, batched=2000, pgbench_seconds=3, rounds=1)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.sink", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="one small round, for smoke checks")
+    parser = arguments("sink", __doc__, "one small round")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     plan = QUICK if args.quick else FULL
-    started = datetime.now(UTC)
+    started = begin()
     out = Results(machine()[:6])
 
     def measured() -> tuple[str, bool]:
