@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 
 from bench.harness.kafka import Names as RunNames
+from bench.harness.kafka import kafka_producer
 from datakeys.build import build_keyring
 from datakeys.keyring import KeyRing
 from schemas.keys import Pseudonymizer
@@ -62,17 +63,6 @@ class Rig:
         return next(self.message_ids)
 
 
-def producer(settings: Settings) -> AIOKafkaProducer:
-    """acks=all and idempotent as ingest's, with room for the fill's batches."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_batch_size=256 * 1024,
-    )
-
-
 @asynccontextmanager
 async def open_rig(settings: Settings, names: Names, plan: Plan) -> AsyncIterator[Rig]:
     """The rig on `settings` (the run's own), its contacts numbered from a fresh base; closed
@@ -83,7 +73,7 @@ async def open_rig(settings: Settings, names: Names, plan: Plan) -> AsyncIterato
         return database
 
     keyring = build_keyring(settings, db)
-    kafka = producer(settings)
+    kafka = kafka_producer(settings, linger_ms=5)  # the fill goes in bulk
     base = 10**9 + uuid.uuid4().int % 10**9
     try:
         await keyring.start()

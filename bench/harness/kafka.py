@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bench.harness.errors import BenchError
-from ingest.producer import Record
+from ingest.producer import MAX_BATCH_BYTES, Record
 from schemas.catalogue import Topic
 from schemas.position import Position
 from streams import topics
@@ -73,13 +73,15 @@ async def remove_topics(settings: Settings, names: Names) -> list[str]:
         await admin.close()
 
 
-def kafka_producer(settings: Settings) -> AIOKafkaProducer:
-    """Configured as ingest's own producer."""
+def kafka_producer(settings: Settings, *, linger_ms: int = 1) -> AIOKafkaProducer:
+    """Configured as ingest's own producer (acks=all, idempotent, room in a batch for a
+    round trip's sends); a longer ``linger_ms`` for a run that fills topics in bulk."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=True,
-        linger_ms=1,
+        linger_ms=linger_ms,
+        max_batch_size=MAX_BATCH_BYTES,
     )
 
 
