@@ -42,7 +42,7 @@ from schemas.keys import Pseudonymizer
 from sinks.export import links
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
-from tests.integration.conftest import TEST_SECRET, Worker, eventually
+from tests.integration.conftest import TEST_SECRET, Worker, eventually, isolated
 from tests.integration.stored_customers import chatwoot_customer, whatsapp_customer
 
 pytestmark = pytest.mark.integration
@@ -760,11 +760,21 @@ async def test_an_export_is_shown_only_to_its_requester_or_a_reader_of_all(
 
 
 async def test_an_erasure_asked_for_in_the_body_is_followed_by_those_who_asked(
-    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+    api_settings: Settings, database: Database, keys: Pseudonymizer
 ) -> None:
     """POST /gdpr/erasure with a BSUID in the body, no identity in the URL; a second
     gdpr:erase key asking again joins the same erasure and may follow it; a gdpr:read key
-    that asked nothing gets 404; gdpr:read-all sees it."""
+    that asked nothing gets 404; gdpr:read-all sees it. On topics of its own: the session's
+    worker would otherwise carry the erasure out before the second key asks, and a contact
+    already erased is unknown (404)."""
+    settings = await isolated(api_settings, "erasure-joined")
+    with TestClient(create_app(build_ingest(settings))) as client:
+        await follow_an_erasure(client, database, keys, settings)
+
+
+async def follow_an_erasure(
+    client: TestClient, database: Database, keys: Pseudonymizer, settings: Settings
+) -> None:
     customer = await whatsapp_customer(database, keys)
     first_id, first = await new_key(database, "gdpr:erase")
     _, second = await new_key(database, "gdpr:erase")
