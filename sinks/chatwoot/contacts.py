@@ -3,16 +3,14 @@
 Three requests, each safe to repeat: read the contact (to learn its custom attribute keys),
 update it with anonymised fields and ``gdpr_deleted: true``, remove every other custom
 attribute. A 404 at any point means the contact is gone already: nothing left to anonymise.
-Timeouts, connection errors, 408/425/429 and 5xx are retried a few times within the call
-(honouring ``Retry-After``); what still fails raises `ChatwootContactError`, and the
-erasure driver tries the target again later with a longer backoff.
+Each request is made once: a timeout, connection error, 408/425/429 or 5xx raises
+`ChatwootContactError` with the reason and Chatwoot's ``Retry-After``, and the erasure's
+plan (``streams/erasure/plan.py``, durable across restarts) is the one retry: it tries the
+target again later, not before that ``Retry-After``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -21,24 +19,23 @@ import structlog
 
 from sinks.chatwoot.anonymise import anonymised, attributes_to_remove, contact_path
 from sinks.outbound.policy import Delivered, Refused, Retry, classify
-from switchboard.retrying import RetryLater, backoff, retrying
 
 log = structlog.get_logger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 Result = Literal["anonymised", "gone"]
 
-# Within one call; the driver retries the whole target after that, with its own backoff.
-ATTEMPTS = 3
-RETRY_AFTER_CAP_SECONDS = 5.0
+# A Retry-After over this is taken as this: the plan's own backoff grows past it anyway.
+RETRY_AFTER_CAP_SECONDS = 300.0
 
 
 class ChatwootContactError(Exception):
-    """The contact could not be anonymised now; ``reason`` is e.g. ``http_500``."""
+    """The contact could not be anonymised now; ``reason`` is e.g. ``http_500``, and
+    ``after_seconds`` how long Chatwoot asked us to wait (its ``Retry-After``), if it did."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.after_seconds = after_seconds
 
 
 class _GoneError(Exception):
@@ -51,15 +48,10 @@ class ChatwootContacts:
         client: httpx.AsyncClient,
         base_url: str,
         token: str | None,
-        *,
-        sleep: Sleep = asyncio.sleep,
-        jitter: random.Random | None = None,
     ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.sleep = sleep
-        self.jitter = jitter
 
     async def anonymise(self, account_id: int, contact_id: int) -> Result:
         if not self.token:
@@ -77,24 +69,7 @@ class ChatwootContacts:
         return "anonymised"
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> object:
-        policy = retrying(
-            backoff("provider"),
-            "chatwoot_contact",
-            transient=lambda exc: isinstance(exc, RetryLater),
-            attempts=ATTEMPTS,
-            sleep=self.sleep,
-            jitter=self.jitter,
-            event="chatwoot_contact_retrying",
-            step=method,
-        )
-        try:
-            return await policy(self._once, method, path, body)
-        except RetryLater as exc:
-            log.warning("chatwoot_contact_failed", step=method, reason=exc.reason)
-            raise ChatwootContactError(exc.reason) from None
-
-    async def _once(self, method: str, path: str, body: dict[str, Any] | None) -> object:
-        """One request: its JSON when accepted; `RetryLater` when worth another try."""
+        """One request: its JSON when accepted; `ChatwootContactError` otherwise."""
         headers = {"api_access_token": self.token or "", "Content-Type": "application/json"}
         now = datetime.now(UTC)
         try:
@@ -117,10 +92,9 @@ class ChatwootContacts:
             if isinstance(judged, Delivered):
                 return _json(response)
             decision = judged
-        if isinstance(decision, Refused):
-            log.warning("chatwoot_contact_failed", step=method, reason=decision.reason)
-            raise ChatwootContactError(decision.reason)
-        raise RetryLater(decision.reason, decision.after_seconds)
+        log.warning("chatwoot_contact_failed", step=method, reason=decision.reason)
+        after = decision.after_seconds if isinstance(decision, Retry) else None
+        raise ChatwootContactError(decision.reason, after)
 
 
 def _json(response: httpx.Response) -> object:

@@ -12,7 +12,8 @@ A deletion is a list of targets, each recorded in ``gdpr_deletion_targets``:
   find their own work (conversations, export paths, Chatwoot identities) have completed.
 
 A target is ``pending`` until it ran, ``completed`` when its copy is gone, ``failed`` when an
-attempt failed (it is tried again after a backoff that grows with its attempts). A target
+attempt failed (it is tried again after a backoff that grows with its attempts, or after
+the wait the other side asked for when that is longer: the one retry of a target). A target
 that waits on another process (the converse agent) stays ``pending`` and is looked at again
 shortly. The deletion is complete only when every target is; then the proof is written.
 """
@@ -58,9 +59,11 @@ class Done:
 
 @dataclass(frozen=True)
 class Failed:
-    """The attempt failed; ``error`` names the kind of failure, never personal data."""
+    """The attempt failed; ``error`` names the kind of failure, never personal data, and
+    ``after_seconds`` is how long the other side asked us to wait (a ``Retry-After``)."""
 
     error: str
+    after_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ def after(progress: Progress, outcome: Outcome, now: datetime) -> Progress:
     if isinstance(outcome, Waiting):
         wake = now + timedelta(seconds=WAIT_POLL_SECONDS)
         return replace(progress, status="pending", attempts=attempts, next_attempt_at=wake)
-    wake = now + timedelta(seconds=retry_delay(attempts))
+    wait = max(retry_delay(attempts), outcome.after_seconds or 0.0)
+    wake = now + timedelta(seconds=wait)
     return replace(
         progress, status="failed", attempts=attempts, next_attempt_at=wake, last_error=outcome.error
     )

@@ -147,7 +147,8 @@ class ChatwootTarget:
             try:
                 await self.chatwoot.anonymise(account_id, contact_id)
             except Exception as exc:
-                return Failed(getattr(exc, "reason", type(exc).__name__))
+                reason = getattr(exc, "reason", type(exc).__name__)
+                return Failed(reason, getattr(exc, "after_seconds", None))
         return Done()
 
 

@@ -49,12 +49,8 @@ def _faults(url: str, faults: object) -> None:
     httpx.post(f"{url}/_standin/faults", json=faults).raise_for_status()
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
 def _client(url: str, http: httpx.AsyncClient, token: str | None = ADMIN) -> ChatwootContacts:
-    return ChatwootContacts(http, url, token, sleep=_no_sleep)
+    return ChatwootContacts(http, url, token)
 
 
 async def test_a_contact_is_anonymised_and_its_other_attributes_removed(chatwoot: str) -> None:
@@ -79,23 +75,26 @@ async def test_a_missing_contact_is_already_gone(chatwoot: str) -> None:
         assert await _client(chatwoot, http).anonymise(3, 78) == "gone"
 
 
-async def test_server_errors_and_rate_limits_are_retried(chatwoot: str) -> None:
-    """500 and 429 are tried again within the call."""
-    faults = [{"status": 500}, {"status": 429, "retry_after": 0}]
-    _faults(chatwoot, faults)
-    async with httpx.AsyncClient() as http:
-        assert await _client(chatwoot, http).anonymise(3, 77) == "anonymised"
-    assert [s for _, _, s in _requests(chatwoot)] == [500, 429, 200, 200, 200]
-
-
-async def test_a_chatwoot_that_stays_down_raises_with_the_reason(chatwoot: str) -> None:
-    """After the attempts of one call, the error names the status for the driver's retry."""
-    _faults(chatwoot, {"status": 503, "times": 5})
+async def test_a_failed_request_is_not_retried_within_the_call(chatwoot: str) -> None:
+    """A 503 ends the call after one request, with the reason for the erasure's plan, which
+    tries the target again later (the one retry); the next call goes through."""
+    _faults(chatwoot, {"status": 503, "times": 1})
     async with httpx.AsyncClient() as http:
         with pytest.raises(ChatwootContactError) as raised:
             await _client(chatwoot, http).anonymise(3, 77)
-    assert raised.value.reason == "http_503"
-    assert _contact(chatwoot)["name"] == "Rosalind Okafor"
+        assert (raised.value.reason, raised.value.after_seconds) == ("http_503", None)
+        assert _contact(chatwoot)["name"] == "Rosalind Okafor"
+        assert await _client(chatwoot, http).anonymise(3, 77) == "anonymised"
+    assert [s for _, _, s in _requests(chatwoot)] == [503, 200, 200, 200]
+
+
+async def test_a_rate_limit_passes_on_chatwoots_retry_after(chatwoot: str) -> None:
+    """429 with Retry-After: 20 is the wait the erasure's plan keeps before trying again."""
+    _faults(chatwoot, {"status": 429, "retry_after": 20, "times": 1})
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ChatwootContactError) as raised:
+            await _client(chatwoot, http).anonymise(3, 77)
+    assert (raised.value.reason, raised.value.after_seconds) == ("http_429", 20.0)
 
 
 async def test_the_bot_token_is_refused_for_contacts(chatwoot: str) -> None:

@@ -74,6 +74,15 @@ def test_a_failure_backs_off_longer_each_time() -> None:
     assert retry_delay(50) == RETRY_CAP_SECONDS
 
 
+def test_a_wait_asked_for_by_the_other_side_is_kept_when_longer() -> None:
+    """A Retry-After longer than the backoff puts the next try after it; a shorter one
+    leaves the backoff as it was."""
+    asked = after(Progress(CHATWOOT), Failed("http_429", after_seconds=30.0), T0)
+    assert asked.next_attempt_at == T0 + timedelta(seconds=30)
+    shorter = after(Progress(CHATWOOT, attempts=4), Failed("http_429", after_seconds=2.0), T0)
+    assert shorter.next_attempt_at == T0 + timedelta(seconds=retry_delay(5))
+
+
 def test_waiting_on_another_agent_is_not_a_failure() -> None:
     """Waiting: still pending, looked at again shortly."""
     progress = after(Progress(CONVERSATION_STATE), Waiting("2 conversations"), T0)

@@ -180,3 +180,5 @@ async def test_a_chatwoot_failure_fails_the_target_with_its_reason() -> None:
     data.refs = ["3/1001"]
     outcome = await ChatwootTarget(data, Chatwoot(ChatwootContactError("http_500"))).run(DELETION)
     assert outcome == Failed("http_500")
+    limited = Chatwoot(ChatwootContactError("http_429", after_seconds=20.0))
+    assert await ChatwootTarget(data, limited).run(DELETION) == Failed("http_429", 20.0)
