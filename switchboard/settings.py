@@ -25,15 +25,16 @@ MIN_SECRET_LENGTH = 16
 # their first and longest waits in seconds: a record's work (store, converse, erase, export,
 # replay; tried until done), a call to PostgreSQL, the chat model or the data keys, a
 # background Kafka reader starting again, an action sent again after its provider failed a
-# round (a Retry-After replaces the wait), one provider HTTP request such as a contact lookup.
-RetryWork = Literal["record", "dependency", "reader", "delivery", "provider"]
+# round (a Retry-After replaces the wait).
+RetryWork = Literal["record", "dependency", "reader", "delivery"]
 RetrySeconds = Annotated[float, Field(ge=0)]
 RETRY_SECONDS: dict[RetryWork, tuple[float, float]] = {
     "record": (0.5, 30.0),
     "dependency": (0.2, 10.0),
     "reader": (0.2, 2.0),
-    "delivery": (0.5, 120.0),
-    "provider": (0.5, 30.0),
+    # Short: a destination that stays down is spaced by its circuit (one probe per cool-down,
+    # sinks/outbound/circuit.py), and a longer wait only keeps replies waiting once it is back.
+    "delivery": (0.5, 5.0),
 }
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 StrList = Annotated[tuple[str, ...], NoDecode]
@@ -177,12 +178,11 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(RETRY_SECONDS),
         description=(
             "Each class of work's first and longest wait between tries, in seconds, as JSON,"
-            ' e.g. {"delivery": [2, 120]}; classes left out keep their defaults. Classes:'
+            ' e.g. {"delivery": [1, 10]}; classes left out keep their defaults. Classes:'
             " record (a record's work, tried until done), dependency (PostgreSQL, the chat"
             " model, the data keys), reader (a Kafka reader starting again), delivery (an"
             " action sent again after a provider failed it: a timeout, 429 or 5xx; a"
-            " Retry-After replaces the wait), provider (one HTTP request, such as a"
-            " Chatwoot contact lookup)."
+            " Retry-After replaces the wait)."
         ),
     )
 

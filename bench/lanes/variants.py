@@ -49,10 +49,6 @@ def worker_env(
         "SWITCHBOARD_LLM_BASE_URL": urls.model_base_url,
         "SWITCHBOARD_LLM_API_KEY": Tokens.from_settings(settings).model,
         "SWITCHBOARD_FLOW_TIMEOUT_SECONDS": "120",
-        # A failed round is sent again within a second or two (the delivery backoff's cap),
-        # so the time to answer once the provider is back measures the worker, not how far
-        # the backoff had grown; the destination's circuit still spaces the calls.
-        "SWITCHBOARD_RETRY_SECONDS": '{"delivery": [0.5, 2]}',
     }
 
 

@@ -14,8 +14,8 @@ from typing import Literal, overload
 # No status code at all: the request timed out, or no connection could be made.
 NoAnswer = Literal["timeout", "connection_error"]
 
-# A provider asking for a very long pause should not stall a partition for that long;
-# after this many seconds we try again (and, retries exhausted, give up).
+# A provider asking for a very long pause should not stall a conversation for that long;
+# after this many seconds the action is sent again all the same.
 RETRY_AFTER_CAP_SECONDS = 60.0
 
 # Request timeout, too early (TLS early data), too many requests: the same request can succeed.

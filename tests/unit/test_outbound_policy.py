@@ -119,14 +119,14 @@ async def test_wait_uses_the_providers_hint() -> None:
             decision = hints.pop(0)
             raise RetryLater(decision.reason, decision.after_seconds)
 
-    await retrying(backoff("provider"), "test", sleep=pause)(attempt)
+    await retrying(backoff("delivery"), "test", sleep=pause)(attempt)
     assert waits[3:] == [3.0, 0.0]
 
 
 def test_wait_without_hint_backs_off_exponentially_and_is_capped() -> None:
     """Without a hint, waits grow from half a second and never pass the backoff cap."""
     rng = random.Random(7)  # noqa: S311 - jitter, not cryptography
-    provider = backoff("provider")
+    provider = backoff("delivery")
     waits = [provider.seconds(n, rng) for n in range(1, 12)]
     assert 0.25 <= waits[0] <= 0.5
     assert 0.5 <= waits[1] <= 1.0

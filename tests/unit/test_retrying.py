@@ -145,8 +145,8 @@ def test_each_class_of_work_is_tuned_by_its_settings() -> None:
 
 
 def test_the_setting_is_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SWITCHBOARD_RETRY_SECONDS", '{"provider": [1, 4]}')
-    assert backoffs(Settings())["provider"] == Backoff(1.0, 4.0)
+    monkeypatch.setenv("SWITCHBOARD_RETRY_SECONDS", '{"delivery": [1, 4]}')
+    assert backoffs(Settings())["delivery"] == Backoff(1.0, 4.0)
 
 
 def test_negative_waits_are_refused() -> None:
