@@ -19,8 +19,8 @@ from bench.harness.children import Child, spawn
 from bench.harness.kafka import apply_topics, remove_topics
 from bench.harness.worker import child_env, switchboard_command
 from switchboard.settings import Settings
+from switchboard.stack.scratch import create_database, drop_database
 from switchboard.standins import StandInURLs, Tokens, run_standins
-from tests.integration.conftest import create_database, drop_database
 
 ADMIN_TOKEN = "bench-chatwoot-admin-token"
 

@@ -29,8 +29,8 @@ from datakeys.build import build_keyring
 from schemas.catalogue import ACTIONS
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
+from switchboard.stack.scratch import create_database, drop_database
 from switchboard.standins import StandInURLs, Tokens, run_standins
-from tests.integration.conftest import create_database, drop_database
 
 
 async def phases(rig: Rig, producer: AIOKafkaProducer, chatwoot: str) -> Counts:

@@ -30,7 +30,7 @@ from schemas.keys import Pseudonymizer
 from sinks.postgres.conversation_events import ConversationStore
 from sinks.postgres.pool import Database, PoolConfig
 from switchboard.settings import Settings
-from tests.integration.conftest import create_database, drop_database
+from switchboard.stack.scratch import create_database, drop_database
 
 
 @dataclass(frozen=True)

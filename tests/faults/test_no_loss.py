@@ -33,13 +33,14 @@ from pydantic import SecretStr
 from bench.harness.report import markdown
 from streams import topics
 from switchboard.settings import Settings
+from switchboard.stack.scratch import create_database
 from switchboard.standins import StandInURLs, Tokens, run_standins
 from tests.fakes.chatwoot_payloads import ACCOUNT_ID
 from tests.faults.driver import Driver
 from tests.faults.ledger import Report, check, summary
 from tests.faults.observe import answered, observe, until_caught_up, until_resumed
 from tests.faults.rig import HOST, ROOT, Service, python, serving
-from tests.integration.conftest import TEST_CHATWOOT_SECRET, create_database, settings_env
+from tests.integration.conftest import TEST_CHATWOOT_SECRET, settings_env
 from tests.integration.privacy_helpers import conversation_key
 from tests.integration.worker_log import about
 from tests.private_stack import PrivateStack, free_ports

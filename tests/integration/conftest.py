@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -27,12 +26,11 @@ from pydantic import SecretStr
 from ingest.app import build_ingest, create_app
 from ingest.compliance import apikeys
 from ingest.compliance.keystore import KeyStore
-from migrations.runner import migrate
-from sinks.postgres.knowledge import load_directory
 from sinks.postgres.pool import Database, PoolConfig
 from streams import topics
 from switchboard import stack
 from switchboard.settings import Settings
+from switchboard.stack.scratch import create_database, drop_database
 from switchboard.standins import StandInURLs, run_standins
 from tests.integration.sentry_receiver import Receiver, sentry_off
 
@@ -49,32 +47,6 @@ def endpoints() -> stack.Endpoints:
 @pytest.fixture(scope="session")
 def run_id() -> str:
     return uuid.uuid4().hex[:10]
-
-
-async def create_database(server_url: str, name: str, *, knowledge_base: bool = True) -> str:
-    """A fresh, migrated database on the server of ``server_url``; its url."""
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    if knowledge_base:
-        database = await Database.connect(PoolConfig(url, size=1, max_overflow=0))
-        try:
-            await load_directory(database, ROOT / "kb")
-        finally:
-            await database.close()
-    return url
-
-
-async def drop_database(server_url: str, url: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session")

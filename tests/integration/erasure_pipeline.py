@@ -19,15 +19,10 @@ from pydantic import SecretStr
 
 from ingest.app import build_ingest, create_app
 from switchboard.settings import Settings
+from switchboard.stack.scratch import create_database, drop_database
 from switchboard.standins import Tokens, run_standins
 from tests.integration.chatwoot_chat import ACCOUNT
-from tests.integration.conftest import (
-    Worker,
-    create_database,
-    drop_database,
-    isolated,
-    settings_env,
-)
+from tests.integration.conftest import Worker, isolated, settings_env
 
 
 @dataclass

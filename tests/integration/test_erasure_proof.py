@@ -40,6 +40,7 @@ from schemas.sealing import contact_of, open_event
 from sinks.postgres.pool import Database
 from streams.conversation.stored import SealedStates
 from switchboard.settings import Settings
+from switchboard.stack.scratch import drop_database
 from tests.fakes import chatwoot_payloads
 from tests.integration.chatwoot_chat import ACCOUNT, ids
 from tests.integration.conftest import (
@@ -47,7 +48,6 @@ from tests.integration.conftest import (
     TEST_CHATWOOT_SECRET,
     Worker,
     compliance_key,
-    drop_database,
     eventually,
     settings_env,
 )

@@ -23,15 +23,8 @@ from schemas.catalogue import CONTACT_EVENTS, INBOUND
 from schemas.events import ConversationErased, ErasureRequested, decode
 from switchboard import stack
 from switchboard.settings import Settings
-from tests.integration.conftest import (
-    ROOT,
-    Worker,
-    create_database,
-    drop_database,
-    eventually,
-    isolated,
-    settings_env,
-)
+from switchboard.stack.scratch import create_database, drop_database
+from tests.integration.conftest import ROOT, Worker, eventually, isolated, settings_env
 
 pytestmark = pytest.mark.integration
 
